@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import type { GatewayClient } from '../gateway/client.js';
+import { SessionNotFoundError } from '../gateway/errors.js';
+import type { RunOutcome } from '../gateway/types.js';
+
+export interface CheckResult {
+  name: string;
+  status: 'pass' | 'fail' | 'skip';
+  ms: number;
+  detail: string;
+}
+
+export interface ChecklistOptions {
+  /** Skip the steps that spend model tokens (chat.send, chat.abort). */
+  chat: boolean;
+  /** How long connect may take, retries included. */
+  connectTimeoutMs: number;
+  /** How long a chat run may take. */
+  runTimeoutMs: number;
+  onResult?: (result: CheckResult) => void;
+}
+
+export const CHAT_PROMPT = 'clawcord doctor: please reply with one short friendly sentence.';
+export const ABORT_PROMPT =
+  'clawcord doctor abort check: write a very long story of at least 3000 words about a lighthouse keeper.';
+
+/** A check's outcome when it does not pass. */
+class Skip extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
+}
+
+function quote(text: string, max = 60): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(line.length > max ? `${line.slice(0, max - 1)}…` : line);
+}
+
+function formatUptime(ms: number | undefined): string {
+  if (ms === undefined) return 'unknown';
+  const s = Math.floor(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/**
+ * The testing checklist from the gateway reference card, run against a live gateway on a scratch session of
+ * the doctor's own. Each item reports pass, fail or skip, its time and what a person needs to know.
+ */
+export async function runChecklist(client: GatewayClient, options: ChecklistOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const scope = `doctor-${randomBytes(4).toString('hex')}`;
+  let sessionKey = '';
+  let agentId = 'main';
+  let models: string[] = [];
+  let chatted = false;
+
+  const check = async (name: string, body: () => Promise<string>, enabled = true): Promise<boolean> => {
+    const started = performance.now();
+    let result: CheckResult;
+    if (!enabled) {
+      result = { name, status: 'skip', ms: 0, detail: 'skipped (--no-chat)' };
+    } else {
+      try {
+        const detail = await body();
+        result = { name, status: 'pass', ms: performance.now() - started, detail };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        result = { name, status: error instanceof Skip ? 'skip' : 'fail', ms: performance.now() - started, detail: message };
+      }
+    }
+    results.push(result);
+    options.onResult?.(result);
+    return result.status === 'pass';
+  };
+
+  const connected = await check('connect', async () => {
+    const info = await withTimeout(client.start(), options.connectTimeoutMs, 'connect');
+    const parts = [
+      info.dialect === 'card' ? `card dialect (hello ${info.protocol})` : `openclaw protocol v${info.protocol}`,
+      `server ${info.serverVersion ?? 'version unknown'}`,
+    ];
+    if (info.scopes) parts.push(`scopes ${info.scopes.join(', ') || 'none'}`);
+    return parts.join(', ');
+  });
+  if (!connected) return results;
+
+  await check('models.list', async () => {
+    const list = await client.modelsList();
+    models = list.map((m) => m.ref);
+    if (list.length === 0) throw new Error('the gateway lists no models');
+    const shown = models.slice(0, 5).join(', ') + (models.length > 5 ? `, … ${models.length - 5} more` : '');
+    return `${list.length} model${list.length === 1 ? '' : 's'}: ${shown}`;
+  });
+
+  await check('agents.list', async () => {
+    const list = await client.agentsList();
+    agentId = list.defaultId;
+    if (list.agents.length === 0) throw new Error('the gateway lists no agents');
+    return `${list.agents.length} agents: ${list.agents.map((a) => (a.name === a.id ? a.id : `${a.id} (${a.name})`)).join(', ')}; default ${list.defaultId}`;
+  });
+  sessionKey = client.sessionKey(agentId, scope);
+
+  await check('sessions.list', async () => {
+    const rows = await client.sessionsList({ limit: 10 });
+    const titled = rows.filter((r) => r.title).length;
+    return `${rows.length} session${rows.length === 1 ? '' : 's'} (${titled} with titles)${rows.length === 0 ? ', none yet' : ''}`;
+  });
+
+  await check(
+    'chat.send',
+    async () => {
+      const started = performance.now();
+      const run = await client.chatSend({ sessionKey, message: CHAT_PROMPT });
+      let updates = 0;
+      let firstTextMs: number | undefined;
+      let outcome: RunOutcome | undefined;
+      await withTimeout(
+        (async () => {
+          for await (const event of run) {
+            if (event.type === 'text') {
+              updates += 1;
+              firstTextMs ??= performance.now() - started;
+            } else outcome = event;
+          }
+        })(),
+        options.runTimeoutMs,
+        'chat.send',
+      );
+      if (!outcome) throw new Error('the run ended without a final event');
+      if (outcome.type === 'error') throw new Error(`the run failed: ${outcome.message}`);
+      if (outcome.type === 'aborted') throw new Error('the run was aborted');
+      if (!outcome.text.trim()) throw new Error('the final answer is empty');
+      chatted = true;
+      const first = firstTextMs === undefined ? '' : `, first text after ${Math.round(firstTextMs)} ms`;
+      return `streamed ${updates} text update${updates === 1 ? '' : 's'}${first}; final ${outcome.text.length} chars ${quote(outcome.text)}`;
+    },
+    options.chat,
+  );
+
+  await check(
+    'chat.abort',
+    async () => {
+      const run = await client.chatSend({ sessionKey, message: ABORT_PROMPT });
+      let aborted: boolean | undefined;
+      const outcome = await withTimeout(
+        (async () => {
+          for await (const event of run) {
+            if (event.type === 'text' && aborted === undefined) {
+              aborted = false;
+              aborted = (await run.abort()).aborted;
+            }
+            if (event.type !== 'text') return event;
+          }
+          return undefined;
+        })(),
+        options.runTimeoutMs,
+        'chat.abort',
+      );
+      chatted = true;
+      if (outcome?.type === 'aborted') {
+        return `second run stopped after ${outcome.text.length} chars; gateway said aborted: ${String(aborted)}`;
+      }
+      if (outcome?.type === 'final') throw new Error('the run finished before it could be aborted');
+      throw new Error(`the run ended with ${outcome?.type ?? 'nothing'} instead of aborted`);
+    },
+    options.chat,
+  );
+
+  await check('sessions.patch', async () => {
+    const target = models[1] ?? models[0];
+    if (!target) throw new Skip('skipped: no model to switch to');
+    try {
+      const result = await client.sessionsPatch(sessionKey, { model: target });
+      if (result.model && result.model !== target) throw new Error(`asked for ${target}, the gateway set ${result.model}`);
+      return `model of ${sessionKey} set to ${result.model ?? target}`;
+    } catch (error) {
+      if (error instanceof SessionNotFoundError && !chatted) throw new Skip('skipped: this gateway only patches sessions that had a message (run without --no-chat)');
+      throw error;
+    }
+  });
+
+  await check('sessions.reset', async () => {
+    try {
+      await client.sessionsReset(sessionKey, 'clawcord doctor');
+    } catch (error) {
+      if (error instanceof SessionNotFoundError && !chatted) throw new Skip('skipped: this gateway only resets sessions that had a message (run without --no-chat)');
+      throw error;
+    }
+    const history = await client.chatHistory(sessionKey, 50);
+    const left = history.filter((m) => m.role === 'user' || m.role === 'assistant');
+    if (left.length > 0) throw new Error(`the session still holds ${left.length} messages after the reset`);
+    return `session cleared (history has ${left.length} messages)`;
+  });
+
+  await check('status', async () => {
+    const status = await client.status();
+    if (!status.ready) throw new Error('the gateway says it is not ready');
+    const counts = [
+      status.sessions === undefined ? undefined : `${status.sessions} sessions`,
+      status.agents === undefined ? undefined : `${status.agents} agents`,
+    ].filter(Boolean);
+    return [`version ${status.version ?? 'unknown'}`, `uptime ${formatUptime(status.uptimeMs)}`, ...counts].join(', ');
+  });
+
+  return results;
+}

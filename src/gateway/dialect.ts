@@ -1,0 +1,116 @@
+import type { Logger } from '../log.js';
+import type { DeviceIdentity } from './device.js';
+import { DisconnectedError, type GatewayError } from './errors.js';
+import type { FrameSocket } from './socket.js';
+import type {
+  AbortResult,
+  AgentList,
+  ChatSendInput,
+  DialectName,
+  GatewayInfo,
+  GatewayStatus,
+  HistoryMessage,
+  ModelInfo,
+  PatchResult,
+  SessionListInput,
+  SessionPatch,
+  SessionRow,
+} from './types.js';
+
+export type Frame = Record<string, unknown>;
+
+/** A frame from the gateway, sorted into what the client does with it. */
+export type Inbound =
+  | { kind: 'response'; id: string; ok: true; result: unknown }
+  | { kind: 'response'; id: string; ok: false; error: GatewayError }
+  | { kind: 'event'; event: string; payload: unknown; seq: number | undefined };
+
+/** One chat event of one run, in dialect-neutral terms. */
+export interface RunUpdate {
+  runId: string;
+  kind: 'delta' | 'final' | 'error' | 'aborted';
+  /** The full text so far, when the gateway sent a snapshot. */
+  text?: string;
+  /** The increment, when the gateway sent one. */
+  deltaText?: string;
+  /** `deltaText` replaces the text instead of extending it. */
+  replace?: boolean;
+  errorMessage?: string;
+  /** The gateway's per-run sequence number, when it has one. */
+  runSeq?: number;
+}
+
+export interface HandshakeContext {
+  socket: FrameSocket;
+  token: string | undefined;
+  /** A frame `auto` detection already read from this socket. */
+  firstFrame: Frame | undefined;
+  timeoutMs: number;
+  clientVersion: string;
+  device: () => DeviceIdentity;
+  logger: Logger;
+}
+
+export type Rpc = (method: string, params: Frame) => Promise<unknown>;
+
+/** Everything that differs between the card and OpenClaw, behind one interface. */
+export interface Dialect {
+  readonly name: DialectName;
+  connectUrl(base: string, token: string | undefined): string;
+  handshake(context: HandshakeContext): Promise<GatewayInfo>;
+  encode(frame: Frame): string | Buffer;
+  requestFrame(id: string, method: string, params: Frame): Frame;
+  classify(frame: Frame): Inbound | undefined;
+  runUpdate(event: string, payload: unknown): RunUpdate | undefined;
+  /** A session key in clawcord's namespace, following the gateway's conventions. */
+  sessionKey(agentId: string, scope: string): string;
+  /** How a dead socket is noticed: OpenClaw ticks, the card is pinged. */
+  readonly liveness: 'tick' | 'ping';
+
+  prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame; runId?: string };
+  chatSendRunId(result: unknown): string | undefined;
+  chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult>;
+  chatHistory(rpc: Rpc, sessionKey: string, limit: number): Promise<HistoryMessage[]>;
+  modelsList(rpc: Rpc, info: GatewayInfo): Promise<ModelInfo[]>;
+  agentsList(rpc: Rpc): Promise<AgentList>;
+  sessionsList(rpc: Rpc, input: SessionListInput): Promise<SessionRow[]>;
+  sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch): Promise<PatchResult>;
+  sessionsReset(rpc: Rpc, key: string, reason: string | undefined): Promise<void>;
+  status(rpc: Rpc, info: GatewayInfo): Promise<GatewayStatus>;
+}
+
+/** Waits for the next frame on a socket during a handshake. */
+export function nextFrame(socket: FrameSocket, timeoutMs: number, what: string): Promise<Frame> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new DisconnectedError(`no ${what} from the gateway within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onFrame = (frame: Frame) => {
+      cleanup();
+      resolve(frame);
+    };
+    const onClose = (code: number, reason: string) => {
+      cleanup();
+      reject(new HandshakeClosedError(code, reason, what));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('frame', onFrame);
+      socket.off('close', onClose);
+    };
+    socket.on('frame', onFrame);
+    socket.on('close', onClose);
+  });
+}
+
+/** The gateway closed the socket during the handshake; its close code and reason often say why. */
+export class HandshakeClosedError extends DisconnectedError {
+  constructor(
+    readonly closeCode: number,
+    readonly closeReason: string,
+    what: string,
+  ) {
+    super(`the gateway closed the connection (${closeCode}${closeReason ? ` ${closeReason}` : ''}) before ${what}`);
+  }
+}

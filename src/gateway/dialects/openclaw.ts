@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { deviceProof } from '../device.js';
+import {
+  AuthError,
+  GatewayError,
+  MethodNotFoundError,
+  NotPairedError,
+  ParamsError,
+  ProtocolMismatchError,
+  ScopeError,
+  SessionNotFoundError,
+  UnavailableError,
+} from '../errors.js';
+import { nextFrame, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef } from '../normalize.js';
+import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
+
+export const MIN_PROTOCOL = 3;
+export const MAX_PROTOCOL = 4;
+const CLIENT_ID = 'gateway-client';
+const CLIENT_MODE = 'backend';
+const ROLE = 'operator';
+/** `sessions.patch` and `sessions.reset` need admin (always on v3); read and write cover the rest. */
+export const REQUESTED_SCOPES = ['operator.read', 'operator.write', 'operator.admin'] as const;
+
+/** A handshake the gateway refused for a reason retrying cannot fix (bad device proof, invalid params). */
+export class HandshakeRejectedError extends GatewayError {
+  override readonly fatal = true;
+}
+
+/** Maps an OpenClaw `ErrorShape` to a typed error. Branches on codes first, messages second. */
+export function openClawError(error: unknown, deviceId?: string): GatewayError {
+  const shape = asObject(error);
+  const code = asString(shape.code) ?? 'GATEWAY_ERROR';
+  const message = asString(shape.message) ?? 'gateway error';
+  const details = asObject(shape.details);
+  const detailCode = asString(details.code) ?? '';
+  if (code === 'NOT_PAIRED' || detailCode === 'PAIRING_REQUIRED') {
+    return new NotPairedError(deviceId ?? 'unknown', asString(details.requestId), shape);
+  }
+  if (code === 'UNAVAILABLE' || detailCode === 'AUTH_RATE_LIMITED') {
+    return new UnavailableError(message, asNumber(shape.retryAfterMs), shape);
+  }
+  if (detailCode.startsWith('AUTH_') || /^unauthori[sz]ed\b/i.test(message)) return new AuthError(message, shape);
+  if (detailCode === 'PROTOCOL_MISMATCH' || /protocol mismatch/i.test(message)) return new ProtocolMismatchError(message, shape);
+  if (code === 'FORBIDDEN' || detailCode === 'MISSING_SCOPE' || /^missing scope/i.test(message)) return new ScopeError(message, shape);
+  if (/^unknown method/i.test(message)) return new MethodNotFoundError(message, shape);
+  if (/^invalid .* params/i.test(message)) return new ParamsError(message, shape);
+  if (/^unknown session/i.test(message)) return new SessionNotFoundError(message, shape);
+  return new GatewayError(message, code, shape);
+}
+
+
+const RESET_REASONS = new Set(['new', 'reset']);
+
+/** Real OpenClaw gateways, protocol v3 (2026.2.x) and v4 (2026.9.x). Params are closed objects: send only known keys. */
+export class OpenClawDialect implements Dialect {
+  readonly name = 'openclaw' as const;
+  readonly liveness = 'tick' as const;
+
+  // The main WebSocket never reads a URL token, so it never goes there.
+  connectUrl(base: string): string {
+    return base;
+  }
+
+  encode(frame: Frame): string {
+    return JSON.stringify(frame);
+  }
+
+  async handshake(context: HandshakeContext): Promise<GatewayInfo> {
+    const { socket, token, timeoutMs, clientVersion } = context;
+    const deadline = Date.now() + timeoutMs;
+    const remaining = () => Math.max(1, deadline - Date.now());
+
+    let challenge = context.firstFrame;
+    while (!challenge || challenge.event !== 'connect.challenge') {
+      challenge = await nextFrame(socket, remaining(), 'connect.challenge');
+    }
+    const { nonce, ts } = asObject(challenge.payload);
+    if (typeof nonce !== 'string') throw new HandshakeRejectedError('the gateway sent a connect.challenge without a nonce');
+
+    const device = context.device();
+    const client = { id: CLIENT_ID, version: clientVersion, platform: process.platform, mode: CLIENT_MODE, displayName: 'clawcord' };
+    const params = compact({
+      minProtocol: MIN_PROTOCOL,
+      maxProtocol: MAX_PROTOCOL,
+      client,
+      role: ROLE,
+      scopes: [...REQUESTED_SCOPES],
+      auth: token ? { token } : undefined,
+      device: deviceProof(device, {
+        clientId: CLIENT_ID,
+        clientMode: CLIENT_MODE,
+        role: ROLE,
+        scopes: REQUESTED_SCOPES,
+        token,
+        nonce,
+        // The server checks signedAt against its own clock; its challenge time avoids our clock skew.
+        signedAt: asNumber(ts) ?? Date.now(),
+      }),
+    });
+    const id = `connect-${randomUUID()}`;
+    socket.send(this.encode({ type: 'req', id, method: 'connect', params }));
+
+    for (;;) {
+      const frame = await nextFrame(socket, remaining(), 'the connect answer');
+      if (frame.type !== 'res' || frame.id !== id) continue;
+      if (frame.ok !== true) {
+        const error = openClawError(frame.error, device.id);
+        if (error instanceof GatewayError && error.constructor === GatewayError) {
+          throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
+        }
+        if (error instanceof ParamsError || error instanceof MethodNotFoundError) {
+          throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
+        }
+        throw error;
+      }
+      return this.helloInfo(asObject(frame.payload), context);
+    }
+  }
+
+  private helloInfo(hello: Frame, { logger }: HandshakeContext): GatewayInfo {
+    const protocol = asNumber(hello.protocol);
+    if (protocol === undefined || protocol < MIN_PROTOCOL || protocol > MAX_PROTOCOL) {
+      throw new ProtocolMismatchError(`the gateway chose protocol ${String(hello.protocol)}; clawcord speaks ${MIN_PROTOCOL} to ${MAX_PROTOCOL}`);
+    }
+    const snapshot = asObject(hello.snapshot);
+    const auth = isObject(hello.auth) ? hello.auth : undefined;
+    const scopes = auth ? asArray(auth.scopes).filter((s): s is string => typeof s === 'string') : undefined;
+    const missing = scopes ? REQUESTED_SCOPES.filter((s) => !scopes.includes(s) && !scopes.includes('operator.admin')) : [];
+    if (missing.length > 0) logger.warn({ granted: scopes, missing }, 'the gateway granted fewer scopes than clawcord asked for');
+    return {
+      dialect: 'openclaw',
+      protocol: String(protocol),
+      serverVersion: asString(asObject(hello.server).version),
+      uptimeMs: asNumber(snapshot.uptimeMs),
+      connectedAt: Date.now(),
+      methods: asArray(asObject(hello.features).methods).filter((m): m is string => typeof m === 'string'),
+      scopes,
+      tickIntervalMs: asNumber(asObject(hello.policy).tickIntervalMs),
+      defaultAgentId: asString(asObject(snapshot.sessionDefaults).defaultAgentId),
+    };
+  }
+
+  requestFrame(id: string, method: string, params: Frame): Frame {
+    return { type: 'req', id, method, params };
+  }
+
+  classify(frame: Frame): Inbound | undefined {
+    if (frame.type === 'event' && typeof frame.event === 'string') {
+      return { kind: 'event', event: frame.event, payload: frame.payload, seq: asNumber(frame.seq) };
+    }
+    if (frame.type === 'res' && typeof frame.id === 'string') {
+      if (frame.ok === true) return { kind: 'response', id: frame.id, ok: true, result: frame.payload };
+      return { kind: 'response', id: frame.id, ok: false, error: openClawError(frame.error) };
+    }
+    return undefined;
+  }
+
+  runUpdate(event: string, payload: unknown): RunUpdate | undefined {
+    if (event !== 'chat' || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
+    const base = { runId: payload.runId, runSeq: asNumber(payload.seq) };
+    const text = isObject(payload.message) ? flattenContent(payload.message.content) : undefined;
+    switch (payload.state) {
+      case 'delta': {
+        const deltaText = asString(payload.deltaText);
+        if (text === undefined && deltaText === undefined) return undefined;
+        return compact({ ...base, kind: 'delta' as const, text, deltaText, replace: payload.replace === true });
+      }
+      case 'final':
+        return compact({ ...base, kind: 'final' as const, text });
+      case 'aborted':
+        return compact({ ...base, kind: 'aborted' as const, text });
+      case 'error':
+        return { ...base, kind: 'error', errorMessage: asString(payload.errorMessage) ?? 'the run failed' };
+      default:
+        return undefined;
+    }
+  }
+
+  sessionKey(agentId: string, scope: string): string {
+    return `agent:${agentId.toLowerCase()}:clawcord:${scope}`;
+  }
+
+  prepareChatSend(input: ChatSendInput): { params: Frame; runId: string } {
+    // The gateway uses the idempotency key as the run id, so events can be matched before the answer arrives.
+    const idempotencyKey = randomUUID();
+    return {
+      runId: idempotencyKey,
+      params: compact({
+        sessionKey: input.sessionKey,
+        message: input.message,
+        idempotencyKey,
+        thinking: input.thinking,
+        timeoutMs: input.timeoutMs,
+      }),
+    };
+  }
+
+  chatSendRunId(result: unknown): string | undefined {
+    return asString(asObject(result).runId);
+  }
+
+  async chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined) {
+    const result = asObject(await rpc('chat.abort', compact({ sessionKey, runId })));
+    return { aborted: result.aborted === true };
+  }
+
+  async chatHistory(rpc: Rpc, sessionKey: string, limit: number) {
+    const result = asObject(await rpc('chat.history', { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) }));
+    return asArray(result.messages)
+      .filter(isObject)
+      .map((message) => {
+        const meta = asObject(message.__openclaw);
+        const key = asString(message.idempotencyKey);
+        return {
+          role: asString(message.role) ?? 'unknown',
+          text: flattenContent(message.content),
+          timestamp: asEpochMs(message.timestamp),
+          runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
+          aborted: asObject(message.openclawAbort).aborted === true,
+        };
+      });
+  }
+
+  async modelsList(rpc: Rpc, info: GatewayInfo) {
+    // v4 with several agents insists on an owner; v3's params are an empty closed object.
+    const params = Number(info.protocol) >= 4 ? { agentId: info.defaultAgentId ?? 'main' } : {};
+    const result = asObject(await rpc('models.list', params));
+    return asArray(result.models)
+      .filter(isObject)
+      .flatMap((row) => {
+        const id = asString(row.id);
+        if (!id) return [];
+        const provider = asString(row.provider) ?? '';
+        return [{
+          ref: modelRef(provider, id),
+          provider,
+          id,
+          name: asString(row.name) ?? id,
+          contextWindow: asNumber(row.contextWindow),
+          reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
+        }];
+      });
+  }
+
+  async agentsList(rpc: Rpc) {
+    const result = asObject(await rpc('agents.list', {}));
+    const agents = asArray(result.agents)
+      .filter(isObject)
+      .flatMap((row) => {
+        const id = asString(row.id);
+        return id ? [{ id, name: asString(row.name) ?? asString(asObject(row.identity).name) ?? id }] : [];
+      });
+    return { defaultId: asString(result.defaultId) ?? agents[0]?.id ?? 'main', agents };
+  }
+
+  async sessionsList(rpc: Rpc, input: SessionListInput) {
+    const result = asObject(
+      await rpc(
+        'sessions.list',
+        compact({
+          limit: input.limit,
+          activeMinutes: input.activeMinutes,
+          agentId: input.agentId,
+          includeDerivedTitles: true,
+          includeLastMessage: true,
+        }),
+      ),
+    );
+    return asArray(result.sessions)
+      .filter(isObject)
+      .flatMap((row) => {
+        const key = asString(row.key);
+        if (!key) return [];
+        const model = asString(row.model);
+        return [{
+          key,
+          title: asString(row.derivedTitle) ?? asString(row.label) ?? asString(row.displayName),
+          displayName: asString(row.displayName),
+          model: model ? modelRef(asString(row.modelProvider), model) : undefined,
+          preview: asString(row.lastMessagePreview),
+          updatedAt: asEpochMs(row.updatedAt),
+        }];
+      });
+  }
+
+  async sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch) {
+    const result = asObject(await rpc('sessions.patch', compact({ key, ...patch })));
+    const resolved = asObject(result.resolved);
+    const model = asString(resolved.model);
+    return { key, model: model ? modelRef(asString(resolved.modelProvider), model) : undefined };
+  }
+
+  async sessionsReset(rpc: Rpc, key: string, reason: string | undefined) {
+    await rpc('sessions.reset', { key, reason: reason && RESET_REASONS.has(reason) ? reason : 'reset' });
+  }
+
+  async status(rpc: Rpc, info: GatewayInfo) {
+    const result = asObject(await rpc('status', {}));
+    const heartbeatAgents = asObject(result.heartbeat).agents;
+    return {
+      dialect: 'openclaw' as const,
+      protocol: info.protocol,
+      version: info.serverVersion ?? asString(result.runtimeVersion),
+      uptimeMs: info.uptimeMs === undefined ? undefined : info.uptimeMs + (Date.now() - info.connectedAt),
+      sessions: asNumber(asObject(result.sessions).count),
+      agents: Array.isArray(heartbeatAgents) ? heartbeatAgents.length : undefined,
+      ready: true,
+    };
+  }
+}
