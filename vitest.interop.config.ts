@@ -7,5 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 600_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results/interop.json' },
   },
 });

@@ -82,7 +82,11 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
   };
 
   const connected = await check('connect', async () => {
-    const info = await withTimeout(client.start(), options.connectTimeoutMs, 'connect');
+    const info = await withTimeout(client.start(), options.connectTimeoutMs, 'connect').catch((error: unknown) => {
+      const last = client.lastConnectError;
+      if (!last || last === error) throw error;
+      throw new Error(`${last.message} (kept retrying for ${Math.round(options.connectTimeoutMs / 1000)} s)`);
+    });
     const parts = [
       info.dialect === 'card' ? `card dialect (hello ${info.protocol})` : `openclaw protocol v${info.protocol}`,
       `server ${info.serverVersion ?? 'version unknown'}`,

@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   registerSecret(config.gateway.token);
   // The checklist is the output; logs only say what went wrong, unless LOG_LEVEL asks for more.
-  const logger = createLogger({ level: process.env.LOG_LEVEL ? config.log.level : 'warn' });
+  const logger = createLogger({ level: process.env.LOG_LEVEL ? config.log.level : 'error' });
   const client = new GatewayClient({
     url: config.gateway.url,
     token: config.gateway.token,
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
 
   const results = await runChecklist(client, {
     chat,
-    connectTimeoutMs: config.gateway.connectTimeoutMs * 2,
+    connectTimeoutMs: config.gateway.connectTimeoutMs,
     runTimeoutMs: 120_000,
     onResult: json ? undefined : (result) => console.log(scrubSecrets(line(result))),
   });
