@@ -412,7 +412,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     this.connection = connection;
     this.lastInfo = info;
     this.lastError = undefined;
-    socket.on('frame', (frame) => this.onFrame(connection, frame));
+    socket.onFrames((frame) => this.onFrame(connection, frame));
     socket.on('oversized', (bytes, id) => {
       const pending = id ? connection.pending.get(id) : undefined;
       if (!pending || !id) return;
@@ -431,22 +431,20 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     for (const run of this.runs.values()) run.gapped = true;
     this.ensureRecoveryTimer();
 
-    return new Promise((resolve) => {
-      socket.once('close', (code, reason) => {
-        clearInterval(connection.keepalive);
-        if (this.connection === connection) this.connection = undefined;
-        const error = new DisconnectedError(`the gateway connection closed (${code}${reason ? ` ${reason}` : ''})`);
-        for (const pending of connection.pending.values()) {
-          clearTimeout(pending.timer);
-          pending.reject(error);
-        }
-        connection.pending.clear();
-        for (const run of this.runs.values()) run.gapped = true;
-        this.lastError = error;
-        if (!this.closing) this.logger.warn({ code, reason }, 'gateway connection closed');
-        this.emit('disconnected', { code, reason });
-        resolve({ code, reason });
-      });
+    return socket.closed().then(({ code, reason }) => {
+      clearInterval(connection.keepalive);
+      if (this.connection === connection) this.connection = undefined;
+      const error = new DisconnectedError(`the gateway connection closed (${code}${reason ? ` ${reason}` : ''})`);
+      for (const pending of connection.pending.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(error);
+      }
+      connection.pending.clear();
+      for (const run of this.runs.values()) run.gapped = true;
+      this.lastError = error;
+      if (!this.closing) this.logger.warn({ code, reason }, 'gateway connection closed');
+      this.emit('disconnected', { code, reason });
+      return { code, reason };
     });
   }
 

@@ -81,6 +81,9 @@ export interface Dialect {
 
 /** Waits for the next frame on a socket during a handshake. */
 export function nextFrame(socket: FrameSocket, timeoutMs: number, what: string): Promise<Frame> {
+  const buffered = socket.shift();
+  if (buffered) return Promise.resolve(buffered);
+  if (socket.closeInfo) return Promise.reject(new HandshakeClosedError(socket.closeInfo.code, socket.closeInfo.reason, what));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();

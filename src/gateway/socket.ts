@@ -31,7 +31,11 @@ const ID_AT_START = /^\s*\{[^{}]*?"id"\s*:\s*"([^"]{1,200})"/;
  * binary), drops what is malformed or too large, and reports the close.
  */
 export class FrameSocket extends EventEmitter<FrameSocketEvents> {
-  private closed = false;
+  private isClosed = false;
+  /** How the socket closed, once it did. */
+  closeInfo: { code: number; reason: string } | undefined;
+  /** Frames that arrived while nobody listened (the server may speak before the handshake code awaits). */
+  private readonly backlog: Array<Record<string, unknown>> = [];
 
   private constructor(
     private readonly ws: WebSocket,
@@ -76,7 +80,7 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+    return !this.isClosed && this.ws.readyState === WebSocket.OPEN;
   }
 
   send(data: string | Buffer): void {
@@ -93,7 +97,7 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
   }
 
   close(code = 1000, reason = ''): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.ws.close(code, reason);
     // A dead peer never answers the close handshake.
     setTimeout(() => this.terminate(), 2_000).unref();
@@ -104,9 +108,27 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
     this.finish(1006, 'terminated');
   }
 
+  /** Resolves when the socket has closed (at once if it already has). */
+  closed(): Promise<{ code: number; reason: string }> {
+    if (this.closeInfo) return Promise.resolve(this.closeInfo);
+    return new Promise((resolve) => this.once('close', (code, reason) => resolve({ code, reason })));
+  }
+
+  /** The oldest frame nobody has read yet. */
+  shift(): Record<string, unknown> | undefined {
+    return this.backlog.shift();
+  }
+
+  /** Hands every frame, buffered ones first, to `listener`. */
+  onFrames(listener: (frame: Record<string, unknown>) => void): void {
+    this.on('frame', listener);
+    for (let frame = this.backlog.shift(); frame; frame = this.backlog.shift()) listener(frame);
+  }
+
   private finish(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closeInfo = { code, reason };
     this.emit('close', code, reason);
   }
 
@@ -130,6 +152,7 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
       log.warn({ preview: buffer.subarray(0, 80).toString('utf8') }, 'dropped a gateway frame that is not a JSON object');
       return;
     }
-    this.emit('frame', frame as Record<string, unknown>);
+    if (this.listenerCount('frame') === 0) this.backlog.push(frame as Record<string, unknown>);
+    else this.emit('frame', frame as Record<string, unknown>);
   }
 }

@@ -28,10 +28,12 @@ export function cardError(error: unknown, frame: Frame): GatewayError {
     message = typeof code === 'number' && !text.startsWith(String(code)) ? `${code} ${text}` : text;
   }
   const codeText = code === undefined ? '' : String(code);
-  if (codeText === '401' || /unauthori[sz]ed/i.test(message)) return new AuthError(message, error);
-  if (codeText === '404' || /method not found/i.test(message)) return new MethodNotFoundError(message, error);
-  if (/params validation failed/i.test(message)) return new ParamsError(message, error);
+  // The card's texts decide; a bare status code is the fallback (a 404 may also mean "Session not found").
   if (/session not found/i.test(message)) return new SessionNotFoundError(message, error);
+  if (/params validation failed/i.test(message)) return new ParamsError(message, error);
+  if (/method not found/i.test(message)) return new MethodNotFoundError(message, error);
+  if (codeText === '401' || /unauthori[sz]ed/i.test(message)) return new AuthError(message, error);
+  if (codeText === '404') return new MethodNotFoundError(message, error);
   return new GatewayError(message, codeText || 'GATEWAY_ERROR', error);
 }
 
@@ -53,7 +55,9 @@ export class CardDialect implements Dialect {
   }
 
   async handshake({ socket, timeoutMs, firstFrame }: HandshakeContext): Promise<GatewayInfo> {
-    if (firstFrame) this.throwIfRefused(firstFrame);
+    // A refusal may already be waiting (sent as soon as the socket opened, then closed).
+    for (let frame = firstFrame ?? socket.shift(); frame; frame = socket.shift()) this.throwIfRefused(frame);
+    if (socket.closeInfo) throw this.closedError(new HandshakeClosedError(socket.closeInfo.code, socket.closeInfo.reason, 'helloOk'));
     socket.send(this.encode({ event: 'hello', payload: { version: HELLO_VERSION } }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -61,10 +65,7 @@ export class CardDialect implements Dialect {
       try {
         frame = await nextFrame(socket, Math.max(1, deadline - Date.now()), 'helloOk');
       } catch (error) {
-        if (error instanceof HandshakeClosedError && /401|unauthori[sz]ed/i.test(error.closeReason)) {
-          throw new AuthError(`401 Unauthorized (${error.closeReason})`);
-        }
-        throw error;
+        throw error instanceof HandshakeClosedError ? this.closedError(error) : error;
       }
       this.throwIfRefused(frame);
       if (frame.event === 'helloOk') {
@@ -81,6 +82,10 @@ export class CardDialect implements Dialect {
         };
       }
     }
+  }
+
+  private closedError(error: HandshakeClosedError): Error {
+    return /401|unauthori[sz]ed/i.test(error.closeReason) ? new AuthError(`401 Unauthorized (${error.closeReason})`) : error;
   }
 
   private throwIfRefused(frame: Frame): void {

@@ -1,0 +1,262 @@
+// Splits a long, possibly still growing answer into Discord-sized messages.
+//
+// Where a chunk ends:
+// - At the best break in its window: the start of a line after a blank line (paragraph), else the start of a line,
+//   else the start of a word after spaces or tabs. A break is only taken in the second half of the window when the
+//   second half has one, so a paragraph break near the top of a window does not produce a tiny message.
+// - The separator (spaces, newlines) stays at the end of the earlier chunk, where Discord ignores it. So a chunk never
+//   starts with a blank line or a space after a break, and a code line keeps its indentation.
+// - A word longer than the window is cut hard, but never inside a surrogate pair or a \r\n.
+//
+// Fences (``` or ~~~, CommonMark rules): a chunk that ends inside a code block gets '\n' + marker appended and the next
+// chunk starts with marker + info string + '\n'. The last chunk is never closed: it is the part that may still grow.
+//
+// joinChunks removes exactly those added lines, so joinChunks(splitMessage(t)) === t. The one exception: a chunk that
+// would be blank is dropped (Discord rejects blank messages); that only happens for blank text or for a whitespace run
+// longer than a whole chunk.
+//
+// Every decision about a chunk reads the text only up to the end of its window (and fence state from before), so once
+// the text runs past that window the chunk is settled: appending text can never change it.
+
+export interface SplitOptions {
+  /** Maximum length of a chunk in UTF-16 code units (Discord counts fewer for astral characters). Default 2000. */
+  maxLength?: number;
+  /** Characters kept free in every chunk for a suffix the caller adds, such as a live indicator ' ▌'. Default 0. */
+  reserve?: number;
+}
+
+const DISCORD_MAX_LENGTH = 2000;
+// A fence is carried into the next chunk only when its reopening plus closing line fit in this many characters;
+// a longer fence line (a huge info string, say) is left as it is. This bounds the overhead of a chunk, so that with
+// MIN_CHUNK_LENGTH every chunk has room for text.
+const MAX_FENCE_OVERHEAD = 40;
+const MIN_CHUNK_LENGTH = 64;
+
+export function splitMessage(text: string, options?: SplitOptions): string[] {
+  return split(text, options).chunks;
+}
+
+/** How many leading chunks of splitMessage(text, options) no appended text can change. */
+export function settledCount(text: string, options?: SplitOptions): number {
+  return split(text, options).settled;
+}
+
+/** Inverse of splitMessage: strips the fence lines it added and concatenates the chunks. */
+export function joinChunks(chunks: readonly string[]): string {
+  let fences: FenceState = { open: null, partialLine: '' };
+  let text = '';
+  chunks.forEach((chunk, index) => {
+    let body = chunk;
+    const reopened = carried(fences.open);
+    if (reopened && body.startsWith(reopened.reopen)) body = body.slice(reopened.reopen.length);
+    if (index < chunks.length - 1) body = withoutAddedClose(body, fences);
+    fences = advance(fences, body);
+    text += body;
+  });
+  return text;
+}
+
+interface Fence {
+  /** The run of ` or ~ that opened the block, e.g. '```' or '~~~~'. */
+  readonly marker: string;
+  readonly reopen: string;
+  readonly close: string;
+}
+
+const NONE = 0;
+const SPACE = 1;
+const LINE = 2;
+const PARAGRAPH = 3;
+
+interface Layout {
+  /** breakAt[i]: the kind of break just before text[i]. */
+  readonly breakAt: Uint8Array;
+  /** fenceAt[i]: the carried fence still open after the complete lines before i, if any. */
+  readonly fenceAt: ReadonlyArray<Fence | null>;
+}
+
+function split(text: string, options: SplitOptions | undefined): { chunks: string[]; settled: number } {
+  const limit = chunkLimit(options);
+  const layout = analyse(text);
+  const chunks: string[] = [];
+  let settled = 0;
+  for (let pos = 0; pos < text.length; ) {
+    const head = layout.fenceAt[pos]?.reopen ?? '';
+    const room = limit - head.length;
+    const last = text.length - pos <= room;
+    const end = last ? text.length : chooseEnd(text, layout, pos, room);
+    const tail = last ? '' : (layout.fenceAt[end]?.close ?? '');
+    const chunk = head + text.slice(pos, end) + tail;
+    if (/\S/.test(chunk)) {
+      chunks.push(chunk);
+      if (!last) settled = chunks.length;
+    }
+    pos = end;
+  }
+  return { chunks, settled };
+}
+
+function chunkLimit({ maxLength = DISCORD_MAX_LENGTH, reserve = 0 }: SplitOptions = {}): number {
+  if (!Number.isInteger(maxLength) || !Number.isInteger(reserve) || reserve < 0) {
+    throw new RangeError(`maxLength and reserve must be integers, reserve >= 0 (got ${maxLength}, ${reserve})`);
+  }
+  if (maxLength - reserve < MIN_CHUNK_LENGTH) {
+    throw new RangeError(`maxLength - reserve must be at least ${MIN_CHUNK_LENGTH} (got ${maxLength - reserve})`);
+  }
+  return maxLength - reserve;
+}
+
+function analyse(text: string): Layout {
+  const breakAt = new Uint8Array(text.length + 1);
+  const fenceAt = new Array<Fence | null>(text.length + 1);
+  let open: Fence | null = null;
+  for (let start = 0; ; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    fenceAt.fill(carried(open), start, end + 1);
+    // Breaking inside a fence line would leave half a fence; a word starting with ` or ~ could look like one.
+    const fenceLine = startsFence(text, start, end);
+    let blank = true;
+    for (let i = start; i < end; i++) {
+      const code = text.charCodeAt(i);
+      if (isWhitespace(code)) continue;
+      if (!blank && !fenceLine && isSpaceOrTab(text.charCodeAt(i - 1)) && code !== BACKTICK && code !== TILDE) {
+        breakAt[i] = SPACE;
+      }
+      blank = false;
+    }
+    if (newline === -1) break;
+    if (fenceLine) open = nextFence(text.slice(start, end), open);
+    const next = newline + 1;
+    const code = text.charCodeAt(next);
+    // A line that starts with another line break is blank: break after it instead.
+    if (next < text.length && code !== LF && code !== CR) breakAt[next] = blank ? PARAGRAPH : LINE;
+    start = next;
+  }
+  return { breakAt, fenceAt };
+}
+
+function chooseEnd(text: string, { breakAt, fenceAt }: Layout, pos: number, room: number): number {
+  const maxEnd = pos + room;
+  const fits = (end: number): boolean => end - pos + (fenceAt[end]?.close.length ?? 0) <= room;
+  let content = pos;
+  while (content < maxEnd && isWhitespace(text.charCodeAt(content))) content++;
+
+  let paragraph = -1;
+  let line = -1;
+  let any = -1;
+  for (let end = content + 1; end <= maxEnd; end++) {
+    const kind = breakAt[end] ?? NONE;
+    if (kind === NONE || !fits(end) || opensEmptyBlock(fenceAt, end)) continue;
+    any = end;
+    if (kind >= LINE) line = end;
+    if (kind === PARAGRAPH) paragraph = end;
+  }
+  const byPreference = [paragraph, line, any];
+  const halfway = pos + (room >> 1);
+  return byPreference.find((end) => end >= halfway) ?? byPreference.find((end) => end > pos) ?? hardEnd(text, pos, maxEnd, fits);
+}
+
+// Ending a chunk right after a fence's opening line would send an empty code block.
+function opensEmptyBlock(fenceAt: Layout['fenceAt'], end: number): boolean {
+  const fence = fenceAt[end];
+  return fence != null && fence !== fenceAt[end - 1];
+}
+
+function hardEnd(text: string, pos: number, maxEnd: number, fits: (end: number) => boolean): number {
+  let end = maxEnd;
+  while (end > pos + 1 && (!fits(end) || splitsPair(text, end))) end--;
+  // joinChunks takes a last line of 3+ fence characters for an added closing fence when a fence is open there;
+  // a hard cut must not produce one (it can't otherwise: breaks end with whitespace).
+  const char = text[end - 1];
+  if (char === '`' || char === '~') {
+    let run = end;
+    while (run > pos && text[run - 1] === char) run--;
+    if (end - run >= 3 && run > pos && text[run - 1] === '\n') end = run + 2;
+  }
+  return end;
+}
+
+function splitsPair(text: string, end: number): boolean {
+  const before = text.charCodeAt(end - 1);
+  const after = text.charCodeAt(end);
+  return (before === CR && after === LF) || (before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff);
+}
+
+const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/s;
+
+/** Whether the line text[start, end) starts like a fence: up to 3 spaces, then 3 backticks or tildes. */
+function startsFence(text: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && i - start < 3 && text[i] === ' ') i++;
+  const char = text[i];
+  return (char === '`' || char === '~') && i + 2 < end && text[i + 1] === char && text[i + 2] === char;
+}
+
+/** The fence open after `line`, given the fence open before it. */
+function nextFence(line: string, open: Fence | null): Fence | null {
+  const match = FENCE_LINE.exec(line.endsWith('\r') ? line.slice(0, -1) : line);
+  if (!match) return open;
+  const run = match[1] ?? '';
+  const rest = match[2] ?? '';
+  if (open) {
+    const closes = run[0] === open.marker[0] && run.length >= open.marker.length && /^[ \t]*$/.test(rest);
+    return closes ? null : open;
+  }
+  if (run[0] === '`' && rest.includes('`')) return null;
+  return { marker: run, reopen: `${run}${rest.trim()}\n`, close: `\n${run}` };
+}
+
+function carried(fence: Fence | null): Fence | null {
+  return fence && fence.reopen.length + fence.close.length <= MAX_FENCE_OVERHEAD ? fence : null;
+}
+
+interface FenceState {
+  /** The fence open after the complete lines seen so far. */
+  readonly open: Fence | null;
+  readonly partialLine: string;
+}
+
+function advance(state: FenceState, text: string): FenceState {
+  let { open, partialLine } = state;
+  let start = 0;
+  for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+    open = nextFence(partialLine + text.slice(start, newline), open);
+    partialLine = '';
+    start = newline + 1;
+  }
+  return { open, partialLine: partialLine + text.slice(start) };
+}
+
+function withoutAddedClose(body: string, fences: FenceState): string {
+  const match = /\n(`{3,}|~{3,})$/.exec(body);
+  if (!match) return body;
+  const original = body.slice(0, match.index);
+  return carried(advance(fences, original).open)?.marker === match[1] ? original : body;
+}
+
+const LF = 10;
+const CR = 13;
+const BACKTICK = 0x60;
+const TILDE = 0x7e;
+
+function isSpaceOrTab(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/** Same set as the regular expression class \s. */
+function isWhitespace(code: number): boolean {
+  return (
+    code === 32 ||
+    (code >= 9 && code <= 13) ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
