@@ -131,10 +131,25 @@ describe('card dialect', () => {
     client.on('gap', (gap) => gaps.push(gap));
     const run = await client.chatSend({ sessionKey: client.sessionKey('main', 'gap'), message: 'count' });
     await waitFor(() => run.currentText.length > 0, 2_000, 'first chunk');
-    // A push whose seq jumps ahead: chunks were missed, so the accumulated text cannot be trusted.
-    gateway.sendRaw(Buffer.from(JSON.stringify({ event: 'presence', payload: {}, seq: 50 })));
+    // The next push skips a seq: a chunk was missed, so the accumulated text cannot be trusted.
+    gateway.skipNextEventSeq();
     const outcome = await run.outcome;
-    expect(gaps).toEqual([{ expected: 2, received: 50 }]);
+    expect(gaps).toEqual([{ expected: 2, received: 3 }]);
     expect(outcome).toEqual({ type: 'final', text: 'one two three four' });
+  });
+});
+
+describe('card keepalive', () => {
+  it('pings, notices a gateway that stopped answering, and reconnects', async () => {
+    const gateway = await cardGateway();
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card', pingIntervalMs: 100 });
+    await client.start();
+    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
+    gateway.freeze();
+    await disconnected;
+    gateway.unfreeze();
+    await client.ready();
+    await expect(client.status()).resolves.toMatchObject({ ready: true });
+    expect(gateway.connections.length).toBeGreaterThanOrEqual(2);
   });
 });

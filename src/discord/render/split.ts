@@ -71,8 +71,8 @@ const PARAGRAPH = 3;
 interface Layout {
   /** breakAt[i]: the kind of break just before text[i]. */
   readonly breakAt: Uint8Array;
-  /** fenceAt[i]: the carried fence still open after the complete lines before i, if any. */
-  readonly fenceAt: ReadonlyArray<Fence | null>;
+  /** The carried fence still open after the complete lines before text[i], if any. */
+  fenceAt(i: number): Fence | null;
 }
 
 function split(text: string, options: SplitOptions | undefined): { chunks: string[]; settled: number } {
@@ -81,11 +81,11 @@ function split(text: string, options: SplitOptions | undefined): { chunks: strin
   const chunks: string[] = [];
   let settled = 0;
   for (let pos = 0; pos < text.length; ) {
-    const head = layout.fenceAt[pos]?.reopen ?? '';
+    const head = layout.fenceAt(pos)?.reopen ?? '';
     const room = limit - head.length;
     const last = text.length - pos <= room;
     const end = last ? text.length : chooseEnd(text, layout, pos, room);
-    const tail = last ? '' : (layout.fenceAt[end]?.close ?? '');
+    const tail = last ? '' : (layout.fenceAt(end)?.close ?? '');
     const chunk = head + text.slice(pos, end) + tail;
     if (/\S/.test(chunk)) {
       chunks.push(chunk);
@@ -108,12 +108,13 @@ function chunkLimit({ maxLength = DISCORD_MAX_LENGTH, reserve = 0 }: SplitOption
 
 function analyse(text: string): Layout {
   const breakAt = new Uint8Array(text.length + 1);
-  const fenceAt = new Array<Fence | null>(text.length + 1);
+  const carriedFences: Fence[] = [];
+  const fenceIds = new Int32Array(text.length + 1).fill(-1); // index into carriedFences
   let open: Fence | null = null;
   for (let start = 0; ; ) {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 ? text.length : newline;
-    fenceAt.fill(carried(open), start, end + 1);
+    if (carried(open)) fenceIds.fill(carriedFences.length - 1, start, end + 1);
     // Breaking inside a fence line would leave half a fence; a word starting with ` or ~ could look like one.
     const fenceLine = startsFence(text, start, end);
     let blank = true;
@@ -126,19 +127,23 @@ function analyse(text: string): Layout {
       blank = false;
     }
     if (newline === -1) break;
-    if (fenceLine) open = nextFence(text.slice(start, end), open);
+    if (fenceLine) {
+      const next = nextFence(text.slice(start, end), open);
+      if (next !== open && carried(next)) carriedFences.push(next as Fence);
+      open = next;
+    }
     const next = newline + 1;
     const code = text.charCodeAt(next);
     // A line that starts with another line break is blank: break after it instead.
     if (next < text.length && code !== LF && code !== CR) breakAt[next] = blank ? PARAGRAPH : LINE;
     start = next;
   }
-  return { breakAt, fenceAt };
+  return { breakAt, fenceAt: (i) => carriedFences[fenceIds[i] ?? -1] ?? null };
 }
 
 function chooseEnd(text: string, { breakAt, fenceAt }: Layout, pos: number, room: number): number {
   const maxEnd = pos + room;
-  const fits = (end: number): boolean => end - pos + (fenceAt[end]?.close.length ?? 0) <= room;
+  const fits = (end: number): boolean => end - pos + (fenceAt(end)?.close.length ?? 0) <= room;
   let content = pos;
   while (content < maxEnd && isWhitespace(text.charCodeAt(content))) content++;
 
@@ -159,8 +164,8 @@ function chooseEnd(text: string, { breakAt, fenceAt }: Layout, pos: number, room
 
 // Ending a chunk right after a fence's opening line would send an empty code block.
 function opensEmptyBlock(fenceAt: Layout['fenceAt'], end: number): boolean {
-  const fence = fenceAt[end];
-  return fence != null && fence !== fenceAt[end - 1];
+  const fence = fenceAt(end);
+  return fence !== null && fence !== fenceAt(end - 1);
 }
 
 function hardEnd(text: string, pos: number, maxEnd: number, fits: (end: number) => boolean): number {

@@ -1,0 +1,575 @@
+// Fake OpenClaw gateway (protocol v3 or v4) that checks what a real one checks: closed frames and params, the
+// challenge → connect handshake, token, Ed25519 device proof, pairing, scopes. Plus fault controls for client tests.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { validate } from './closed-schema.js';
+import { verifyDevice, type DeviceProof } from './device-verify.js';
+import { createHttpServer, listenLoopback, rawDataToString, stopListening } from './listen.js';
+import { OpenClawMethods, RpcError, invalid, type ChatSendRecord, type ErrorShape } from './openclaw-methods.js';
+import {
+  GATEWAY_EVENTS,
+  METHOD_NAMES,
+  PROTOCOL_TABLES,
+  READ,
+  hasScope,
+  isKnownMethod,
+  type ProtocolTable,
+  type ProtocolVersion,
+} from './protocol-tables.js';
+import { GatewayState, type ReplyScriptFn } from './state.js';
+
+export interface OpenClawGatewayOptions {
+  /** Shared gateway token (default `oc-token`). */
+  token?: string;
+  protocol?: ProtocolVersion;
+  /** Default `2026.9.6` for v4, `2026.2.17` for v3. */
+  version?: string;
+  /** Default 30000. */
+  tickIntervalMs?: number;
+  /** Treat every client as non-local: unknown devices need `approveDevice`, no device-less scope exceptions. */
+  remote?: boolean;
+  /** Chat delta pacing (default 75 ms for v4, 150 ms for v3). */
+  deltaPacingMs?: number;
+  /** Default 15 s for v4, 10 s for v3. */
+  handshakeTimeoutMs?: number;
+  /** Share a model with another fake; by default the gateway owns a fresh one. */
+  state?: GatewayState;
+}
+
+export interface OpenClawReceivedFrame {
+  /** Index into `connections`. */
+  conn: number;
+  /** Parsed JSON, or the raw text when it did not parse. */
+  frame: unknown;
+  binary: boolean;
+  at: number;
+}
+
+export interface OpenClawConnectionRecord {
+  index: number;
+  /** Request path and query of the upgrade. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Set once hello-ok was sent. */
+  hello?: {
+    connId: string;
+    protocol: ProtocolVersion;
+    client: Record<string, unknown>;
+    role: string;
+    scopes: string[];
+    deviceId?: string;
+  };
+  received: OpenClawReceivedFrame[];
+  /** How the socket ended, once it did. */
+  closed?: { code: number; reason: string };
+}
+
+export interface PairingRequest {
+  requestId: string;
+  deviceId: string;
+  clientId: string;
+  clientMode: string;
+  role: string;
+  scopes: string[];
+  at: number;
+  status: 'pending' | 'approved';
+}
+
+export interface OpenClawGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly protocol: ProtocolVersion;
+  readonly version: string;
+  readonly state: GatewayState;
+  /** Every frame received, all connections, in order. */
+  readonly received: OpenClawReceivedFrame[];
+  readonly connections: OpenClawConnectionRecord[];
+  readonly pairingRequests: PairingRequest[];
+  /** Every valid chat.send (including deduplicated re-sends). */
+  readonly chatSends: ChatSendRecord[];
+  readonly deliverTrueSeen: boolean;
+  /** Open sockets right now. */
+  openConnections(): number;
+  setReplyScript(fn: ReplyScriptFn): void;
+  approveDevice(deviceId: string): void;
+  /** Broadcasts `shutdown`, closes every socket with 1012 and stops listening until `restart()`. */
+  shutdown(restartExpectedMs?: number): Promise<void>;
+  /** Listens again on the same port. */
+  restart(): Promise<void>;
+  /** Stops reading (so no pongs, no replies), sending and ticking; new upgrades hang until `unfreeze()`. */
+  freeze(): void;
+  unfreeze(): void;
+  /** Destroys every TCP connection without a close frame. */
+  dropSocket(): void;
+  /** Sends raw data to every open socket (string → text frame, Buffer → binary frame). */
+  sendRaw(data: string | Buffer): void;
+  /** Makes the next event on every connection skip one frame seq. */
+  skipNextEventSeq(): void;
+  /** The next `n` connects get UNAVAILABLE "gateway starting; retry shortly" and close 1013. */
+  unavailableOnConnect(n: number, retryAfterMs?: number): void;
+  close(): Promise<void>;
+}
+
+interface Conn {
+  ws: WebSocket;
+  record: OpenClawConnectionRecord;
+  nonce: string;
+  ready: boolean;
+  scopes: string[];
+  displayName?: string;
+  eventSeq: number;
+  handshakeTimer: NodeJS.Timeout | undefined;
+}
+
+interface ConnectParams {
+  minProtocol: number;
+  maxProtocol: number;
+  client: { id: string; version: string; platform: string; mode: string; displayName?: string; deviceFamily?: string };
+  role?: string;
+  scopes?: string[];
+  auth?: { token?: string };
+  device?: DeviceProof;
+}
+
+interface RequestFrame {
+  type: 'req';
+  id: string;
+  method: string;
+  params?: unknown;
+}
+
+class ConnectRefused extends Error {
+  constructor(
+    readonly shape: ErrorShape,
+    readonly closeCode: number,
+  ) {
+    super(shape.message);
+  }
+}
+
+const MAX_PREAUTH_BYTES = 64 * 1024;
+const MAX_PAYLOAD = 26_214_400;
+const MAX_BUFFERED = 52_428_800;
+const FORWARD_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+
+export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): Promise<OpenClawGateway> {
+  const protocol = opts.protocol ?? 4;
+  const table: ProtocolTable = PROTOCOL_TABLES[protocol];
+  const token = opts.token ?? 'oc-token';
+  const version = opts.version ?? table.defaultVersion;
+  const tickIntervalMs = opts.tickIntervalMs ?? 30_000;
+  const ownsState = opts.state === undefined;
+  const state = opts.state ?? new GatewayState({ version });
+
+  const received: OpenClawReceivedFrame[] = [];
+  const connections: OpenClawConnectionRecord[] = [];
+  const pairingRequests: PairingRequest[] = [];
+  const approvedDevices = new Set<string>();
+  const deviceTokens = new Map<string, string>();
+  const conns = new Set<Conn>();
+  const heldUpgrades: Array<{ req: IncomingMessage; socket: Duplex; head: Buffer }> = [];
+  let frozen = false;
+  let closed = false;
+  let unavailable = { remaining: 0, retryAfterMs: 500 };
+  const bootId = randomUUID();
+
+  const server = createHttpServer();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
+
+  const send = (conn: Conn, frame: unknown): void => {
+    if (frozen || conn.ws.readyState !== conn.ws.OPEN) return;
+    conn.ws.send(JSON.stringify(frame));
+  };
+
+  const sendEvent = (conn: Conn, event: string, payload: unknown): void => {
+    conn.eventSeq++;
+    send(conn, { type: 'event', event, payload, seq: conn.eventSeq });
+  };
+
+  // Chat and agent events go to every operator connection that can read.
+  const broadcast = (event: string, payload: unknown, needsRead: boolean): void => {
+    if (closed) return;
+    for (const conn of conns) {
+      if (conn.ready && (!needsRead || hasScope(conn.scopes, READ))) sendEvent(conn, event, payload);
+    }
+  };
+
+  const methods = new OpenClawMethods(
+    state,
+    table,
+    version,
+    (event, payload) => broadcast(event, payload, true),
+    opts.deltaPacingMs ?? table.deltaPacingMs,
+  );
+
+  const closeConn = (conn: Conn, code: number, reason: string): void => {
+    // A close reason is at most 123 bytes.
+    conn.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  };
+
+  const reply = (conn: Conn, id: string, result: { payload: unknown } | { error: ErrorShape }): void => {
+    if ('error' in result) send(conn, { type: 'res', id, ok: false, error: result.error });
+    else send(conn, { type: 'res', id, ok: true, payload: result.payload });
+  };
+
+  const isLocal = (headers: IncomingHttpHeaders): boolean =>
+    !opts.remote && headers.origin === undefined && !FORWARD_HEADERS.some((h) => headers[h] !== undefined);
+
+  // ---- handshake --------------------------------------------------------------------------------------------------
+
+  const refuse = (
+    code: string,
+    message: string,
+    closeCode: number,
+    detailCode?: string,
+    extra?: Record<string, unknown>,
+  ): ConnectRefused => {
+    const details = protocol === 4 && detailCode !== undefined ? { code: detailCode, ...extra } : extra;
+    return new ConnectRefused(details === undefined ? { code, message } : { code, message, details }, closeCode);
+  };
+
+  const authError = (kind: 'missing' | 'mismatch', withDevice: boolean): ConnectRefused => {
+    const hint = withDevice ? "use this gateway's gateway.auth.token or pair the device" : 'provide gateway auth token';
+    const message = `unauthorized: gateway token ${kind} (${hint})`;
+    const details =
+      kind === 'missing'
+        ? { code: 'AUTH_TOKEN_MISSING', authReason: 'token_missing', recommendedNextStep: 'update_auth_configuration' }
+        : {
+            code: 'AUTH_TOKEN_MISMATCH',
+            authReason: 'token_mismatch',
+            canRetryWithDeviceToken: withDevice,
+            recommendedNextStep: withDevice ? 'retry_with_device_token' : 'update_auth_configuration',
+          };
+    return refuse('INVALID_REQUEST', message, 1008, details.code, protocol === 4 ? details : undefined);
+  };
+
+  const pairingRequestFor = (deviceId: string, p: ConnectParams, role: string, scopes: string[]): PairingRequest => {
+    const existing = pairingRequests.find((r) => r.deviceId === deviceId && r.status === 'pending');
+    if (existing) return existing;
+    const request: PairingRequest = {
+      requestId: randomUUID(),
+      deviceId,
+      clientId: p.client.id,
+      clientMode: p.client.mode,
+      role,
+      scopes,
+      at: Date.now(),
+      status: 'pending',
+    };
+    pairingRequests.push(request);
+    return request;
+  };
+
+  /** Runs every connect check and returns the hello-ok payload, or throws ConnectRefused. */
+  const admit = (conn: Conn, p: ConnectParams): Record<string, unknown> => {
+    if (p.minProtocol > protocol || p.maxProtocol < protocol)
+      throw refuse('INVALID_REQUEST', 'protocol mismatch', 1002, 'PROTOCOL_MISMATCH');
+
+    const withDevice = p.device !== undefined;
+    if (p.auth?.token === undefined || p.auth.token === '') throw authError('missing', withDevice);
+    if (p.auth.token !== token) throw authError('mismatch', withDevice);
+
+    const role = p.role ?? 'operator';
+    const requested = p.scopes ?? [];
+    const local = isLocal(conn.record.headers);
+    const client = p.client;
+    let scopes: string[];
+    let deviceToken: string | undefined;
+
+    if (p.device) {
+      const check = verifyDevice({
+        device: p.device,
+        clientId: client.id,
+        clientMode: client.mode,
+        platform: client.platform,
+        deviceFamily: client.deviceFamily,
+        role,
+        scopes: requested,
+        token: p.auth.token,
+        challengeNonce: conn.nonce,
+        skewMs: table.signedAtSkewMs,
+        acceptV3Payload: table.acceptsV3DevicePayload,
+        nonceRequired: protocol === 4,
+      });
+      if (!check.ok) throw refuse('INVALID_REQUEST', check.message, 1008, check.detailCode);
+      const localBackend = protocol === 4 && local && client.id === 'gateway-client' && client.mode === 'backend';
+      if (!localBackend) {
+        if (local) approvedDevices.add(check.deviceId);
+        if (!approvedDevices.has(check.deviceId)) {
+          const request = pairingRequestFor(check.deviceId, p, role, requested);
+          const message = protocol === 4 ? 'device pairing required' : 'pairing required';
+          throw refuse('NOT_PAIRED', message, 1008, 'PAIRING_REQUIRED', { requestId: request.requestId });
+        }
+        deviceToken = deviceTokens.get(check.deviceId) ?? randomUUID().replaceAll('-', '');
+        deviceTokens.set(check.deviceId, deviceToken);
+      }
+      scopes = [...requested];
+    } else {
+      // Without a device, v4 keeps scopes only for local gateway-client/backend and cli/cli; v3 never.
+      const keeps =
+        protocol === 4 &&
+        local &&
+        ((client.id === 'gateway-client' && client.mode === 'backend') || (client.id === 'cli' && client.mode === 'cli'));
+      scopes = keeps ? [...requested] : [];
+    }
+
+    const connId = randomUUID();
+    conn.scopes = scopes;
+    conn.displayName = client.displayName;
+    conn.record.hello = { connId, protocol, client: { ...client }, role, scopes };
+    if (p.device) conn.record.hello.deviceId = p.device.id;
+
+    const now = Date.now();
+    const auth: Record<string, unknown> = { role, scopes };
+    if (protocol === 4) auth.method = 'token';
+    if (deviceToken !== undefined) Object.assign(auth, { deviceToken, issuedAtMs: now });
+    const hello: Record<string, unknown> = {
+      type: 'hello-ok',
+      protocol,
+      server: protocol === 4 ? { version, connId, bootId } : { version, connId, host: 'fake-openclaw' },
+      features: {
+        methods: [...METHOD_NAMES],
+        events: [...GATEWAY_EVENTS],
+        ...(protocol === 4 ? { capabilities: ['model-catalog-snapshot'] } : {}),
+      },
+      snapshot: {
+        presence: [],
+        health: { ok: true, ts: now },
+        stateVersion: { presence: 1, health: 1 },
+        uptimeMs: state.uptimeMs(),
+        sessionDefaults: {
+          defaultAgentId: state.defaultAgentId,
+          mainKey: 'main',
+          mainSessionKey: `agent:${state.defaultAgentId}:main`,
+          scope: 'per-sender',
+        },
+        authMode: 'token',
+      },
+      policy: { maxPayload: MAX_PAYLOAD, maxBufferedBytes: MAX_BUFFERED, tickIntervalMs },
+    };
+    if (protocol === 4 || deviceToken !== undefined) hello.auth = auth;
+    return hello;
+  };
+
+  const handleConnect = (conn: Conn, frame: unknown, parsed: boolean): void => {
+    if (!parsed || validate(table.requestFrame, frame) !== undefined) return closeConn(conn, 1008, 'invalid request frame');
+    const req = frame as RequestFrame;
+    const fail = (shape: ErrorShape, closeCode: number): void => {
+      reply(conn, req.id, { error: shape });
+      closeConn(conn, closeCode, shape.message);
+    };
+    if (req.method !== 'connect')
+      return fail({ code: 'INVALID_REQUEST', message: 'invalid handshake: first request must be connect' }, 1008);
+    if (unavailable.remaining > 0) {
+      unavailable.remaining--;
+      const shape: ErrorShape = {
+        code: 'UNAVAILABLE',
+        message: 'gateway starting; retry shortly',
+        retryable: true,
+        retryAfterMs: unavailable.retryAfterMs,
+      };
+      if (protocol === 4) shape.details = { reason: 'startup-sidecars' };
+      return fail(shape, 1013);
+    }
+    const paramsError = validate(table.connectParams, req.params ?? {});
+    if (paramsError !== undefined)
+      return fail({ code: 'INVALID_REQUEST', message: `invalid connect params: ${paramsError}` }, 1008);
+    try {
+      const hello = admit(conn, req.params as ConnectParams);
+      clearTimeout(conn.handshakeTimer);
+      conn.ready = true;
+      reply(conn, req.id, { payload: hello });
+    } catch (err) {
+      if (!(err instanceof ConnectRefused)) throw err;
+      fail(err.shape, err.closeCode);
+    }
+  };
+
+  // ---- requests after hello ---------------------------------------------------------------------------------------
+
+  const handleRequest = (conn: Conn, frame: unknown, parsed: boolean): void => {
+    if (!parsed) return;
+    const frameError = validate(table.requestFrame, frame);
+    if (frameError !== undefined) {
+      const id = (frame as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && id !== '')
+        reply(conn, id, { error: { code: 'INVALID_REQUEST', message: `invalid request frame: ${frameError}` } });
+      return;
+    }
+    const req = frame as RequestFrame;
+    try {
+      reply(conn, req.id, { payload: dispatch(conn, req) });
+    } catch (err) {
+      if (!(err instanceof RpcError)) throw err;
+      reply(conn, req.id, { error: err.shape });
+    }
+  };
+
+  const dispatch = (conn: Conn, req: RequestFrame): unknown => {
+    const params = req.params ?? {};
+    if (req.method === 'connect') throw invalid('connect already completed');
+    const scopeParams = typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {};
+    const needed = table.requiredScope(req.method, scopeParams);
+    if (!hasScope(conn.scopes, needed)) {
+      const message = `missing scope: ${needed}`;
+      throw new RpcError(
+        table.missingScopeCode === 'FORBIDDEN'
+          ? { code: 'FORBIDDEN', message, details: { code: 'MISSING_SCOPE', missingScope: needed, requiredScopes: [needed] } }
+          : { code: 'INVALID_REQUEST', message },
+      );
+    }
+    if (!isKnownMethod(req.method)) throw invalid(`unknown method: ${req.method}`);
+    const paramsError = validate(table.methodParams[req.method], params);
+    if (paramsError !== undefined) throw invalid(`invalid ${req.method} params: ${paramsError}`);
+    return methods.call(req.method, params as Record<string, unknown>, { displayName: conn.displayName });
+  };
+
+  // ---- sockets ----------------------------------------------------------------------------------------------------
+
+  const onMessage = (conn: Conn, data: RawData, isBinary: boolean): void => {
+    const text = rawDataToString(data);
+    if (!conn.ready && Buffer.byteLength(text) > MAX_PREAUTH_BYTES) return closeConn(conn, 1009, 'payload too large');
+    let frame: unknown = text;
+    let parsed = true;
+    try {
+      frame = JSON.parse(text) as unknown;
+    } catch {
+      parsed = false;
+    }
+    const entry = { conn: conn.record.index, frame, binary: isBinary, at: Date.now() };
+    received.push(entry);
+    conn.record.received.push(entry);
+    if (conn.ready) handleRequest(conn, frame, parsed);
+    else handleConnect(conn, frame, parsed);
+  };
+
+  const onConnection = (ws: WebSocket, req: IncomingMessage): void => {
+    const record: OpenClawConnectionRecord = {
+      index: connections.length,
+      url: req.url ?? '/',
+      headers: req.headers,
+      received: [],
+    };
+    connections.push(record);
+    const conn: Conn = { ws, record, nonce: randomUUID(), ready: false, scopes: [], eventSeq: 0, handshakeTimer: undefined };
+    conns.add(conn);
+    conn.handshakeTimer = setTimeout(() => closeConn(conn, 1008, 'handshake timeout'), opts.handshakeTimeoutMs ?? table.handshakeTimeoutMs);
+    ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
+    ws.on('close', (code, reason) => {
+      record.closed = { code, reason: reason.toString() };
+      clearTimeout(conn.handshakeTimer);
+      conns.delete(conn);
+    });
+    ws.on('error', () => undefined);
+    const challenge: Record<string, unknown> = { nonce: conn.nonce, ts: Date.now() };
+    if (protocol === 4) challenge.capabilities = ['model-catalog-snapshot'];
+    // The challenge goes out before the broadcaster knows the socket, so it has no seq.
+    send(conn, { type: 'event', event: 'connect.challenge', payload: challenge });
+  };
+
+  const accept = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (frozen) heldUpgrades.push({ req, socket, head });
+    else accept(req, socket, head);
+  });
+
+  const port = await listenLoopback(server, 0);
+
+  const tick = setInterval(() => {
+    if (!frozen) broadcast('tick', { ts: Date.now() }, false);
+  }, tickIntervalMs);
+  tick.unref();
+
+  const waitClosed = (timeoutMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const pending = [...conns];
+      if (pending.length === 0) return resolve();
+      const timer = setTimeout(() => {
+        pending.forEach((c) => c.ws.terminate());
+        resolve();
+      }, timeoutMs);
+      let left = pending.length;
+      for (const c of pending) {
+        c.ws.once('close', () => {
+          if (--left === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }
+    });
+
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    token,
+    protocol,
+    version,
+    state,
+    received,
+    connections,
+    pairingRequests,
+    chatSends: methods.chatSends,
+    get deliverTrueSeen() {
+      return methods.deliverTrueSeen;
+    },
+    openConnections: () => conns.size,
+    setReplyScript: (fn) => state.setReplyScript(fn),
+    approveDevice: (deviceId) => {
+      approvedDevices.add(deviceId);
+      for (const r of pairingRequests) if (r.deviceId === deviceId) r.status = 'approved';
+    },
+    shutdown: async (restartExpectedMs) => {
+      const payload: Record<string, unknown> = { reason: 'gateway restarting' };
+      if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
+      broadcast('shutdown', payload, false);
+      void stopListening(server);
+      heldUpgrades.splice(0).forEach((h) => h.socket.destroy());
+      const done = waitClosed(2000);
+      for (const conn of conns) closeConn(conn, 1012, 'service restart');
+      await done;
+    },
+    restart: async () => {
+      if (!server.listening) await listenLoopback(server, port);
+    },
+    freeze: () => {
+      frozen = true;
+      for (const conn of conns) conn.ws.pause();
+    },
+    unfreeze: () => {
+      frozen = false;
+      for (const conn of conns) conn.ws.resume();
+      for (const h of heldUpgrades.splice(0)) if (!h.socket.destroyed) accept(h.req, h.socket, h.head);
+    },
+    dropSocket: () => {
+      for (const conn of conns) conn.ws.terminate();
+    },
+    sendRaw: (data) => {
+      for (const conn of conns) if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(data, { binary: typeof data !== 'string' });
+    },
+    skipNextEventSeq: () => {
+      for (const conn of conns) conn.eventSeq++;
+    },
+    unavailableOnConnect: (n, retryAfterMs = 500) => {
+      unavailable = { remaining: n, retryAfterMs };
+    },
+    close: async () => {
+      closed = true;
+      clearInterval(tick);
+      if (ownsState) state.close();
+      for (const conn of conns) {
+        clearTimeout(conn.handshakeTimer);
+        conn.ws.terminate();
+      }
+      heldUpgrades.splice(0).forEach((h) => h.socket.destroy());
+      wss.close();
+      await stopListening(server);
+    },
+  };
+}
