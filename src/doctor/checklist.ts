@@ -42,6 +42,10 @@ function quote(text: string, max = 60): string {
   return JSON.stringify(line.length > max ? `${line.slice(0, max - 1)}…` : line);
 }
 
+function plural(count: number | undefined, noun: string): string | undefined {
+  return count === undefined ? undefined : `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function formatUptime(ms: number | undefined): string {
   if (ms === undefined) return 'unknown';
   const s = Math.floor(ms / 1000);
@@ -87,10 +91,8 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
       if (!last || last === error) throw error;
       throw new Error(`${last.message} (kept retrying for ${Math.round(options.connectTimeoutMs / 1000)} s)`);
     });
-    const parts = [
-      info.dialect === 'card' ? `card dialect (hello ${info.protocol})` : `openclaw protocol v${info.protocol}`,
-      `server ${info.serverVersion ?? 'version unknown'}`,
-    ];
+    const parts = [info.dialect === 'card' ? `card dialect (hello ${info.protocol})` : `openclaw protocol v${info.protocol}`];
+    if (info.serverVersion) parts.push(`server ${info.serverVersion}`);
     if (info.scopes) parts.push(`scopes ${info.scopes.join(', ') || 'none'}`);
     return parts.join(', ');
   });
@@ -101,7 +103,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
     models = list.map((m) => m.ref);
     if (list.length === 0) throw new Error('the gateway lists no models');
     const shown = models.slice(0, 5).join(', ') + (models.length > 5 ? `, … ${models.length - 5} more` : '');
-    return `${list.length} model${list.length === 1 ? '' : 's'}: ${shown}`;
+    return `${plural(list.length, 'model')}: ${shown}`;
   });
 
   await check('agents.list', async () => {
@@ -115,7 +117,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
   await check('sessions.list', async () => {
     const rows = await client.sessionsList({ limit: 10 });
     const titled = rows.filter((r) => r.title).length;
-    return `${rows.length} session${rows.length === 1 ? '' : 's'} (${titled} with titles)${rows.length === 0 ? ', none yet' : ''}`;
+    return rows.length === 0 ? 'no sessions yet' : `${plural(rows.length, 'session')} (${titled} with titles)`;
   });
 
   await check(
@@ -144,7 +146,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
       if (!outcome.text.trim()) throw new Error('the final answer is empty');
       chatted = true;
       const first = firstTextMs === undefined ? '' : `, first text after ${Math.round(firstTextMs)} ms`;
-      return `streamed ${updates} text update${updates === 1 ? '' : 's'}${first}; final ${outcome.text.length} chars ${quote(outcome.text)}`;
+      return `streamed ${plural(updates, 'text update')}${first}; final ${outcome.text.length} chars ${quote(outcome.text)}`;
     },
     options.chat,
   );
@@ -207,10 +209,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
   await check('status', async () => {
     const status = await client.status();
     if (!status.ready) throw new Error('the gateway says it is not ready');
-    const counts = [
-      status.sessions === undefined ? undefined : `${status.sessions} sessions`,
-      status.agents === undefined ? undefined : `${status.agents} agents`,
-    ].filter(Boolean);
+    const counts = [plural(status.sessions, 'session'), plural(status.agents, 'agent')].filter(Boolean);
     return [`version ${status.version ?? 'unknown'}`, `uptime ${formatUptime(status.uptimeMs)}`, ...counts].join(', ');
   });
 

@@ -1,0 +1,143 @@
+import { isLive, type RenderedMessage, type ReplyPhase, type ReplyRenderer } from './phase.js';
+
+/** A way to write a message, and the rate-limit buckets it counts against. */
+export interface WriteRoute {
+  name: string;
+  keys: readonly string[];
+}
+
+/** Writes the messages of one reply. Implemented by the Discord side; the relay only paces it. */
+export interface ReplyWriter {
+  /** The routes that can write message `index` now, preferred first. */
+  routes(index: number): WriteRoute[];
+  /** Creates message `index` the first time (messages are created in order), edits it afterwards. */
+  write(index: number, message: RenderedMessage, route: WriteRoute): Promise<void>;
+}
+
+/** Why a write failed, and what the pacer should do about it. */
+export class WriteError extends Error {
+  constructor(
+    message: string,
+    /** `retry`: try again later; `route`: this route is gone, use another; `gone`: the message is gone, skip it. */
+    readonly action: 'retry' | 'route' | 'gone',
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}
+
+export interface PendingWrite {
+  index: number;
+  message: RenderedMessage;
+  /** Not held back by the edit interval: a final, a new message, or a message that can no longer change. */
+  urgent: boolean;
+}
+
+function same(a: RenderedMessage | undefined, b: RenderedMessage): boolean {
+  return a !== undefined && a.content === b.content && a.live === b.live;
+}
+
+/**
+ * The state of one streamed reply: the newest text and phase, what each message shows, and what still has to be
+ * written. Rendering is lazy (at write time), so a burst of gateway events costs almost nothing.
+ */
+export class LiveReply {
+  private text = '';
+  /** Whether any write has shown model text yet: the first text goes out at once. */
+  private shownText = false;
+  private written: Array<RenderedMessage | undefined> = [];
+  /** Messages deleted from under us: never written again. */
+  private readonly gone = new Set<number>();
+  private rendered: { text: string; phase: ReplyPhase; messages: RenderedMessage[] } | undefined;
+  private resolveSettled!: () => void;
+  private readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
+  inFlight = false;
+  lastWriteAt: number | undefined;
+  /** When the shown content first fell behind; undefined while up to date. */
+  pendingSince: number | undefined;
+  retryAt = 0;
+  failures = 0;
+
+  constructor(
+    readonly writer: ReplyWriter,
+    private readonly render: ReplyRenderer,
+    private phase: ReplyPhase,
+    private readonly poke: (reply: LiveReply) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.touch();
+  }
+
+  get currentPhase(): ReplyPhase {
+    return this.phase;
+  }
+
+  get currentText(): string {
+    return this.text;
+  }
+
+  /** How many messages exist so far. */
+  get messageCount(): number {
+    return this.written.length;
+  }
+
+  setText(text: string): void {
+    if (text === this.text) return;
+    this.text = text;
+    this.touch();
+  }
+
+  setPhase(phase: ReplyPhase, text = this.text): void {
+    this.phase = phase;
+    this.text = text;
+    this.touch();
+  }
+
+  /** Resolves once the reply has reached a terminal phase and every message shows it. */
+  whenSettled(): Promise<void> {
+    return this.settled;
+  }
+
+  nextWrite(): PendingWrite | undefined {
+    const messages = this.messages();
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
+      if (this.gone.has(index) || same(this.written[index], message)) continue;
+      const urgent =
+        !isLive(this.phase) || index >= this.written.length || index < messages.length - 1 || (!this.shownText && this.text !== '');
+      return { index, message, urgent };
+    }
+    this.pendingSince = undefined;
+    if (!isLive(this.phase)) this.resolveSettled();
+    return undefined;
+  }
+
+  markWritten(index: number, message: RenderedMessage, textShown: boolean): void {
+    this.written[index] = message;
+    this.lastWriteAt = this.now();
+    this.shownText ||= textShown;
+    // Staleness restarts here; whatever arrived during the write is pending from now.
+    this.pendingSince = this.now();
+    this.failures = 0;
+    this.retryAt = 0;
+  }
+
+  /** Message `index` was deleted (by a person, or with its channel): stop writing it. */
+  abandon(index: number): void {
+    this.gone.add(index);
+  }
+
+  private messages(): RenderedMessage[] {
+    const cached = this.rendered;
+    if (cached && cached.text === this.text && cached.phase === this.phase) return cached.messages;
+    const messages = this.render(this.text, this.phase);
+    this.rendered = { text: this.text, phase: this.phase, messages };
+    return messages;
+  }
+
+  private touch(): void {
+    this.pendingSince ??= this.now();
+    this.poke(this);
+  }
+}

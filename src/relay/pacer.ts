@@ -1,0 +1,113 @@
+import type { Logger } from '../log.js';
+import type { RateBudget } from './budget.js';
+import { WriteError, type LiveReply } from './live-reply.js';
+
+export interface PacerOptions {
+  /** Minimum time between two live edits of one reply (finals and new messages don't wait). */
+  minIntervalMs: number;
+  maxBackoffMs?: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Paces the writes of every live reply against one shared rate budget: one request in flight per reply, the
+ * newest content wins, nothing identical is re-sent, live edits keep a minimum interval, and when replies compete
+ * for a bucket the one that has waited longest goes first.
+ */
+export class Pacer {
+  private readonly replies = new Set<LiveReply>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly budget: RateBudget,
+    private readonly options: PacerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A reply has something new to show. */
+  readonly poke = (reply: LiveReply): void => {
+    this.replies.add(reply);
+    this.wakeAt(this.now());
+  };
+
+  /** Replies with writes still pending or in flight. */
+  get backlog(): number {
+    return this.replies.size;
+  }
+
+  private wakeAt(at: number): void {
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.run();
+    }, Math.max(0, at - this.now()));
+  }
+
+  private run(): void {
+    const now = this.now();
+    let nextAt = Number.POSITIVE_INFINITY;
+    const waiting = [...this.replies]
+      .filter((reply) => !reply.inFlight)
+      .sort((a, b) => (a.pendingSince ?? now) - (b.pendingSince ?? now));
+
+    for (const reply of waiting) {
+      const next = reply.nextWrite();
+      if (!next) {
+        this.replies.delete(reply);
+        continue;
+      }
+      const intervalAt = next.urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+      const notBefore = Math.max(reply.retryAt, intervalAt);
+      if (notBefore > now) {
+        nextAt = Math.min(nextAt, notBefore);
+        continue;
+      }
+      // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
+      const routes = reply.writer.routes(next.index);
+      const candidates = next.urgent ? routes : routes.slice(0, 1);
+      const route = candidates.find((r) => this.budget.waitMs(r.keys) === 0);
+      if (!route) {
+        const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys)));
+        nextAt = Math.min(nextAt, now + (Number.isFinite(wait) ? wait : 1_000));
+        continue;
+      }
+      this.budget.take(route.keys);
+      reply.inFlight = true;
+      const textShown = reply.currentText !== '';
+      reply.writer.write(next.index, next.message, route).then(
+        () => {
+          reply.inFlight = false;
+          reply.markWritten(next.index, next.message, textShown);
+          this.poke(reply);
+        },
+        (error: unknown) => {
+          reply.inFlight = false;
+          this.failed(reply, next.index, error);
+          this.poke(reply);
+        },
+      );
+    }
+    if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
+  }
+
+  private failed(reply: LiveReply, index: number, error: unknown): void {
+    const writeError = error instanceof WriteError ? error : new WriteError(String((error as Error)?.message ?? error), 'retry');
+    if (writeError.action === 'route') return;
+    if (writeError.action === 'gone') {
+      this.options.logger.info({ index, reason: writeError.message }, 'a reply message is gone; skipping it');
+      reply.abandon(index);
+      return;
+    }
+    reply.failures += 1;
+    const backoff = Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** (reply.failures - 1));
+    reply.retryAt = this.now() + (writeError.retryAfterMs ?? backoff);
+    this.options.logger.warn({ index, failures: reply.failures, retryInMs: reply.retryAt - this.now(), reason: writeError.message }, 'writing a reply failed; will retry');
+  }
+}

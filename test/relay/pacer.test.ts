@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RateBudget } from '../../src/relay/budget.js';
+import { LiveReply, WriteError, type ReplyWriter, type WriteRoute } from '../../src/relay/live-reply.js';
+import { Pacer } from '../../src/relay/pacer.js';
+import type { RenderedMessage, ReplyPhase } from '../../src/relay/phase.js';
+import { silentLogger } from '../../src/log.js';
+
+/** One message per reply: the text, marked live while streaming. */
+const render = (text: string, phase: ReplyPhase): RenderedMessage[] => [
+  { content: `${text || '…'}${phase.kind === 'final' ? '' : ' [live]'}`, live: phase.kind !== 'final' },
+];
+
+interface Write {
+  at: number;
+  reply: string;
+  content: string;
+  route: string;
+}
+
+function recordingWriter(name: string, writes: Write[], options: { latencyMs?: number; failures?: number; routes?: WriteRoute[] } = {}) {
+  let failures = options.failures ?? 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const writer: ReplyWriter & { maxInFlight: () => number } = {
+    routes: () => options.routes ?? [{ name: 'webhook', keys: [`webhook:${name}`] }],
+    async write(_index, message, route) {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, options.latencyMs ?? 50));
+      inFlight -= 1;
+      if (failures > 0) {
+        failures -= 1;
+        throw new WriteError('500 Internal Server Error', 'retry');
+      }
+      writes.push({ at: Date.now(), reply: name, content: message.content, route: route.name });
+    },
+    maxInFlight: () => maxInFlight,
+  };
+  return writer;
+}
+
+const fiveEveryFive = () => ({ limit: 5, windowMs: 5_000 });
+
+describe('Pacer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('shows the first text at once, then paces edits; the newest text wins and nothing identical is re-sent', async () => {
+    const writes: Write[] = [];
+    const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 1_000, logger: silentLogger });
+    const writer = recordingWriter('a', writes);
+    const reply = new LiveReply(writer, render, { kind: 'waiting' }, pacer.poke);
+    await vi.advanceTimersByTimeAsync(60);
+    const start = Date.now();
+    for (let i = 1; i <= 40; i++) {
+      reply.setText('x'.repeat(i));
+      reply.setText('x'.repeat(i));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    const finalAt = Date.now();
+    reply.setPhase({ kind: 'final' });
+    // One route only, and it is spent: the final waits for the bucket, not for the edit interval.
+    await vi.advanceTimersByTimeAsync(2_000);
+    await reply.whenSettled();
+
+    expect(writes[0]!.content).toBe('… [live]');
+    const live = writes.slice(1);
+    expect(live[0]!.content).toBe('x [live]');
+    expect(live[0]!.at - start).toBeLessThanOrEqual(60);
+    for (let i = 1; i < live.length - 1; i++) expect(live[i]!.at - live[i - 1]!.at).toBeGreaterThanOrEqual(1_000);
+    expect(live.at(-1)!.content).toBe('x'.repeat(40));
+    expect(live.at(-1)!.at - finalAt).toBeLessThanOrEqual(1_100);
+    expect(new Set(writes.map((w) => w.content)).size).toBe(writes.length);
+    expect(writer.maxInFlight()).toBe(1);
+  });
+
+  it('never exceeds a bucket shared by many replies, and every reply keeps getting updates', async () => {
+    const writes: Write[] = [];
+    const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 250, logger: silentLogger });
+    const shared: WriteRoute[] = [{ name: 'channel', keys: ['channel:1'] }];
+    const replies = Array.from({ length: 20 }, (_, i) => new LiveReply(recordingWriter(`r${i}`, writes, { routes: shared }), render, { kind: 'streaming' }, pacer.poke));
+    for (let t = 0; t < 60; t++) {
+      replies.forEach((reply, i) => reply.setText(`reply ${i} at ${t}`));
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    const times = writes.map((w) => w.at).sort((a, b) => a - b);
+    for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThan(5_000);
+    const perReply = new Map<string, number>();
+    for (const write of writes) perReply.set(write.reply, (perReply.get(write.reply) ?? 0) + 1);
+    expect(perReply.size).toBe(20);
+    // Fair: the one that waited longest goes first, so counts differ by at most one.
+    expect(Math.max(...perReply.values()) - Math.min(...perReply.values())).toBeLessThanOrEqual(1);
+  });
+
+  it('flushes the final at once through another route when the reply route is spent', async () => {
+    const writes: Write[] = [];
+    const budget = new RateBudget(fiveEveryFive);
+    const pacer = new Pacer(budget, { minIntervalMs: 250, logger: silentLogger });
+    const routes: WriteRoute[] = [
+      { name: 'webhook', keys: ['webhook:a'] },
+      { name: 'channel', keys: ['channel:1'] },
+    ];
+    const reply = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), render, { kind: 'streaming' }, pacer.poke);
+    for (let i = 0; i < 10; i++) {
+      reply.setText(`t${i}`);
+      await vi.advanceTimersByTimeAsync(260);
+    }
+    expect(budget.remaining('webhook:a')).toBe(0);
+    expect(writes.every((w) => w.route === 'webhook')).toBe(true);
+    const finalAt = Date.now();
+    reply.setPhase({ kind: 'final' }, 'the end');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(writes.at(-1)).toMatchObject({ content: 'the end', route: 'channel' });
+    expect(writes.at(-1)!.at - finalAt).toBeLessThanOrEqual(20);
+  });
+
+  it('retries failed writes with backoff and never loses the final', async () => {
+    const writes: Write[] = [];
+    const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 1_000, logger: silentLogger });
+    const reply = new LiveReply(recordingWriter('a', writes, { failures: 3 }), render, { kind: 'streaming' }, pacer.poke);
+    reply.setText('partial');
+    await vi.advanceTimersByTimeAsync(100);
+    reply.setPhase({ kind: 'final' }, 'complete answer');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await reply.whenSettled();
+    expect(writes.map((w) => w.content)).toEqual(['complete answer']);
+  });
+});
