@@ -40,6 +40,53 @@ export const discordSchema = z.strictObject({
   apiBase: httpUrl.optional(),
 });
 
+const snowflakes = z.array(z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)')).default([]);
+
+export const relaySchema = z.strictObject({
+  /** Minimum time between two live edits of one reply. */
+  minEditIntervalMs: z.number().int().min(250, 'must be at least 250 (Discord allows about one edit a second per message)').default(1_000),
+  /** Prompts waiting behind the running one, per session. */
+  maxQueue: z.number().int().min(0).max(50).default(3),
+  /** How a prompt reaches the agent, so it knows who is speaking: {user}, {userId}, {prompt}. */
+  promptTemplate: z
+    .string()
+    .refine((t) => t.includes('{prompt}'), 'must contain {prompt}')
+    .default('[{user}] {prompt}'),
+  /** Agent for channels that have not chosen one; empty means the gateway's default agent. */
+  defaultAgent: z.string().default(''),
+});
+
+const commandAccess = z.enum(['member', 'admin']);
+
+export const accessSchema = z.strictObject({
+  /** Guilds the bot answers in (empty: all). */
+  guilds: snowflakes,
+  /** Channels the bot answers in (empty: all); a thread counts as its parent. */
+  channels: snowflakes,
+  /** Roles allowed to use the bot (empty: everyone). */
+  roles: snowflakes,
+  /** Users allowed to use the bot, besides the roles (empty with empty roles: everyone). */
+  users: snowflakes,
+  admins: z
+    .strictObject({
+      roles: snowflakes,
+      users: snowflakes,
+      /** Members with Discord's Manage Server permission are admins. */
+      manageGuild: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Per-command override of who may run it: member or admin. */
+  commands: z.record(z.string(), commandAccess).default({}),
+  allowDMs: z.boolean().default(false),
+});
+
+export const threadsSchema = z.strictObject({
+  /** In a thread the bot started, any message from a person continues the conversation (needs the Message Content intent). */
+  followUpWithoutMention: z.boolean().default(false),
+  /** Minutes of inactivity before Discord archives a thread the bot starts. */
+  autoArchiveMinutes: z.union([z.literal(60), z.literal(1440), z.literal(4320), z.literal(10080)]).default(1440),
+});
+
 export const storeSchema = z.strictObject({
   url: z.string().min(1).default('sqlite://data/clawcord.sqlite'),
 });
@@ -51,12 +98,18 @@ export const logSchema = z.strictObject({
 export const configSchema = z.strictObject({
   gateway: gatewaySchema,
   discord: discordSchema.prefault({}),
+  relay: relaySchema.prefault({}),
+  access: accessSchema.prefault({}),
+  threads: threadsSchema.prefault({}),
   store: storeSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
+export type RelayConfig = z.infer<typeof relaySchema>;
+export type AccessConfig = z.infer<typeof accessSchema>;
+export type ThreadsConfig = z.infer<typeof threadsSchema>;
 
 /** Environment variables and the config path each one sets. The names are fixed: other tools rely on them. */
 export const ENV_VARS = {

@@ -212,6 +212,19 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return run ?? this.trackRun(id, input);
   }
 
+  /**
+   * Follows a run this client did not start (one from before a restart): its events if the gateway still sends
+   * them, else its reply from the history. Without either within `idleTimeoutMs` it ends with an error.
+   */
+  attachRun(input: { runId: string; sessionKey: string; prompt: string; idleTimeoutMs?: number }): RunStream {
+    const existing = this.runs.get(input.runId);
+    if (existing) return existing;
+    const run = this.trackRun(input.runId, { sessionKey: input.sessionKey, message: input.prompt });
+    run.gapped = true;
+    run.idleTimeoutMs = input.idleTimeoutMs;
+    return run;
+  }
+
   async chatAbort(sessionKey: string, runId?: string): Promise<AbortResult> {
     return this.requireConnection().dialect.chatAbort(this.rpcFn, sessionKey, runId);
   }
@@ -577,11 +590,12 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       if (!this.connection) return;
       const now = Date.now();
       for (const run of this.runs.values()) {
+        const idleTimeoutMs = run.idleTimeoutMs ?? this.options.runIdleTimeoutMs;
         const quietMs = now - run.lastActivityAt;
-        if (!run.gapped && quietMs < this.options.runIdleTimeoutMs / 4) continue;
+        if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
         void run.tryRecover().then((settled) => {
-          if (!settled && Date.now() - run.lastActivityAt > this.options.runIdleTimeoutMs) {
-            run.fail(`no answer from the gateway for ${Math.round(this.options.runIdleTimeoutMs / 1000)} s`);
+          if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
+            run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
           }
         });
       }

@@ -1,11 +1,14 @@
 // Splits a long, possibly still growing answer into Discord-sized messages.
 //
 // Where a chunk ends:
-// - At the best break in its window: the start of a line after a blank line (paragraph), else the start of a line,
-//   else the start of a word after spaces or tabs. A break is only taken in the second half of the window when the
-//   second half has one, so a paragraph break near the top of a window does not produce a tiny message.
-// - The separator (spaces, newlines) stays at the end of the earlier chunk, where Discord ignores it. So a chunk never
+// - At a break: the start of a line after a blank line (paragraph), else the start of a line, else the start of a word
+//   after spaces or tabs. The best kind in the second half of the window wins, the latest of that kind; only when the
+//   second half has no break at all is the best one in the first half used. So an early paragraph break does not cut
+//   a tiny message while a line break further on would fill it.
+// - The separator (spaces, newlines) stays at the end of the earlier chunk, where it does not show. So a chunk never
 //   starts with a blank line or a space after a break, and a code line keeps its indentation.
+// - Never inside a fence line, before a ` or ~ in mid-line (the next chunk would start with what looks like a fence),
+//   or right after an opening fence line (the chunk would end with an empty block).
 // - A word longer than the window is cut hard, but never inside a surrogate pair or a \r\n.
 //
 // Fences (``` or ~~~, CommonMark rules): a chunk that ends inside a code block gets '\n' + marker appended and the next
@@ -19,7 +22,7 @@
 // the text runs past that window the chunk is settled: appending text can never change it.
 
 export interface SplitOptions {
-  /** Maximum length of a chunk in UTF-16 code units (Discord counts fewer for astral characters). Default 2000. */
+  /** Maximum length of a chunk, in UTF-16 code units (String.length). Default 2000. */
   maxLength?: number;
   /** Characters kept free in every chunk for a suffix the caller adds, such as a live indicator ' ▌'. Default 0. */
   reserve?: number;
@@ -36,7 +39,10 @@ export function splitMessage(text: string, options?: SplitOptions): string[] {
   return split(text, options).chunks;
 }
 
-/** How many leading chunks of splitMessage(text, options) no appended text can change. */
+/**
+ * How many leading chunks of splitMessage(text, options) no appended text can change: all but the last, or all when
+ * only dropped blank text follows the last. (A last chunk that happens to be final already is still counted as open.)
+ */
 export function settledCount(text: string, options?: SplitOptions): number {
   return split(text, options).settled;
 }
@@ -108,13 +114,14 @@ function chunkLimit({ maxLength = DISCORD_MAX_LENGTH, reserve = 0 }: SplitOption
 
 function analyse(text: string): Layout {
   const breakAt = new Uint8Array(text.length + 1);
-  const carriedFences: Fence[] = [];
-  const fenceIds = new Int32Array(text.length + 1).fill(-1); // index into carriedFences
+  const fences: Fence[] = []; // the carried fences, in order
+  const fenceIds = new Int32Array(text.length + 1).fill(-1); // fenceIds[i]: index of fenceAt(i) in fences, or -1
   let open: Fence | null = null;
+  let openId = -1;
   for (let start = 0; ; ) {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 ? text.length : newline;
-    if (carried(open)) fenceIds.fill(carriedFences.length - 1, start, end + 1);
+    if (openId !== -1) fenceIds.fill(openId, start, end + 1);
     // Breaking inside a fence line would leave half a fence; a word starting with ` or ~ could look like one.
     const fenceLine = startsFence(text, start, end);
     let blank = true;
@@ -127,10 +134,11 @@ function analyse(text: string): Layout {
       blank = false;
     }
     if (newline === -1) break;
-    if (fenceLine) {
-      const next = nextFence(text.slice(start, end), open);
-      if (next !== open && carried(next)) carriedFences.push(next as Fence);
-      open = next;
+    const after: Fence | null = fenceLine ? nextFence(text.slice(start, end), open) : open;
+    if (after !== open) {
+      const kept = carried(after);
+      openId = kept ? fences.push(kept) - 1 : -1;
+      open = after;
     }
     const next = newline + 1;
     const code = text.charCodeAt(next);
@@ -138,7 +146,11 @@ function analyse(text: string): Layout {
     if (next < text.length && code !== LF && code !== CR) breakAt[next] = blank ? PARAGRAPH : LINE;
     start = next;
   }
-  return { breakAt, fenceAt: (i) => carriedFences[fenceIds[i] ?? -1] ?? null };
+  const fenceAt = (i: number): Fence | null => {
+    const id = fenceIds[i] ?? -1;
+    return id === -1 ? null : (fences[id] ?? null); // never index with -1: that is a slow path in V8
+  };
+  return { breakAt, fenceAt };
 }
 
 function chooseEnd(text: string, { breakAt, fenceAt }: Layout, pos: number, room: number): number {
@@ -159,7 +171,8 @@ function chooseEnd(text: string, { breakAt, fenceAt }: Layout, pos: number, room
   }
   const byPreference = [paragraph, line, any];
   const halfway = pos + (room >> 1);
-  return byPreference.find((end) => end >= halfway) ?? byPreference.find((end) => end > pos) ?? hardEnd(text, pos, maxEnd, fits);
+  const best = byPreference.find((end) => end >= halfway) ?? byPreference.find((end) => end > pos);
+  return best ?? hardEnd(text, pos, maxEnd, fits);
 }
 
 // Ending a chunk right after a fence's opening line would send an empty code block.
@@ -171,8 +184,8 @@ function opensEmptyBlock(fenceAt: Layout['fenceAt'], end: number): boolean {
 function hardEnd(text: string, pos: number, maxEnd: number, fits: (end: number) => boolean): number {
   let end = maxEnd;
   while (end > pos + 1 && (!fits(end) || splitsPair(text, end))) end--;
-  // joinChunks takes a last line of 3+ fence characters for an added closing fence when a fence is open there;
-  // a hard cut must not produce one (it can't otherwise: breaks end with whitespace).
+  // joinChunks reads a chunk ending in '\n' + 3 or more fence characters as one with an added closing fence (when a
+  // fence is open there). Breaks end in whitespace, so only a hard cut could end like that in the text itself.
   const char = text[end - 1];
   if (char === '`' || char === '~') {
     let run = end;
@@ -182,10 +195,12 @@ function hardEnd(text: string, pos: number, maxEnd: number, fits: (end: number) 
   return end;
 }
 
+/** Whether ending a chunk at `end` would separate the halves of a surrogate pair or of a \r\n. */
 function splitsPair(text: string, end: number): boolean {
   const before = text.charCodeAt(end - 1);
   const after = text.charCodeAt(end);
-  return (before === CR && after === LF) || (before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff);
+  const surrogates = before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff;
+  return surrogates || (before === CR && after === LF);
 }
 
 const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/s;
@@ -251,9 +266,9 @@ function isSpaceOrTab(code: number): boolean {
 
 /** Same set as the regular expression class \s. */
 function isWhitespace(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 0xa0) return false;
   return (
-    code === 32 ||
-    (code >= 9 && code <= 13) ||
     code === 0xa0 ||
     code === 0x1680 ||
     (code >= 0x2000 && code <= 0x200a) ||
@@ -264,4 +279,9 @@ function isWhitespace(code: number): boolean {
     code === 0x3000 ||
     code === 0xfeff
   );
+}
+
+/** The line that closes a code block still open at the end of `text` (e.g. '\n```'), or '' when none is. */
+export function openFenceClose(text: string): string {
+  return advance({ open: null, partialLine: '' }, `${text}\n`).open?.close ?? '';
 }

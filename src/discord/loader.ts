@@ -1,0 +1,39 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { isCommand, type Command, type CommandDefinition } from './command.js';
+
+// Resolves to `commands/` from src/discord/ (vitest on .ts sources) and to dist/commands/ from dist/src/discord/.
+const COMMANDS_DIR = new URL('../../commands/', import.meta.url);
+
+function isCommandModule(file: string): boolean {
+  if (file.endsWith('.d.ts') || file.endsWith('.map') || file.includes('.test.')) return false;
+  return file.endsWith('.ts') || file.endsWith('.js');
+}
+
+/**
+ * Imports every module in the commands folder and returns its slash commands by name. Default exports that are
+ * not commands are skipped; two commands with the same name are an error.
+ */
+export async function loadCommands(dir: URL = COMMANDS_DIR): Promise<Map<string, Command>> {
+  const folder = dir.href.endsWith('/') ? dir : new URL(`${dir.href}/`);
+  const files = (await readdir(folder)).filter(isCommandModule).sort();
+  const commands = new Map<string, Command>();
+  const sources = new Map<string, string>();
+  for (const file of files) {
+    const url = new URL(file, folder);
+    const module = (await import(url.href)) as { default?: unknown };
+    if (!isCommand(module.default)) continue;
+    const { name } = module.default.definition;
+    const previous = sources.get(name);
+    if (previous !== undefined) {
+      throw new Error(`duplicate slash command name "${name}" in ${previous} and ${fileURLToPath(url)}`);
+    }
+    sources.set(name, fileURLToPath(url));
+    commands.set(name, module.default);
+  }
+  return commands;
+}
+
+export function commandDefinitions(commands: ReadonlyMap<string, Command>): CommandDefinition[] {
+  return [...commands.values()].map((command) => command.definition);
+}
