@@ -1,17 +1,31 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
+import { choices, setBy } from '../src/discord/format.js';
+import { personOf, scopeOf } from '../src/discord/interaction.js';
+import { ephemeral, safeReply } from '../src/discord/respond.js';
 
 export default {
   definition: {
     name: 'agent',
     description: "Show or switch this channel's agent (the channel gets that agent's session)",
-    options: [{ type: ApplicationCommandOptionType.String, name: 'agent', description: 'The agent to switch to', autocomplete: true }],
+    options: [{ type: ApplicationCommandOptionType.String, name: 'agent', description: 'The agent to switch to', autocomplete: true, max_length: 100 }],
   },
   access: 'admin',
-  async execute(interaction, { handlers }) {
-    await handlers.agent(interaction);
+  async execute(interaction, { relay }) {
+    const scope = scopeOf(interaction);
+    const requested = interaction.options.getString('agent');
+    if (!requested) {
+      const mapping = await relay.mappingFor(scope);
+      await interaction.reply(ephemeral(`Agent: \`${mapping.agentId}\`${setBy(mapping.agentSetBy)}; session \`${mapping.sessionKey}\`.`));
+      return;
+    }
+    const mapping = await relay.setAgent(scope, requested, personOf(interaction));
+    await interaction.reply(safeReply(`🤖 ${personOf(interaction).name} switched this ${mapping.kind === 'thread' ? 'thread' : 'channel'} to agent \`${mapping.agentId}\` (session \`${mapping.sessionKey}\`).`));
   },
-  async autocomplete(interaction, { handlers }) {
-    await handlers.autocompleteAgent(interaction);
+  async autocomplete(interaction, { relay }) {
+    const typed = interaction.options.getFocused().toLowerCase();
+    const { agents } = await relay.catalog.listAgents();
+    const matching = agents.filter((a) => a.id.toLowerCase().includes(typed) || a.name.toLowerCase().includes(typed));
+    await interaction.respond(choices(matching.map((a) => ({ name: a.name === a.id ? a.id : `${a.id} (${a.name})`, value: a.id }))));
   },
 } satisfies Command;

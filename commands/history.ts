@@ -1,5 +1,8 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
+import { fitLines, oneLine, when } from '../src/discord/format.js';
+import { scopeOf } from '../src/discord/interaction.js';
+import { ephemeral } from '../src/discord/respond.js';
 
 export default {
   definition: {
@@ -8,7 +11,20 @@ export default {
     options: [{ type: ApplicationCommandOptionType.Integer, name: 'limit', description: 'How many (1 to 25)', min_value: 1, max_value: 25 }],
   },
   access: 'member',
-  async execute(interaction, { handlers }) {
-    await handlers.history(interaction);
+  async execute(interaction, { relay }) {
+    const limit = interaction.options.getInteger('limit') ?? 10;
+    const messages = await relay.history(scopeOf(interaction), limit);
+    if (messages.length === 0) {
+      await interaction.reply(ephemeral('This session has no messages yet.'));
+      return;
+    }
+    // Each entry gets a fair share of the 2000 characters.
+    const share = Math.max(60, Math.floor(1900 / messages.length) - 30);
+    const lines = messages.map((m) => {
+      const who = m.role === 'user' ? '🧑' : '🤖';
+      const at = m.timestamp ? ` ${when(m.timestamp)}` : '';
+      return `${who}${at} ${oneLine(m.text, share)}`;
+    });
+    await interaction.reply(ephemeral(fitLines(`**Last ${messages.length} messages**`, lines)));
   },
 } satisfies Command;

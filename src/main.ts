@@ -1,6 +1,5 @@
-import { Client, GatewayIntentBits } from 'discord.js';
+import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { GatewayClient } from './gateway/client.js';
 import { createLogger, registerSecret, scrubSecrets } from './log.js';
 import { VERSION } from './version.js';
 
@@ -22,39 +21,27 @@ async function main(): Promise<void> {
   registerSecret(config.gateway.token);
   registerSecret(config.discord.token);
   const logger = createLogger({ level: config.log.level });
+  const app = await createApp(config, logger).catch((error: Error) => die(error.message));
 
-  const gateway = new GatewayClient({
-    url: config.gateway.url,
-    token: config.gateway.token,
-    protocol: config.gateway.protocol,
-    logger: logger.child({ component: 'gateway' }),
-    device: { path: config.gateway.deviceKeyPath },
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    detectTimeoutMs: config.gateway.detectTimeoutMs,
-    reconnect: config.gateway.reconnect,
-  });
-  // An unreachable gateway is retried in the background; a refused token or protocol is fatal.
-  gateway.start().catch((error: Error) => die(`gateway: ${error.message}`));
-
-  const discord = new Client({
-    intents: [GatewayIntentBits.Guilds],
-    rest: config.discord.apiBase ? { api: config.discord.apiBase } : {},
-  });
+  // An unreachable gateway is retried in the background; a refused token, protocol or device is fatal.
+  app.gateway.on('fatal', (error) => die(`gateway: ${error.message}`));
   try {
-    await discord.login(config.discord.token);
+    await app.start();
   } catch (error) {
-    const name = (error as { code?: string }).code;
-    if (name === 'TokenInvalid') die('discord.token (DISCORD_TOKEN): Discord rejected the token');
+    const code = (error as { code?: string }).code;
+    if (code === 'TokenInvalid') die('discord.token (DISCORD_TOKEN): Discord rejected the token');
+    if (code === 'DisallowedIntents') die('discord: the Message Content intent is not enabled for this bot (needed by threads.followUpWithoutMention)');
     die(`discord: cannot log in: ${(error as Error).message}`);
   }
-  logger.info({ version: VERSION, user: discord.user?.tag }, 'clawcord is running');
+  logger.info({ version: VERSION }, 'clawcord is running');
 
+  let stopping = false;
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    await discord.destroy();
-    await gateway.close();
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: marking live replies interrupted');
+    await app.stop();
+    logger.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

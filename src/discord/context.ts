@@ -1,10 +1,14 @@
+import type { Client } from 'discord.js';
+import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Relay } from '../relay/relay.js';
 import type { AccessPolicy } from './access.js';
 
 /** What every command handler gets besides its interaction. */
 export interface BotContext {
+  client: Client<true>;
   relay: Relay;
   access: AccessPolicy;
+  config: Config;
   logger: Logger;
 }

@@ -71,6 +71,13 @@ export class Pacer {
       }
       // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
       const routes = reply.writer.routes(next.index);
+      if (routes.length === 0) {
+        this.options.logger.warn({ index: next.index }, 'no way left to write a reply message; giving it up');
+        reply.abandon(next.index);
+        this.replies.add(reply);
+        nextAt = now;
+        continue;
+      }
       const candidates = next.urgent ? routes : routes.slice(0, 1);
       const route = candidates.find((r) => this.budget.waitMs(r.keys) === 0);
       if (!route) {

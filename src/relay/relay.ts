@@ -28,6 +28,8 @@ export interface PersistentWriter extends ReplyWriter {
   location(): ReplyLocation;
   /** Called when the location changed (a message was created). */
   onLocationChange: (() => void) | undefined;
+  /** Tells the writer which job it writes for (its Stop button stops that job). */
+  bindJob(jobId: string): void;
 }
 
 export interface AskInput {
@@ -186,6 +188,14 @@ export class Relay {
 
   // ---- asking ----
 
+  /** Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown. */
+  async precheck(scope: Scope): Promise<void> {
+    this.requireGateway();
+    const mapping = await this.mappingFor(scope);
+    const lane = this.lanes.get(mapping.sessionKey);
+    if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
+  }
+
   /** Queues a prompt for the scope's session. Resolves with its queue position (0: running now). */
   async ask(input: AskInput): Promise<{ position: number; jobId: string; reply: LiveReply }> {
     this.requireGateway();
@@ -194,8 +204,10 @@ export class Relay {
     const position = lane.active ? lane.waiting.length + 1 : 0;
     if (position > this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
     const phase: ReplyPhase = position > 0 ? { kind: 'queued', position } : { kind: 'waiting' };
+    const id = randomBytes(6).toString('hex');
+    input.writer.bindJob(id);
     const job: Job = {
-      id: randomBytes(6).toString('hex'),
+      id,
       input,
       mapping,
       reply: new LiveReply(input.writer, this.deps.render, phase, this.deps.pacer.poke),
@@ -459,6 +471,7 @@ export class Relay {
     await Promise.all(
       records.map(async (record) => {
         const log = this.deps.logger.child({ guild: record.guildId, channel: record.scopeId, run: record.runId });
+        // No Stop button: a recovered run only finishes what it can.
         const writer = writerFor(record.location);
         const reply = new LiveReply(writer, this.deps.render, { kind: 'waiting' }, this.deps.pacer.poke);
         const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: RECOVERY_IDLE_MS });

@@ -1,0 +1,68 @@
+import type { Config } from './config/schema.js';
+import { Bot, createDiscordClient } from './discord/bot.js';
+import { discordDefaultLimit } from './discord/buckets.js';
+import { loadCommands } from './discord/loader.js';
+import { renderReply } from './discord/render/reply.js';
+import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
+import type { Logger } from './log.js';
+import { RateBudget } from './relay/budget.js';
+import { Pacer } from './relay/pacer.js';
+import { Relay } from './relay/relay.js';
+import { Store } from './store/store.js';
+import { VERSION } from './version.js';
+
+export interface App {
+  gateway: GatewayClient;
+  relay: Relay;
+  bot: Bot;
+  store: Store;
+  /** Logs in to Discord and connects to the gateway; rejects on a refused Discord token. */
+  start(): Promise<void>;
+  /** Marks live replies interrupted, then closes Discord, the gateway and the store. */
+  stop(): Promise<void>;
+}
+
+/** Builds the whole bot from a config: gateway client, relay, Discord side, store. */
+export async function createApp(config: Config, logger: Logger, gatewayOverrides: Partial<GatewayClientOptions> = {}): Promise<App> {
+  const store = await Store.open(config.store.url);
+  const gateway = new GatewayClient({
+    url: config.gateway.url,
+    token: config.gateway.token,
+    protocol: config.gateway.protocol,
+    logger: logger.child({ component: 'gateway' }),
+    device: { path: config.gateway.deviceKeyPath },
+    clientVersion: VERSION,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    connectTimeoutMs: config.gateway.connectTimeoutMs,
+    detectTimeoutMs: config.gateway.detectTimeoutMs,
+    reconnect: config.gateway.reconnect,
+    ...gatewayOverrides,
+  });
+  const budget = new RateBudget(discordDefaultLimit);
+  const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, logger: logger.child({ component: 'pacer' }) });
+  const relay = new Relay({ gateway, store, pacer, render: renderReply, config: config.relay, logger: logger.child({ component: 'relay' }) });
+  const bot = new Bot(createDiscordClient(config), { config, relay, budget, commands: await loadCommands(), logger: logger.child({ component: 'discord' }) });
+
+  return {
+    gateway,
+    relay,
+    bot,
+    store,
+    async start() {
+      const gatewayReady = gateway.start();
+      // Fatal gateway errors are the caller's to report; this only keeps the rejection from going unhandled.
+      gatewayReady.catch(() => {});
+      await bot.start(config.discord.token ?? '');
+      void gatewayReady.then(async () => {
+        const recovered = await relay.recover((location) => bot.writerFor(location));
+        if (recovered > 0) logger.info({ recovered }, 'finished replies left from before the restart');
+      }, () => {});
+    },
+    async stop() {
+      await relay.shutdown();
+      await bot.client.destroy();
+      await gateway.close();
+      await store.close();
+    },
+  };
+}

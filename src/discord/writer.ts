@@ -1,0 +1,155 @@
+import {
+  ButtonStyle,
+  ComponentType,
+  DiscordAPIError,
+  MessageFlags,
+  RateLimitError,
+  Routes,
+  type REST,
+} from 'discord.js';
+import { WriteError, type WriteRoute } from '../relay/live-reply.js';
+import type { RenderedMessage } from '../relay/phase.js';
+import type { PersistentWriter } from '../relay/relay.js';
+import type { ReplyLocation } from '../store/store.js';
+import { channelKey, GLOBAL_KEY, webhookKey } from './buckets.js';
+import { NO_MENTIONS_API } from './respond.js';
+
+export const STOP_BUTTON_PREFIX = 'clawcord:stop:';
+
+/** Interaction tokens live 15 minutes; stop using one a little before. */
+export const INTERACTION_TOKEN_TTL_MS = 14 * 60_000;
+
+/** Discord error codes that decide what a failed write means. */
+const UNKNOWN_MESSAGE = 10008;
+const UNKNOWN_WEBHOOK = 10015;
+const INVALID_WEBHOOK_TOKEN = 50027;
+const MISSING_ACCESS = 50001;
+const MISSING_PERMISSIONS = 50013;
+const UNKNOWN_CHANNEL = 10003;
+
+interface Options {
+  rest: REST;
+  location: ReplyLocation;
+  /** Create the first message as a reply to this one (a mention in a thread). */
+  replyTo?: string;
+  now?: () => number;
+}
+
+/**
+ * Writes the messages of one reply through Discord's REST API. While the interaction token lives it prefers the
+ * interaction webhook (a bucket per reply, not bound to the global limit); the channel endpoints are the second
+ * route, and the only one after 15 minutes, after a restart without a live token, or for mention replies.
+ */
+export class DiscordReplyWriter implements PersistentWriter {
+  onLocationChange: (() => void) | undefined;
+  /** The Stop button's id; set once the relay has queued the job. */
+  stopId: string | undefined;
+  private readonly rest: REST;
+  private readonly where: ReplyLocation;
+  private readonly replyTo: string | undefined;
+  private readonly now: () => number;
+  private webhookDead = false;
+  private channelDead = false;
+
+  constructor(options: Options) {
+    this.rest = options.rest;
+    this.where = { ...options.location, messageIds: [...options.location.messageIds] };
+    this.replyTo = options.replyTo;
+    this.now = options.now ?? Date.now;
+  }
+
+  location(): ReplyLocation {
+    return { ...this.where, messageIds: [...this.where.messageIds] };
+  }
+
+  private get webhookAlive(): boolean {
+    const interaction = this.where.interaction;
+    return !this.webhookDead && interaction !== null && this.now() - interaction.createdAt < INTERACTION_TOKEN_TTL_MS;
+  }
+
+  private channelFor(index: number): string {
+    return index > 0 && this.where.overflowChannelId ? this.where.overflowChannelId : this.where.channelId;
+  }
+
+  routes(index: number): WriteRoute[] {
+    const routes: WriteRoute[] = [];
+    const interaction = this.where.interaction;
+    const exists = index < this.where.messageIds.length;
+    // Follow-ups land in the interaction's channel, so a reply continued in a thread creates its messages there.
+    const webhookCanWrite = exists || index === 0 || !this.where.overflowChannelId;
+    if (this.webhookAlive && interaction && webhookCanWrite) {
+      routes.push({ name: 'webhook', keys: [webhookKey(interaction.applicationId, interaction.token)] });
+    }
+    const channelCanWrite = exists || index > 0 || !interaction;
+    if (!this.channelDead && channelCanWrite) routes.push({ name: 'channel', keys: [channelKey(this.channelFor(index)), GLOBAL_KEY] });
+    return routes;
+  }
+
+  async write(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
+    const body = this.body(message);
+    const existing = this.where.messageIds[index];
+    try {
+      let created: { id: string } | undefined;
+      if (route.name === 'webhook') {
+        const { applicationId, token } = this.where.interaction!;
+        if (index === 0 || existing) {
+          created = (await this.rest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
+        } else {
+          created = (await this.rest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
+        }
+      } else if (existing) {
+        await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body });
+      } else {
+        const reference = index === 0 && this.replyTo ? { message_reference: { message_id: this.replyTo, fail_if_not_exists: false } } : {};
+        created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference } })) as { id: string };
+      }
+      if (!existing && created?.id) {
+        this.where.messageIds[index] = created.id;
+        this.onLocationChange?.();
+      }
+    } catch (error) {
+      throw this.classify(error, route);
+    }
+  }
+
+  bindJob(jobId: string): void {
+    this.stopId = jobId;
+  }
+
+  /** Records the original interaction message once Discord has told us its id. */
+  setOriginalMessageId(id: string): void {
+    if (this.where.messageIds.length === 0) this.where.messageIds.push(id);
+  }
+
+  private body(message: RenderedMessage) {
+    const components =
+      message.live && this.stopId
+        ? [
+            {
+              type: ComponentType.ActionRow,
+              components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: `${STOP_BUTTON_PREFIX}${this.stopId}`, label: 'Stop', emoji: { name: '⏹️' } }],
+            },
+          ]
+        : [];
+    // Link previews flicker while a reply grows; they come back with the final text.
+    return { content: message.content, allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
+  }
+
+  private classify(error: unknown, route: WriteRoute): WriteError {
+    if (error instanceof RateLimitError) return new WriteError(error.message, 'retry', error.retryAfter);
+    if (error instanceof DiscordAPIError) {
+      const code = Number(error.code);
+      if (route.name === 'webhook' && (code === INVALID_WEBHOOK_TOKEN || code === UNKNOWN_WEBHOOK || error.status === 401)) {
+        this.webhookDead = true;
+        return new WriteError(error.message, 'route');
+      }
+      if (route.name === 'channel' && (code === MISSING_ACCESS || code === MISSING_PERMISSIONS || code === UNKNOWN_CHANNEL)) {
+        this.channelDead = true;
+        return new WriteError(error.message, this.webhookAlive ? 'route' : 'gone');
+      }
+      if (code === UNKNOWN_MESSAGE) return new WriteError(error.message, 'gone');
+      if (error.status >= 400 && error.status < 500 && error.status !== 429) return new WriteError(error.message, 'gone');
+    }
+    return new WriteError(error instanceof Error ? error.message : String(error), 'retry');
+  }
+}
