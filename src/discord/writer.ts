@@ -50,12 +50,15 @@ export class DiscordReplyWriter implements PersistentWriter {
   private readonly now: () => number;
   private webhookDead = false;
   private channelDead = false;
+  /** Messages written through the interaction webhook, which can only edit its own messages. */
+  private readonly byWebhook = new Set<number>();
 
   constructor(options: Options) {
     this.rest = options.rest;
     this.where = { ...options.location, messageIds: [...options.location.messageIds] };
     this.replyTo = options.replyTo;
     this.now = options.now ?? Date.now;
+    if (this.where.interaction) this.byWebhook.add(0);
   }
 
   location(): ReplyLocation {
@@ -75,8 +78,9 @@ export class DiscordReplyWriter implements PersistentWriter {
     const routes: WriteRoute[] = [];
     const interaction = this.where.interaction;
     const exists = index < this.where.messageIds.length;
-    // Follow-ups land in the interaction's channel, so a reply continued in a thread creates its messages there.
-    const webhookCanWrite = exists || index === 0 || !this.where.overflowChannelId;
+    // The webhook edits only its own messages; its follow-ups land in the interaction's channel, so a reply
+    // continued in a thread creates those messages through the channel route.
+    const webhookCanWrite = exists ? this.byWebhook.has(index) : index === 0 || !this.where.overflowChannelId;
     if (this.webhookAlive && interaction && webhookCanWrite) {
       routes.push({ name: 'webhook', keys: [webhookKey(interaction.applicationId, interaction.token)] });
     }
@@ -105,10 +109,11 @@ export class DiscordReplyWriter implements PersistentWriter {
       }
       if (!existing && created?.id) {
         this.where.messageIds[index] = created.id;
+        if (route.name === 'webhook') this.byWebhook.add(index);
         this.onLocationChange?.();
       }
     } catch (error) {
-      throw this.classify(error, route);
+      throw this.classify(error, route, index);
     }
   }
 
@@ -135,7 +140,7 @@ export class DiscordReplyWriter implements PersistentWriter {
     return { content: message.content, allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
   }
 
-  private classify(error: unknown, route: WriteRoute): WriteError {
+  private classify(error: unknown, route: WriteRoute, index: number): WriteError {
     if (error instanceof RateLimitError) return new WriteError(error.message, 'retry', error.retryAfter);
     if (error instanceof DiscordAPIError) {
       const code = Number(error.code);
@@ -146,6 +151,11 @@ export class DiscordReplyWriter implements PersistentWriter {
       if (route.name === 'channel' && (code === MISSING_ACCESS || code === MISSING_PERMISSIONS || code === UNKNOWN_CHANNEL)) {
         this.channelDead = true;
         return new WriteError(error.message, this.webhookAlive ? 'route' : 'gone');
+      }
+      if (code === UNKNOWN_MESSAGE && route.name === 'webhook' && !this.channelDead) {
+        // Maybe only the webhook cannot see it; the channel route will tell.
+        this.byWebhook.delete(index);
+        return new WriteError(error.message, 'route');
       }
       if (code === UNKNOWN_MESSAGE) return new WriteError(error.message, 'gone');
       if (error.status >= 400 && error.status < 500 && error.status !== 429) return new WriteError(error.message, 'gone');

@@ -84,12 +84,21 @@ export function isLive(message: RecordedMessage): boolean {
   return message.components.length > 0;
 }
 
-/** Waits until the reply's last message is no longer live and returns all of them. */
+/** Waits until no message of the reply is live and nothing has changed for a moment; returns them. */
 export async function waitForSettledReply(discord: FakeDiscord, token: string, channelId?: string, timeoutMs = 10_000): Promise<RecordedMessage[]> {
+  let last = '';
+  let stableSince = Date.now();
   return waitFor(
     () => {
       const messages = replyMessages(discord, token, channelId);
-      return messages.length > 0 && messages.every((m) => m.content !== '' && !isLive(m) && !m.content.startsWith('⏳')) ? messages : undefined;
+      const settled = messages.length > 0 && messages.every((m) => m.content !== '' && !isLive(m) && !m.content.startsWith('⏳'));
+      const snapshot = JSON.stringify(messages.map((m) => [m.id, m.content]));
+      if (snapshot !== last || !settled) {
+        last = snapshot;
+        stableSince = Date.now();
+        return undefined;
+      }
+      return Date.now() - stableSince >= 300 ? messages : undefined;
     },
     timeoutMs,
     'the reply to settle',
