@@ -54,6 +54,8 @@ export const relaySchema = z.strictObject({
     .default('[{user}] {prompt}'),
   /** Agent for channels that have not chosen one; empty means the gateway's default agent. */
   defaultAgent: z.string().default(''),
+  /** After a restart, how long a run left in flight may stay silent before its reply says it was interrupted. */
+  recoveryTimeoutMs: z.number().int().min(1_000).default(30_000),
 });
 
 const commandAccess = z.enum(['member', 'admin']);

@@ -134,7 +134,7 @@ export class Bot {
   private async onMessage(message: Message): Promise<void> {
     const context = this.context;
     if (!context || message.author.bot || message.system || !message.channel.isThread()) return;
-    const mapping = await context.relay.mappingFor(scopeOf({ channelId: message.channelId, channel: message.channel, guildId: message.guildId })).catch(() => undefined);
+    const mapping = await context.relay.findMapping(message.channelId);
     if (!mapping) return;
     const mentioned = message.mentions.users.has(context.client.user.id);
     if (!mentioned && !(this.options.config.threads.followUpWithoutMention && mapping.ownedThread)) return;

@@ -12,6 +12,7 @@ import type { RenderedMessage } from '../relay/phase.js';
 import type { PersistentWriter } from '../relay/relay.js';
 import type { ReplyLocation } from '../store/store.js';
 import { channelKey, GLOBAL_KEY, webhookKey } from './buckets.js';
+import { shownText } from './render/reply.js';
 import { NO_MENTIONS_API } from './respond.js';
 
 export const STOP_BUTTON_PREFIX = 'clawcord:stop:';
@@ -119,6 +120,16 @@ export class DiscordReplyWriter implements PersistentWriter {
 
   bindJob(jobId: string): void {
     this.stopId = jobId;
+  }
+
+  async shownText(): Promise<string> {
+    const contents = await Promise.all(
+      this.where.messageIds.map(async (id, index) => {
+        const message = (await this.rest.get(Routes.channelMessage(this.channelFor(index), id)).catch(() => undefined)) as { content?: string } | undefined;
+        return message?.content ?? '';
+      }),
+    );
+    return shownText(contents);
   }
 
   /** Records the original interaction message once Discord has told us its id. */

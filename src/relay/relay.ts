@@ -30,6 +30,8 @@ export interface PersistentWriter extends ReplyWriter {
   onLocationChange: (() => void) | undefined;
   /** Tells the writer which job it writes for (its Stop button stops that job). */
   bindJob(jobId: string): void;
+  /** The text its messages show now (after a restart, the relay remembers nothing else). */
+  shownText(): Promise<string>;
 }
 
 export interface AskInput {
@@ -78,7 +80,6 @@ export interface ScopeStatus {
 }
 
 const SETTLE_LIMIT_MS = 5 * 60_000;
-const RECOVERY_IDLE_MS = 30_000;
 
 function changedBy(person: Person): ChangedBy {
   return { userId: person.id, userName: person.name, at: Date.now() };
@@ -109,6 +110,11 @@ export class Relay {
   }
 
   // ---- sessions ----
+
+  /** The mapping if the channel or thread has one; never creates one. */
+  async findMapping(scopeId: string): Promise<ChannelMapping | undefined> {
+    return (await this.mappings.get(scopeId)?.catch(() => undefined)) ?? (await this.deps.store.mapping(scopeId));
+  }
 
   /** The channel's or thread's mapping, created (and stored) on first use. */
   async mappingFor(scope: Scope): Promise<ChannelMapping> {
@@ -299,13 +305,14 @@ export class Relay {
         case 'final':
           reply.setPhase({ kind: 'final' }, event.text);
           break;
+        // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
         case 'aborted':
-          reply.setPhase({ kind: 'aborted', by: stoppedBy()?.name }, event.text);
+          reply.setPhase({ kind: 'aborted', by: stoppedBy()?.name }, event.text || reply.currentText);
           break;
         case 'error':
           reply.setPhase(
             interruptedReason ? { kind: 'interrupted', reason: interruptedReason } : { kind: 'error', message: event.message },
-            event.text,
+            event.text || reply.currentText,
           );
           break;
       }
@@ -473,8 +480,10 @@ export class Relay {
         const log = this.deps.logger.child({ guild: record.guildId, channel: record.scopeId, run: record.runId });
         // No Stop button: a recovered run only finishes what it can.
         const writer = writerFor(record.location);
-        const reply = new LiveReply(writer, this.deps.render, { kind: 'waiting' }, this.deps.pacer.poke);
-        const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: RECOVERY_IDLE_MS });
+        const shown = await writer.shownText().catch(() => '');
+        const reply = new LiveReply(writer, this.deps.render, shown ? { kind: 'streaming' } : { kind: 'waiting' }, this.deps.pacer.poke);
+        reply.setText(shown);
+        const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: this.deps.config.recoveryTimeoutMs });
         await this.follow(run, reply, () => undefined, 'interrupted by a restart');
         log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
         await this.settle(reply);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReply } from '../../src/discord/render/reply.js';
+import { renderReply, shownText } from '../../src/discord/render/reply.js';
 import { joinChunks } from '../../src/discord/render/split.js';
 
 describe('renderReply', () => {
@@ -48,5 +48,18 @@ describe('renderReply', () => {
       { content: full, live: false },
       { content: `⚠️ **Error:** ${reason}`, live: false },
     ]);
+  });
+});
+
+describe('shownText', () => {
+  it('reads back the model text from rendered messages, in every phase', () => {
+    const text = `Intro\n\n\`\`\`ts\n${'const x = 1;\n'.repeat(200)}\`\`\`\nThe end.`;
+    for (const phase of [{ kind: 'streaming' }, { kind: 'final' }, { kind: 'interrupted', reason: 'restart' }, { kind: 'aborted', by: 'Ada' }] as const) {
+      expect(shownText(renderReply(text, phase).map((m) => m.content))).toBe(text);
+    }
+    expect(shownText(renderReply('', { kind: 'waiting' }).map((m) => m.content))).toBe('');
+    const closed = 'Done:\n```ts\nconst y = 2;\n```';
+    expect(shownText(renderReply(closed, { kind: 'final' }).map((m) => m.content))).toBe(closed);
+    expect(shownText(renderReply(closed, { kind: 'streaming' }).map((m) => m.content))).toBe(closed);
   });
 });

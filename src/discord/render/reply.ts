@@ -1,5 +1,5 @@
 import type { RenderedMessage, ReplyPhase } from '../../relay/phase.js';
-import { openFenceClose, splitMessage } from './split.js';
+import { joinChunks, openFenceClose, splitMessage } from './split.js';
 
 export const MAX_MESSAGE_LENGTH = 2000;
 const LIVE_CURSOR = ' ▌';
@@ -59,4 +59,17 @@ export function renderReply(text: string, phase: ReplyPhase): RenderedMessage[] 
     else messages.push({ content: clip(note, MAX_MESSAGE_LENGTH), live: false });
   }
   return messages;
+}
+
+/**
+ * The text that messages rendered by `renderReply` show, for a restarted bot that must continue a reply it can no
+ * longer remember: without the placeholder, cursor and note. (A code block closed only for display stays closed.)
+ */
+export function shownText(contents: readonly string[]): string {
+  const chunks = contents.filter((content) => content !== '' && !content.startsWith('⏳'));
+  const last = chunks.at(-1);
+  if (last === undefined) return '';
+  let body = last.replace(/\n\n(?:⚠️|⏹️) [^\n]*$/u, '');
+  if (body.endsWith(LIVE_CURSOR)) body = body.slice(0, -LIVE_CURSOR.length);
+  return joinChunks([...chunks.slice(0, -1), body]);
 }
