@@ -54,6 +54,8 @@ export interface GatewayClientOptions {
   recoveryIntervalMs?: number;
   /** A run with no event and no reply in the history for this long is ended with an error. */
   runIdleTimeoutMs?: number;
+  /** The same, for a run whose connection dropped: a restarted gateway may have lost it. */
+  lostRunGraceMs?: number;
 }
 
 interface ClientEvents {
@@ -136,6 +138,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       maxFrameBytes: options.maxFrameBytes ?? 25 * 1024 * 1024,
       recoveryIntervalMs: options.recoveryIntervalMs ?? 2_000,
       runIdleTimeoutMs: options.runIdleTimeoutMs ?? 10 * 60_000,
+      lostRunGraceMs: options.lostRunGraceMs ?? 60_000,
     };
   }
 
@@ -453,7 +456,11 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
         pending.reject(error);
       }
       connection.pending.clear();
-      for (const run of this.runs.values()) run.gapped = true;
+      for (const run of this.runs.values()) {
+        run.gapped = true;
+        run.connectionLost = true;
+        run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, this.options.lostRunGraceMs);
+      }
       this.lastError = error;
       if (!this.closing) this.logger.warn({ code, reason }, 'gateway connection closed');
       this.emit('disconnected', { code, reason });
@@ -595,7 +602,11 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
         if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
         void run.tryRecover().then((settled) => {
           if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
-            run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
+            run.fail(
+              run.connectionLost
+                ? 'the connection to the gateway dropped during this answer (a gateway restart?) and its end never arrived'
+                : `no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`,
+            );
           }
         });
       }

@@ -17,6 +17,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
   /** Events were missed (a sequence gap or a reconnect): the final text must come from the history. */
   gapped = false;
   lastActivityAt = Date.now();
+  /** The connection dropped while this run was in flight. */
+  connectionLost = false;
   /** Overrides the client's idle timeout for this run (a run re-attached after a restart gives up sooner). */
   idleTimeoutMs: number | undefined;
   private text = '';

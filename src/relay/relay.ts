@@ -363,6 +363,11 @@ export class Relay {
       // A session that never had a message is as clear as it gets.
       if (!(error instanceof SessionNotFoundError)) throw error;
     }
+    // Some gateways (OpenClaw 2026.2) drop the session's model on reset; the channel's choice stays.
+    if (mapping.model) {
+      await this.applyModel(mapping, mapping.model);
+      await this.saveMapping(mapping);
+    }
     return mapping;
   }
 

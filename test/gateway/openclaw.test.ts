@@ -256,3 +256,32 @@ describe('OpenClaw resilience', () => {
     expect(client.connected).toBe(true);
   });
 });
+
+describe('OpenClaw 2026.2 storage quirks', () => {
+  it('strips the envelope v3 stores around a user turn', async () => {
+    const { stripEnvelope } = await import('../../src/gateway/dialects/openclaw.js');
+    const stored = 'Conversation info (untrusted metadata):\n```json\n{\n  "message_id": "54637ba4",\n  "sender": "gateway-client"\n}\n```\n\n[Wed 2026-11-25 01:41 UTC] [Ada] hello gateway';
+    expect(stripEnvelope(stored)).toBe('[Ada] hello gateway');
+    expect(stripEnvelope('[Tue 2026-11-24 18:40 UTC] plain')).toBe('plain');
+    expect(stripEnvelope('[Ada] no envelope here')).toBe('[Ada] no envelope here');
+  });
+});
+
+describe('a run the gateway lost', () => {
+  it('ends with a clear error after the grace period when a restart took it', async () => {
+    const gateway = await openClaw({ deltaPacingMs: 20 });
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw', lostRunGraceMs: 400 });
+    await client.start();
+    gateway.setReplyScript(() => ({ tokens: wordTokens('a b c d e f g h i j k l m n o p'), tokenDelayMs: 100 }));
+    const run = await client.chatSend({ sessionKey: client.sessionKey('main', 'lost'), message: 'go' });
+    await waitFor(() => run.currentText.length > 0, 2_000, 'first text');
+    // Like OpenClaw 2026.2: the restart forgets the run and its turn.
+    await gateway.shutdown();
+    for (const active of gateway.state.activeRuns()) gateway.state.abortRun(active.runId);
+    gateway.state.sessions.clear();
+    await gateway.restart();
+    const outcome = await run.outcome;
+    expect(outcome).toMatchObject({ type: 'error', message: expect.stringContaining('connection to the gateway dropped during this answer') });
+    expect(outcome.text.length).toBeGreaterThan(0);
+  });
+});

@@ -53,6 +53,20 @@ export function openClawError(error: unknown, deviceId?: string): GatewayError {
 
 const RESET_REASONS = new Set(['new', 'reset']);
 
+// v3 stores a user turn with the envelope the model saw: metadata, then a `[Wed 2026-11-25 01:41 UTC] ` stamp.
+const ENVELOPE_STAMP = /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}(?: [A-Za-z0-9+:-]+)?\] /g;
+
+/** The text a person wrote, without the envelope some gateways store around it. */
+export function stripEnvelope(text: string): string {
+  let end = -1;
+  for (const match of text.matchAll(ENVELOPE_STAMP)) end = match.index + match[0].length;
+  return end >= 0 && (text.startsWith('Conversation info') || text.startsWith('[')) ? text.slice(end) : text;
+}
+
+function maybeStripped(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : stripEnvelope(text);
+}
+
 /** Real OpenClaw gateways, protocol v3 (2026.2.x) and v4 (2026.9.x). Params are closed objects: send only known keys. */
 export class OpenClawDialect implements Dialect {
   readonly name = 'openclaw' as const;
@@ -213,9 +227,11 @@ export class OpenClawDialect implements Dialect {
       .map((message) => {
         const meta = asObject(message.__openclaw);
         const key = asString(message.idempotencyKey);
+        const role = asString(message.role) ?? 'unknown';
+        const text = flattenContent(message.content);
         return {
-          role: asString(message.role) ?? 'unknown',
-          text: flattenContent(message.content),
+          role,
+          text: role === 'user' ? stripEnvelope(text) : text,
           timestamp: asEpochMs(message.timestamp),
           runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
           aborted: asObject(message.openclawAbort).aborted === true,
@@ -276,10 +292,10 @@ export class OpenClawDialect implements Dialect {
         const model = asString(row.model);
         return [{
           key,
-          title: asString(row.derivedTitle) ?? asString(row.label) ?? asString(row.displayName),
+          title: maybeStripped(asString(row.derivedTitle)) ?? asString(row.label) ?? asString(row.displayName),
           displayName: asString(row.displayName),
           model: model ? modelRef(asString(row.modelProvider), model) : undefined,
-          preview: asString(row.lastMessagePreview),
+          preview: maybeStripped(asString(row.lastMessagePreview)),
           updatedAt: asEpochMs(row.updatedAt),
         }];
       });
