@@ -181,7 +181,10 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
   );
 
   await check('sessions.patch', async () => {
-    const target = models[1] ?? models[0];
+    // Switch to another model of the provider in use, so a catalog of many providers does not pick a stranger.
+    const current = chatted ? (await client.sessionsList({ limit: 100 })).find((row) => row.key === sessionKey)?.model : undefined;
+    const provider = current?.slice(0, current.indexOf('/'));
+    const target = models.find((ref) => ref !== current && provider !== undefined && ref.startsWith(`${provider}/`)) ?? models.find((ref) => ref !== current);
     if (!target) throw new Skip('skipped: no model to switch to');
     try {
       const result = await client.sessionsPatch(sessionKey, { model: target });

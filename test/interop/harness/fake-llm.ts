@@ -22,6 +22,8 @@ export interface FakeLlmOptions {
   slowTokenDelayMs?: number;
   /** Number of tokens of a SLOW reply (default 40: "slow1 slow2 … slow40"). */
   slowTokens?: number;
+  /** Which prompts get the slow reply (default: those containing SLOW). */
+  slowWhen?: RegExp;
 }
 
 export interface FakeLlm {
@@ -99,6 +101,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> {
   const failQueue: number[] = [];
+  const slowWhen = opts.slowWhen ?? /SLOW/;
   const sockets = new Set<Socket>();
   let completionId = 0;
 
@@ -113,7 +116,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       failQueue.push(status);
     },
     expectedReply(model, userText) {
-      if (userText.includes('SLOW')) {
+      if (slowWhen.test(userText)) {
         return Array.from({ length: api.slowTokens }, (_, i) => `slow${i + 1}`).join(' ');
       }
       return `Hello from fake-llm (${localModel(model)}). You said: ${userText}`;
@@ -154,7 +157,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       return;
     }
 
-    const slow = userText.includes('SLOW');
+    const slow = slowWhen.test(userText);
     const reply = api.expectedReply(model, userText);
     const tokens = slow ? tokenize(reply, api.slowTokens) : tokenize(reply, 12);
     const delay = slow ? api.slowTokenDelayMs : api.tokenDelayMs;
