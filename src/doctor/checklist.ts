@@ -103,7 +103,8 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
     models = list.map((m) => m.ref);
     if (list.length === 0) throw new Error('the gateway lists no models');
     const shown = models.slice(0, 5).join(', ') + (models.length > 5 ? `, … ${models.length - 5} more` : '');
-    return `${plural(list.length, 'model')}: ${shown}`;
+    const providers = new Set(list.map((m) => m.provider)).size;
+    return `${plural(list.length, 'model')}${providers > 1 ? ` from ${providers} providers` : ''}: ${shown}`;
   });
 
   await check('agents.list', async () => {

@@ -37,7 +37,7 @@ describe.each(Object.entries(gateways))('doctor against the %s fake', (_name, st
       ),
     );
     const detail = Object.fromEntries(results.map((r) => [r.name, r.detail]));
-    expect(detail['models.list']).toMatch(/^3 models: ollama\/kimi-k2\.5:cloud/);
+    expect(detail['models.list']).toMatch(/^3 models from 2 providers: ollama\/kimi-k2\.5:cloud/);
     expect(detail['agents.list']).toBe('3 agents: main (Asha), cody (Cody (Coder)), qa (QA (Quality)); default main');
     expect(detail['chat.send']).toMatch(/^streamed \d+ text updates, first text after \d+ ms; final 28 chars "Hello from the fake gateway!"$/);
     expect(detail['chat.abort']).toMatch(/^second run stopped after \d+ chars; gateway said aborted: true$/);

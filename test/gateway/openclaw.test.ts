@@ -73,7 +73,7 @@ describe.each([3, 4] as const)('OpenClaw protocol v%i', (protocol) => {
       ['assistant', 'Echo: hi cody'],
     ]);
     const rows = await client.sessionsList({ limit: 10 });
-    expect(requests(gateway, 'sessions.list')[0]!.params).toEqual({ limit: 10, includeDerivedTitles: true, includeLastMessage: true });
+    expect(requests(gateway, 'sessions.list').at(-1)!.params).toEqual({ limit: 10, includeDerivedTitles: true, includeLastMessage: true });
     expect(rows.find((r) => r.key === key)).toMatchObject({ title: expect.any(String), preview: 'Echo: hi cody', model: expect.stringContaining('/') });
 
     expect((await client.sessionsPatch(key, { model: 'ollama/glm-5:cloud' })).model).toBe('ollama/glm-5:cloud');

@@ -242,9 +242,13 @@ export class OpenClawDialect implements Dialect {
   async modelsList(rpc: Rpc, info: GatewayInfo) {
     // v4 with several agents insists on an owner; v3's params are an empty closed object.
     const params = Number(info.protocol) >= 4 ? { agentId: info.defaultAgentId ?? 'main' } : {};
-    const result = asObject(await rpc('models.list', params));
-    return asArray(result.models)
+    const [result, defaults] = await Promise.all([
+      rpc('models.list', params).then(asObject),
+      rpc('sessions.list', { limit: 1 }).then((list) => asObject(asObject(list).defaults), () => ({}) as Frame),
+    ]);
+    const models = asArray(result.models)
       .filter(isObject)
+      .filter((row) => row.available !== false)
       .flatMap((row) => {
         const id = asString(row.id);
         if (!id) return [];
@@ -258,6 +262,9 @@ export class OpenClawDialect implements Dialect {
           reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
         }];
       });
+    // 2026.2 lists its whole built-in catalog (700+ models); the provider the gateway is set up with comes first.
+    const inUse = asString(defaults.modelProvider);
+    return inUse ? [...models.filter((m) => m.provider === inUse), ...models.filter((m) => m.provider !== inUse)] : models;
   }
 
   async agentsList(rpc: Rpc) {
