@@ -4,6 +4,7 @@ import { discordDefaultLimit } from './discord/buckets.js';
 import { loadCommands } from './discord/loader.js';
 import { renderReply } from './discord/render/reply.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
+import { writeHealth } from './health.js';
 import type { Logger } from './log.js';
 import { RateBudget } from './relay/budget.js';
 import { Pacer } from './relay/pacer.js';
@@ -42,6 +43,7 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
   const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, logger: logger.child({ component: 'pacer' }) });
   const relay = new Relay({ gateway, store, pacer, render: renderReply, config: config.relay, logger: logger.child({ component: 'relay' }) });
   const bot = new Bot(createDiscordClient(config), { config, relay, budget, commands: await loadCommands(), logger: logger.child({ component: 'discord' }) });
+  let stopHealth = () => {};
 
   return {
     gateway,
@@ -53,12 +55,14 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
       // Fatal gateway errors are the caller's to report; this only keeps the rejection from going unhandled.
       gatewayReady.catch(() => {});
       await bot.start(config.discord.token ?? '');
+      stopHealth = writeHealth(config.health.file, () => ({ discord: bot.client.isReady(), gateway: gateway.connected, activeRuns: relay.load.active }));
       void gatewayReady.then(async () => {
         const recovered = await relay.recover((location) => bot.writerFor(location));
         if (recovered > 0) logger.info({ recovered }, 'finished replies left from before the restart');
       }, () => {});
     },
     async stop() {
+      stopHealth();
       await relay.shutdown();
       await bot.client.destroy();
       await gateway.close();

@@ -93,6 +93,11 @@ export const storeSchema = z.strictObject({
   url: z.string().min(1).default('sqlite://data/clawcord.sqlite'),
 });
 
+export const healthSchema = z.strictObject({
+  /** Written every 15 s while the bot runs; the Docker health check reads it. Empty: no file. */
+  file: z.string().default('./data/health.json'),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -104,6 +109,7 @@ export const configSchema = z.strictObject({
   access: accessSchema.prefault({}),
   threads: threadsSchema.prefault({}),
   store: storeSchema.prefault({}),
+  health: healthSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 

@@ -93,3 +93,13 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('config.example.json', () => {
+  it('shows every option with its default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configSchema } = await import('../../src/config/schema.js');
+    const example = JSON.parse(readFileSync('config.example.json', 'utf8')) as { gateway: { url: string; token: string }; discord: unknown };
+    const defaults = configSchema.parse({ gateway: { url: example.gateway.url, token: example.gateway.token }, discord: example.discord });
+    expect(example).toEqual(defaults);
+  });
+});

@@ -42,6 +42,7 @@ export function buildConfig(gateway: { url: string; token: string }, discord: Fa
     gateway: { url: gateway.url, token: gateway.token, deviceKeyPath: join(dir, 'device.json'), requestTimeoutMs: 3_000, connectTimeoutMs: 3_000 },
     discord: { token: discord.token, apiBase: discord.restBase },
     store: { url: `sqlite://${options.storeFile ?? join(dir, 'state.sqlite')}` },
+    health: { file: join(dir, 'health.json') },
     relay: { minEditIntervalMs: 250 },
     ...options.config,
   });

@@ -111,3 +111,25 @@ describe('streaming a reply', () => {
     }
   });
 });
+
+describe('long and failing runs', () => {
+  it('keeps editing through channel messages once the interaction token has expired', async () => {
+    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4', discord: { rateLimits: false, tokenTtlMs: 700 } });
+    const answer = 'outliving the interaction token '.repeat(6).trim();
+    gateway.setReplyScript(() => ({ tokens: wordTokens(answer), tokenDelayMs: 120 }));
+    const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'a long one' } });
+    const [message] = await waitForSettledReply(discord, token, undefined, 15_000);
+    expect(message!.content).toBe(answer);
+    const routes = message!.versions.map((v) => v.route);
+    expect(routes.some((r) => r.startsWith('PATCH /webhooks/'))).toBe(true);
+    expect(routes.at(-1)).toMatch(/^PATCH \/channels\//);
+  });
+
+  it('shows a model failure plainly in the message, never as a stuck live reply', async () => {
+    const { discord } = await startStack({ gateway: 'openclaw-v4' });
+    const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'please FAIL' } });
+    const [message] = await waitForSettledReply(discord, token);
+    expect(message!.content).toMatch(/\n\n⚠️ \*\*Error:\*\* LLM request failed: provider rejected the request schema or tool payload\.$/);
+    expect(isLive(message!)).toBe(false);
+  });
+});
