@@ -4,13 +4,13 @@ import { discordDefaultLimit } from './discord/buckets.js';
 import { loadCommands } from './discord/loader.js';
 import { renderReply } from './discord/render/reply.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
+import { gatewayClientOptions } from './gateway/options.js';
 import { writeHealth } from './health.js';
 import type { Logger } from './log.js';
 import { RateBudget } from './relay/budget.js';
 import { Pacer } from './relay/pacer.js';
 import { Relay } from './relay/relay.js';
 import { Store } from './store/store.js';
-import { VERSION } from './version.js';
 
 export interface App {
   gateway: GatewayClient;
@@ -26,19 +26,7 @@ export interface App {
 /** Builds the whole bot from a config: gateway client, relay, Discord side, store. */
 export async function createApp(config: Config, logger: Logger, gatewayOverrides: Partial<GatewayClientOptions> = {}): Promise<App> {
   const store = await Store.open(config.store.url);
-  const gateway = new GatewayClient({
-    url: config.gateway.url,
-    token: config.gateway.token,
-    protocol: config.gateway.protocol,
-    logger: logger.child({ component: 'gateway' }),
-    device: { path: config.gateway.deviceKeyPath },
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    detectTimeoutMs: config.gateway.detectTimeoutMs,
-    reconnect: config.gateway.reconnect,
-    ...gatewayOverrides,
-  });
+  const gateway = new GatewayClient({ ...gatewayClientOptions(config.gateway, logger.child({ component: 'gateway' })), ...gatewayOverrides });
   const budget = new RateBudget(discordDefaultLimit);
   const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, logger: logger.child({ component: 'pacer' }) });
   const relay = new Relay({ gateway, store, pacer, render: renderReply, config: config.relay, logger: logger.child({ component: 'relay' }) });

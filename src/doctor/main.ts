@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { GatewayClient } from '../gateway/client.js';
+import { gatewayClientOptions } from '../gateway/options.js';
 import { createLogger, registerSecret, scrubSecrets } from '../log.js';
 import { VERSION } from '../version.js';
 import { runChecklist, type CheckResult } from './checklist.js';
@@ -44,18 +45,7 @@ async function main(argv: string[]): Promise<number> {
   registerSecret(config.gateway.token);
   // The checklist is the output; logs only say what went wrong, unless LOG_LEVEL asks for more.
   const logger = createLogger({ level: process.env.LOG_LEVEL ? config.log.level : 'error' });
-  const client = new GatewayClient({
-    url: config.gateway.url,
-    token: config.gateway.token,
-    protocol: config.gateway.protocol,
-    logger,
-    device: { path: config.gateway.deviceKeyPath },
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    detectTimeoutMs: config.gateway.detectTimeoutMs,
-    reconnect: config.gateway.reconnect,
-  });
+  const client = new GatewayClient(gatewayClientOptions(config.gateway, logger));
   const gateway = scrubSecrets(config.gateway.url);
   if (!json) console.log(`clawcord doctor ${VERSION}: ${gateway} (protocol setting: ${config.gateway.protocol})`);
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { DeviceIdentity } from './device.js';
 import { DisconnectedError, type GatewayError } from './errors.js';
+import { asObject, asString, compact } from './normalize.js';
 import type { FrameSocket } from './socket.js';
 import type {
   AbortResult,
@@ -116,4 +117,15 @@ export class HandshakeClosedError extends DisconnectedError {
   ) {
     super(`the gateway closed the connection (${closeCode}${closeReason ? ` ${closeReason}` : ''}) before ${what}`);
   }
+}
+
+/** chat.send answers `{runId}` in both dialects. */
+export function runIdOf(result: unknown): string | undefined {
+  return asString(asObject(result).runId);
+}
+
+/** chat.abort takes `{sessionKey, runId}` and answers `{aborted}` in both dialects. */
+export async function abortRun(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult> {
+  const result = asObject(await rpc('chat.abort', compact({ sessionKey, runId })));
+  return { aborted: result.aborted === true };
 }

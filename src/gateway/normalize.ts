@@ -1,3 +1,5 @@
+import type { ModelInfo } from './types.js';
+
 /** Small readers for untrusted gateway payloads: they never throw, they return undefined instead. */
 
 export type Json = Record<string, unknown>;
@@ -54,6 +56,22 @@ export function flattenContent(content: unknown): string {
 export function modelRef(provider: string | undefined, id: string): string {
   if (!provider || id.startsWith(`${provider}/`)) return id;
   return `${provider}/${id}`;
+}
+
+/** A `models.list` row, whichever form its id takes. */
+export function toModelInfo(row: Json): ModelInfo | undefined {
+  const id = asString(row.id);
+  if (!id) return undefined;
+  const provider = asString(row.provider) ?? (id.includes('/') ? id.slice(0, id.indexOf('/')) : '');
+  const ref = modelRef(provider, id);
+  return {
+    ref,
+    provider,
+    id: provider ? ref.slice(provider.length + 1) : ref,
+    name: asString(row.name) ?? id,
+    contextWindow: asNumber(row.contextWindow),
+    reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
+  };
 }
 
 /** The object without its undefined values: OpenClaw params are closed, so absent keys must stay absent. */

@@ -5,8 +5,8 @@ import {
   ParamsError,
   SessionNotFoundError,
 } from '../errors.js';
-import { HandshakeClosedError, nextFrame, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
-import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef } from '../normalize.js';
+import { abortRun, HandshakeClosedError, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, toModelInfo } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
 
 const HELLO_VERSION = '1.0';
@@ -142,14 +142,8 @@ export class CardDialect implements Dialect {
     };
   }
 
-  chatSendRunId(result: unknown): string | undefined {
-    return asString(asObject(result).runId);
-  }
-
-  async chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined) {
-    const result = asObject(await rpc('chat.abort', compact({ sessionKey, runId })));
-    return { aborted: result.aborted === true };
-  }
+  readonly chatSendRunId = runIdOf;
+  readonly chatAbort = abortRun;
 
   async chatHistory(rpc: Rpc, sessionKey: string, limit: number) {
     let result: unknown;
@@ -171,22 +165,7 @@ export class CardDialect implements Dialect {
 
   async modelsList(rpc: Rpc) {
     const result = asObject(await rpc('models.list', {}));
-    return asArray(result.models)
-      .filter(isObject)
-      .flatMap((row) => {
-        const id = asString(row.id);
-        if (!id) return [];
-        const provider = asString(row.provider) ?? (id.includes('/') ? id.slice(0, id.indexOf('/')) : '');
-        const ref = modelRef(provider, id);
-        return [{
-          ref,
-          provider,
-          id: ref.slice(provider ? provider.length + 1 : 0),
-          name: asString(row.name) ?? id,
-          contextWindow: asNumber(row.contextWindow),
-          reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
-        }];
-      });
+    return asArray(result.models).filter(isObject).flatMap((row) => toModelInfo(row) ?? []);
   }
 
   async agentsList(rpc: Rpc) {

@@ -11,8 +11,8 @@ import {
   SessionNotFoundError,
   UnavailableError,
 } from '../errors.js';
-import { nextFrame, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
-import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef } from '../normalize.js';
+import { abortRun, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
 
 export const MIN_PROTOCOL = 3;
@@ -211,14 +211,8 @@ export class OpenClawDialect implements Dialect {
     };
   }
 
-  chatSendRunId(result: unknown): string | undefined {
-    return asString(asObject(result).runId);
-  }
-
-  async chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined) {
-    const result = asObject(await rpc('chat.abort', compact({ sessionKey, runId })));
-    return { aborted: result.aborted === true };
-  }
+  readonly chatSendRunId = runIdOf;
+  readonly chatAbort = abortRun;
 
   async chatHistory(rpc: Rpc, sessionKey: string, limit: number) {
     const result = asObject(await rpc('chat.history', { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) }));
@@ -249,19 +243,7 @@ export class OpenClawDialect implements Dialect {
     const models = asArray(result.models)
       .filter(isObject)
       .filter((row) => row.available !== false)
-      .flatMap((row) => {
-        const id = asString(row.id);
-        if (!id) return [];
-        const provider = asString(row.provider) ?? '';
-        return [{
-          ref: modelRef(provider, id),
-          provider,
-          id,
-          name: asString(row.name) ?? id,
-          contextWindow: asNumber(row.contextWindow),
-          reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
-        }];
-      });
+      .flatMap((row) => toModelInfo(row) ?? []);
     // 2026.2 lists its whole built-in catalog (700+ models); the provider the gateway is set up with comes first.
     const inUse = asString(defaults.modelProvider);
     return inUse ? [...models.filter((m) => m.provider === inUse), ...models.filter((m) => m.provider !== inUse)] : models;
