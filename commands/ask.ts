@@ -3,7 +3,6 @@ import type { Command } from '../src/discord/command.js';
 import type { BotContext } from '../src/discord/context.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
 import { ephemeral } from '../src/discord/respond.js';
-import { DiscordReplyWriter } from '../src/discord/writer.js';
 import type { ThinkingLevel } from '../src/gateway/types.js';
 import type { Scope } from '../src/relay/relay.js';
 
@@ -59,8 +58,7 @@ export default {
     const originalId = response.resource?.message?.id;
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
-    const writer = new DiscordReplyWriter({
-      rest: context.client.rest,
+    const writer = context.createWriter({
       location: {
         channelId: scope.id,
         messageIds: originalId ? [originalId] : [],

@@ -8,7 +8,7 @@ import { gatewayClientOptions } from './gateway/options.js';
 import { writeHealth } from './health.js';
 import type { Logger } from './log.js';
 import { RateBudget } from './relay/budget.js';
-import { Pacer } from './relay/pacer.js';
+import { Pacer, type EditPolicy } from './relay/pacer.js';
 import { Relay } from './relay/relay.js';
 import { Store } from './store/store.js';
 
@@ -28,9 +28,18 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
   const store = await Store.open(config.store.url);
   const gateway = new GatewayClient({ ...gatewayClientOptions(config.gateway, logger.child({ component: 'gateway' })), ...gatewayOverrides });
   const budget = new RateBudget(discordDefaultLimit);
-  const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, logger: logger.child({ component: 'pacer' }) });
+  // The benchmark compares clawcord's edit policy with those of other relays; users have no such switch.
+  const policy = (process.env.CLAWCORD_BENCH_POLICY ?? 'clawcord') as EditPolicy;
+  const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, policy, logger: logger.child({ component: 'pacer' }) });
   const relay = new Relay({ gateway, store, pacer, render: renderReply, config: config.relay, logger: logger.child({ component: 'relay' }) });
-  const bot = new Bot(createDiscordClient(config), { config, relay, budget, commands: await loadCommands(), logger: logger.child({ component: 'discord' }) });
+  const bot = new Bot(createDiscordClient(config), {
+    config,
+    relay,
+    budget,
+    commands: await loadCommands(),
+    logger: logger.child({ component: 'discord' }),
+    channelOnlyReplies: policy !== 'clawcord',
+  });
   let stopHealth = () => {};
 
   return {

@@ -22,7 +22,7 @@ import { actorOf, actorOfMessage, personOf, scopeOf } from './interaction.js';
 import { commandDefinitions } from './loader.js';
 import { syncCommands } from './registration.js';
 import { ephemeral, NO_MENTIONS, capLength } from './respond.js';
-import { DiscordReplyWriter, STOP_BUTTON_PREFIX } from './writer.js';
+import { DiscordReplyWriter, STOP_BUTTON_PREFIX, type WriterOptions } from './writer.js';
 
 export interface BotOptions {
   config: Config;
@@ -30,6 +30,8 @@ export interface BotOptions {
   budget: RateBudget;
   commands: Map<string, Command>;
   logger: Logger;
+  /** Benchmark comparison only: write ordinary channel messages like other relays. */
+  channelOnlyReplies?: boolean;
 }
 
 export function createDiscordClient(config: Config): Client {
@@ -64,7 +66,14 @@ export class Bot {
     const ready = new Promise<Client<true>>((resolve) => this.client.once(Events.ClientReady, resolve));
     await this.client.login(token);
     const client = await ready;
-    this.context = { client, relay: this.options.relay, access: this.access, config: this.options.config, logger: this.options.logger };
+    this.context = {
+      client,
+      relay: this.options.relay,
+      access: this.access,
+      config: this.options.config,
+      logger: this.options.logger,
+      createWriter: (options) => new DiscordReplyWriter({ ...options, rest: client.rest, channelOnly: this.options.channelOnlyReplies }),
+    };
     const sync = await syncCommands({
       rest: client.rest,
       applicationId: client.application.id,
@@ -75,7 +84,7 @@ export class Bot {
   }
 
   /** A writer for a reply's messages found again after a restart. */
-  writerFor(location: ConstructorParameters<typeof DiscordReplyWriter>[0]['location']): DiscordReplyWriter {
+  writerFor(location: WriterOptions['location']): DiscordReplyWriter {
     return new DiscordReplyWriter({ rest: this.client.rest, location });
   }
 
@@ -147,8 +156,7 @@ export class Bot {
     }
     const prompt = message.content.replace(new RegExp(`<@!?${context.client.user.id}>`, 'g'), '').trim();
     if (!prompt) return;
-    const writer = new DiscordReplyWriter({
-      rest: context.client.rest,
+    const writer = context.createWriter({
       location: { channelId: message.channelId, messageIds: [], interaction: null, overflowChannelId: null },
       replyTo: message.id,
     });

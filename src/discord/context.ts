@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Relay } from '../relay/relay.js';
 import type { AccessPolicy } from './access.js';
+import type { DiscordReplyWriter, WriterOptions } from './writer.js';
 
 /** What every command handler gets besides its interaction. */
 export interface BotContext {
@@ -11,4 +12,6 @@ export interface BotContext {
   access: AccessPolicy;
   config: Config;
   logger: Logger;
+  /** A writer for one reply's messages. */
+  createWriter(options: Omit<WriterOptions, 'rest' | 'channelOnly'>): DiscordReplyWriter;
 }

@@ -28,11 +28,13 @@ const MISSING_ACCESS = 50001;
 const MISSING_PERMISSIONS = 50013;
 const UNKNOWN_CHANNEL = 10003;
 
-interface Options {
+export interface WriterOptions {
   rest: REST;
   location: ReplyLocation;
   /** Create the first message as a reply to this one (a mention in a thread). */
   replyTo?: string;
+  /** Write only ordinary channel messages, as other relays do (for the benchmark's comparison policies). */
+  channelOnly?: boolean;
   now?: () => number;
 }
 
@@ -54,9 +56,10 @@ export class DiscordReplyWriter implements PersistentWriter {
   /** Messages written through the interaction webhook, which can only edit its own messages. */
   private readonly byWebhook = new Set<number>();
 
-  constructor(options: Options) {
+  constructor(options: WriterOptions) {
     this.rest = options.rest;
     this.where = { ...options.location, messageIds: [...options.location.messageIds] };
+    if (options.channelOnly) this.where = { ...this.where, interaction: null, messageIds: [], overflowChannelId: null };
     this.replyTo = options.replyTo;
     this.now = options.now ?? Date.now;
     if (this.where.interaction) this.byWebhook.add(0);

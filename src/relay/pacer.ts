@@ -2,9 +2,17 @@ import type { Logger } from '../log.js';
 import type { RateBudget } from './budget.js';
 import { WriteError, type LiveReply } from './live-reply.js';
 
+/**
+ * How edits are paced. `clawcord` is the product. The other two reproduce the edit policies of other Discord relays
+ * for the benchmark only: `llmcord` edits on one 1 s timer shared by the whole bot, `openclaw-plugin` on a 1.2 s
+ * timer per reply; neither looks at rate limits (discord.js queues what Discord would refuse).
+ */
+export type EditPolicy = 'clawcord' | 'llmcord' | 'openclaw-plugin';
+
 export interface PacerOptions {
   /** Minimum time between two live edits of one reply (finals and new messages don't wait). */
   minIntervalMs: number;
+  policy?: EditPolicy;
   maxBackoffMs?: number;
   logger: Logger;
   now?: () => number;
@@ -20,6 +28,8 @@ export class Pacer {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly now: () => number;
+  /** The llmcord policy's one timer: the last live edit of any reply. */
+  private lastLiveEditAt: number | undefined;
 
   constructor(
     private readonly budget: RateBudget,
@@ -63,8 +73,7 @@ export class Pacer {
         this.replies.delete(reply);
         continue;
       }
-      const intervalAt = next.urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
-      const notBefore = Math.max(reply.retryAt, intervalAt);
+      const notBefore = Math.max(reply.retryAt, this.intervalAt(reply, next.urgent));
       if (notBefore > now) {
         nextAt = Math.min(nextAt, notBefore);
         continue;
@@ -79,13 +88,15 @@ export class Pacer {
         continue;
       }
       const candidates = next.urgent ? routes : routes.slice(0, 1);
-      const route = candidates.find((r) => this.budget.waitMs(r.keys) === 0);
+      const budgeted = (this.options.policy ?? 'clawcord') === 'clawcord';
+      const route = budgeted ? candidates.find((r) => this.budget.waitMs(r.keys) === 0) : candidates[0];
       if (!route) {
         const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys)));
         nextAt = Math.min(nextAt, now + (Number.isFinite(wait) ? wait : 1_000));
         continue;
       }
       this.budget.take(route.keys);
+      if (!next.urgent) this.lastLiveEditAt = now;
       reply.inFlight = true;
       const textShown = reply.currentText !== '';
       reply.writer.write(next.index, next.message, route).then(
@@ -102,6 +113,18 @@ export class Pacer {
       );
     }
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
+  }
+
+  /** The earliest time the policy allows this write. */
+  private intervalAt(reply: LiveReply, urgent: boolean): number {
+    switch (this.options.policy ?? 'clawcord') {
+      case 'llmcord':
+        return urgent || this.lastLiveEditAt === undefined ? 0 : this.lastLiveEditAt + 1_000;
+      case 'openclaw-plugin':
+        return urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + 1_200;
+      default:
+        return urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+    }
   }
 
   private failed(reply: LiveReply, index: number, error: unknown): void {
