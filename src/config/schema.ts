@@ -27,6 +27,8 @@ export const gatewaySchema = z.strictObject({
   connectTimeoutMs: durationMs(100, 15_000),
   /** How long `auto` waits for an OpenClaw challenge before deciding the server speaks the card. */
   detectTimeoutMs: durationMs(50, 1_500),
+  /** A run whose connection dropped and that the gateway does not finish within this time is shown as interrupted. */
+  lostRunGraceMs: durationMs(1_000, 60_000),
   reconnect: z
     .strictObject({
       initialDelayMs: durationMs(10, 500),

@@ -87,6 +87,7 @@ interface Connection {
 
 const DIALECTS: Record<DialectName, Dialect> = { card: new CardDialect(), openclaw: new OpenClawDialect() };
 const ORPHAN_TTL_MS = 30_000;
+const RESTART_GRACE_MS = 5_000;
 const MAX_ORPHAN_RUNS = 64;
 const MAX_ORPHAN_UPDATES = 2_000;
 
@@ -459,7 +460,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       for (const run of this.runs.values()) {
         run.gapped = true;
         run.connectionLost = true;
-        run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, this.options.lostRunGraceMs);
+        // After a restart (1012) the gateway no longer has the run: once the history says it is not there, give up.
+        const grace = code === 1012 ? Math.min(this.options.lostRunGraceMs, RESTART_GRACE_MS) : this.options.lostRunGraceMs;
+        run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, grace);
       }
       this.lastError = error;
       if (!this.closing) this.logger.warn({ code, reason }, 'gateway connection closed');
@@ -602,11 +605,8 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
         if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
         void run.tryRecover().then((settled) => {
           if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
-            run.fail(
-              run.connectionLost
-                ? 'the connection to the gateway dropped during this answer (a gateway restart?) and its end never arrived'
-                : `no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`,
-            );
+            if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
+            else run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
           }
         });
       }

@@ -16,5 +16,6 @@ export function gatewayClientOptions(config: GatewayConfig, logger: Logger): Gat
     connectTimeoutMs: config.connectTimeoutMs,
     detectTimeoutMs: config.detectTimeoutMs,
     reconnect: config.reconnect,
+    lostRunGraceMs: config.lostRunGraceMs,
   };
 }

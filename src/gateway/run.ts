@@ -90,9 +90,9 @@ export class RunStream implements AsyncIterable<RunEvent> {
     return true;
   }
 
-  /** Ends the run without an answer from the gateway (lost connection, shut down). */
-  fail(message: string): void {
-    this.settle({ type: 'error', message, text: this.text });
+  /** Ends the run without an answer from the gateway; `lost`: the gateway lost it (a restart, a dropped connection). */
+  fail(message: string, lost = false): void {
+    this.settle(lost ? { type: 'error', message, text: this.text, lost } : { type: 'error', message, text: this.text });
   }
 
   private async settleFromHistory(fallback: RunOutcome): Promise<void> {

@@ -102,7 +102,7 @@ export interface AbortResult {
 export type RunEvent =
   | { type: 'text'; text: string }
   | { type: 'final'; text: string }
-  | { type: 'error'; message: string; text: string }
+  | { type: 'error'; message: string; text: string; lost?: boolean }
   | { type: 'aborted'; text: string };
 
 export type RunOutcome = Exclude<RunEvent, { type: 'text' }>;

@@ -309,12 +309,11 @@ export class Relay {
         case 'aborted':
           reply.setPhase({ kind: 'aborted', by: stoppedBy()?.name }, event.text || reply.currentText);
           break;
-        case 'error':
-          reply.setPhase(
-            interruptedReason ? { kind: 'interrupted', reason: interruptedReason } : { kind: 'error', message: event.message },
-            event.text || reply.currentText,
-          );
+        case 'error': {
+          const reason = interruptedReason ?? (event.lost ? 'the gateway restarted or the connection dropped before the answer was complete' : undefined);
+          reply.setPhase(reason ? { kind: 'interrupted', reason } : { kind: 'error', message: event.message }, event.text || reply.currentText);
           break;
+        }
       }
     }
   }

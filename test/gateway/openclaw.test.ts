@@ -281,7 +281,7 @@ describe('a run the gateway lost', () => {
     gateway.state.sessions.clear();
     await gateway.restart();
     const outcome = await run.outcome;
-    expect(outcome).toMatchObject({ type: 'error', message: expect.stringContaining('connection to the gateway dropped during this answer') });
+    expect(outcome).toMatchObject({ type: 'error', lost: true, message: expect.stringContaining('the gateway restarted or the connection dropped during this answer') });
     expect(outcome.text.length).toBeGreaterThan(0);
   });
 });
