@@ -87,7 +87,7 @@ interface Connection {
 
 const DIALECTS: Record<DialectName, Dialect> = { card: new CardDialect(), openclaw: new OpenClawDialect() };
 const ORPHAN_TTL_MS = 30_000;
-const RESTART_GRACE_MS = 5_000;
+const RESTART_GRACE_MS = 15_000;
 const MAX_ORPHAN_RUNS = 64;
 const MAX_ORPHAN_UPDATES = 2_000;
 
@@ -444,8 +444,12 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     );
     this.emit('ready', info);
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(info);
-    // Events sent while we were away are lost: in-flight runs look their reply up in the history.
-    for (const run of this.runs.values()) run.gapped = true;
+    // Events sent while we were away are lost: in-flight runs look their reply up in the history, and the grace for
+    // runs the gateway may have lost counts from now.
+    for (const run of this.runs.values()) {
+      run.gapped = true;
+      if (run.connectionLost) run.lastActivityAt = Date.now();
+    }
     this.ensureRecoveryTimer();
 
     return socket.closed().then(({ code, reason }) => {
@@ -566,7 +570,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   }
 
   private routeRunUpdate(update: RunUpdate): void {
-    const run = this.runs.get(update.runId);
+    const run = this.runs.get(update.runId) ?? this.resumedRun(update);
     if (run) {
       run.apply(update);
       return;
@@ -581,6 +585,22 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.orphans.set(update.runId, orphan);
     }
     if (orphan.updates.length < MAX_ORPHAN_UPDATES) orphan.updates.push(update);
+  }
+
+  /** A run the connection lost whose session now streams under a new run id: the gateway resumed that turn. */
+  private resumedRun(update: RunUpdate): RunStream | undefined {
+    if (!update.sessionKey || update.kind !== 'delta') return undefined;
+    const key = update.sessionKey.toLowerCase();
+    for (const run of this.runs.values()) {
+      if (run.connectionLost && !run.done && run.sessionKey.toLowerCase() === key) {
+        this.logger.info({ run: run.runId, resumedAs: update.runId }, 'the gateway resumed an interrupted run');
+        this.runs.delete(run.runId);
+        run.continueAs(update.runId);
+        this.runs.set(update.runId, run);
+        return run;
+      }
+    }
+    return undefined;
   }
 
   private async recoverRun(run: RunStream): Promise<RunOutcome | undefined> {

@@ -29,6 +29,8 @@ export type Inbound =
 /** One chat event of one run, in dialect-neutral terms. */
 export interface RunUpdate {
   runId: string;
+  /** The run's session, when the gateway says (OpenClaw). */
+  sessionKey?: string;
   kind: 'delta' | 'final' | 'error' | 'aborted';
   /** The full text so far, when the gateway sent a snapshot. */
   text?: string;

@@ -31,7 +31,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
   readonly outcome: Promise<RunOutcome>;
 
   constructor(
-    readonly runId: string,
+    public runId: string,
     readonly sessionKey: string,
     readonly prompt: string,
     private readonly hooks: RunHooks,
@@ -79,6 +79,19 @@ export class RunStream implements AsyncIterable<RunEvent> {
     // After a gap the accumulated increments are incomplete; a snapshot final is still the whole text.
     if (this.gapped && update.text === undefined) void this.settleFromHistory(outcome);
     else this.settle(outcome);
+  }
+
+  /**
+   * Follows another run from now on: a restarted OpenClaw 2026.9 resumes an interrupted turn under a new run id.
+   * Its text replaces what was shown, as that turn's answer starts afresh.
+   */
+  continueAs(runId: string): void {
+    this.runId = runId;
+    this.lastRunSeq = -1;
+    this.gapped = false;
+    this.connectionLost = false;
+    this.idleTimeoutMs = undefined;
+    this.lastActivityAt = Date.now();
   }
 
   /** Settles the run from the history if its reply is there. Returns whether it did. */

@@ -269,13 +269,15 @@ export class Relay {
       return;
     }
     job.run = run;
+    // The run id can change under us (a gateway that resumes a turn after a restart); the record keeps the first.
+    const recordId = run.runId;
     const runLog = log.child({ run: run.runId });
     runLog.debug('run started');
     if (job.stoppedBy) void run.abort().catch(() => {});
     if (mapping.modelPending && mapping.model) void this.applyModel(mapping, mapping.model).then(() => this.saveMapping(mapping));
 
     const record = (): RunRecord => ({
-      runId: run.runId,
+      runId: recordId,
       sessionKey: mapping.sessionKey,
       scopeId: input.scope.id,
       guildId: input.scope.guildId,
@@ -291,7 +293,7 @@ export class Relay {
     await this.follow(run, reply, () => job.stoppedBy);
     runLog.info({ outcome: reply.currentPhase.kind, chars: reply.currentText.length, ms: Date.now() - run.startedAt }, 'run finished');
     await this.settle(reply);
-    if (!this.closing) await this.deps.store.deleteRun(run.runId);
+    if (!this.closing) await this.deps.store.deleteRun(recordId);
   }
 
   /** Drives a reply from a run's events until the run ends. */
@@ -489,8 +491,8 @@ export class Relay {
         reply.setText(shown);
         const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: this.deps.config.recoveryTimeoutMs });
         await this.follow(run, reply, () => undefined, 'interrupted by a restart');
-        log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
         await this.settle(reply);
+        log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
         if (!this.closing) await this.deps.store.deleteRun(record.runId);
       }),
     );

@@ -9,8 +9,11 @@ export interface BotProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Runs the built bot (`npm start`'s entry) as a child process with this environment only. */
-export function spawnBot(env: Record<string, string>): BotProcess {
+/**
+ * Runs the built bot (`npm start`'s entry) as a child process with this environment only. It is killed after the
+ * current test, unless `outliveTest` (then the caller kills it).
+ */
+export function spawnBot(env: Record<string, string>, { outliveTest = false } = {}): BotProcess {
   const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/main.js')], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -20,10 +23,12 @@ export function spawnBot(env: Record<string, string>): BotProcess {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
+  if (!outliveTest) {
+    onCleanup(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+  }
   return {
     child,
     output,

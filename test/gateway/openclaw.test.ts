@@ -10,7 +10,7 @@ import {
   ProtocolMismatchError,
 } from '../../src/gateway/errors.js';
 import { generateDeviceIdentity } from '../../src/gateway/device.js';
-import { startOpenClawGateway, type OpenClawGatewayOptions } from '../fakes/gateway/openclaw-gateway.js';
+import { RESUME_MESSAGE, startOpenClawGateway, type OpenClawGatewayOptions } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { captureLogs, collect, makeClient, onCleanup, waitFor } from './helpers.js';
 
@@ -196,12 +196,13 @@ describe('OpenClaw resilience', () => {
     expect(gateway.connections).toHaveLength(3);
   });
 
-  it('treats shutdown and close 1012 as a restart: reconnects, and a run in flight still finishes', async () => {
+  it('treats shutdown and close 1012 as a restart: reconnects, and follows the turn 2026.9 resumes under a new run id', async () => {
     const gateway = await openClaw({ deltaPacingMs: 20 });
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw' });
     await client.start();
     gateway.setReplyScript(({ message }) => ({ tokens: wordTokens(`Echo: ${message} with many more words after it`), tokenDelayMs: 60 }));
     const run = await client.chatSend({ sessionKey: client.sessionKey('main', 'restart'), message: 'keep going' });
+    const firstRunId = run.runId;
     await waitFor(() => run.currentText.length > 0, 2_000, 'first text');
     const closes: number[] = [];
     client.on('disconnected', ({ code }) => closes.push(code));
@@ -209,8 +210,21 @@ describe('OpenClaw resilience', () => {
     setTimeout(() => void gateway.restart(), 100);
     const outcome = await run.outcome;
     expect(closes).toEqual([1012]);
-    expect(outcome).toEqual({ type: 'final', text: 'Echo: keep going with many more words after it' });
+    expect(run.runId).not.toBe(firstRunId);
+    expect(outcome).toEqual({ type: 'final', text: `Echo: ${RESUME_MESSAGE} with many more words after it` });
     expect(client.connected).toBe(true);
+  });
+
+  it('ends a run 2026.2 lost in a restart as lost, once the history shows it is gone', async () => {
+    const gateway = await openClaw({ protocol: 3, deltaPacingMs: 20 });
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw', lostRunGraceMs: 300 });
+    await client.start();
+    gateway.setReplyScript(() => ({ tokens: wordTokens('a b c d e f g h i j k l m n o p'), tokenDelayMs: 100 }));
+    const run = await client.chatSend({ sessionKey: client.sessionKey('main', 'lost3'), message: 'go' });
+    await waitFor(() => run.currentText.length > 0, 2_000, 'first text');
+    await gateway.shutdown();
+    await gateway.restart();
+    expect(await run.outcome).toMatchObject({ type: 'error', lost: true });
   });
 
   it('notices a frozen gateway through the tick watchdog and reconnects', async () => {

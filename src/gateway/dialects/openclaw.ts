@@ -173,7 +173,7 @@ export class OpenClawDialect implements Dialect {
 
   runUpdate(event: string, payload: unknown): RunUpdate | undefined {
     if (event !== 'chat' || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
-    const base = { runId: payload.runId, runSeq: asNumber(payload.seq) };
+    const base = { runId: payload.runId, runSeq: asNumber(payload.seq), sessionKey: asString(payload.sessionKey) };
     const text = isObject(payload.message) ? flattenContent(payload.message.content) : undefined;
     switch (payload.state) {
       case 'delta': {
@@ -186,7 +186,7 @@ export class OpenClawDialect implements Dialect {
       case 'aborted':
         return compact({ ...base, kind: 'aborted' as const, text });
       case 'error':
-        return { ...base, kind: 'error', errorMessage: asString(payload.errorMessage) ?? 'the run failed' };
+        return compact({ ...base, kind: 'error' as const, errorMessage: asString(payload.errorMessage) ?? 'the run failed' });
       default:
         return undefined;
     }

@@ -18,7 +18,10 @@ import {
   type ProtocolTable,
   type ProtocolVersion,
 } from './protocol-tables.js';
-import { GatewayState, type ReplyScriptFn } from './state.js';
+import { GatewayState, type ReplyScriptFn, type RunInfo } from './state.js';
+
+/** What 2026.9 tells the model when it resumes a turn a restart interrupted. */
+export const RESUME_MESSAGE = '[System] Your previous turn was interrupted by a gateway restart while OpenClaw was answering. Continue.';
 
 export interface OpenClawGatewayOptions {
   /** Shared gateway token (default `oc-token`). */
@@ -174,6 +177,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   let frozen = false;
   let closed = false;
   let unavailable = { remaining: 0, retryAfterMs: 500 };
+  const toResume: RunInfo[] = [];
+  const resumeDelayMs = 100;
   const bootId = randomUUID();
 
   const server = createHttpServer();
@@ -526,6 +531,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       for (const r of pairingRequests) if (r.deviceId === deviceId) r.status = 'approved';
     },
     shutdown: async (restartExpectedMs) => {
+      // Like the real ones: 2026.2 loses the runs in flight and their turns; 2026.9 resumes them after the restart.
+      toResume.push(...state.interruptRuns({ forgetTurn: protocol === 3 }).filter(() => protocol === 4));
       const payload: Record<string, unknown> = { reason: 'gateway restarting' };
       if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
       broadcast('shutdown', payload, false);
@@ -537,6 +544,9 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     },
     restart: async () => {
       if (!server.listening) await listenLoopback(server, port);
+      for (const run of toResume.splice(0)) {
+        setTimeout(() => methods.resumeRun(run.sessionKey, RESUME_MESSAGE), resumeDelayMs);
+      }
     },
     freeze: () => {
       frozen = true;

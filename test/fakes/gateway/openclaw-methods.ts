@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // OpenClaw RPC methods over the shared state, with the real result shapes (openclaw-protocol.md §4).
 import type { ProtocolTable, MethodName } from './protocol-tables.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
@@ -96,6 +97,17 @@ export class OpenClawMethods {
     if (explicit !== undefined && explicit !== agentId)
       throw invalid(`agent "${explicit}" does not match session key agent "${agentId}"`);
     return { key, agentId };
+  }
+
+  /** A turn the gateway starts by itself (2026.9 resuming one a restart interrupted): a new run id, streamed to all. */
+  resumeRun(sessionKey: string, message: string): string {
+    const runId = randomUUID();
+    const session = this.state.session(sessionKey);
+    if (!session) return runId;
+    let streamer: RunStreamer | undefined;
+    const info = this.state.startRun({ runId, sessionKey, message, onEvent: (ev) => streamer?.handle(ev) });
+    streamer = new RunStreamer(info, this.emit, { protocol: this.table.protocol, pacingMs: this.deltaPacingMs, flushesDeltas: this.table.flushesDeltas });
+    return runId;
   }
 
   private chatSend(p: Params, caller: CallerInfo): unknown {

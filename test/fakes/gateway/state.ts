@@ -318,6 +318,26 @@ export class GatewayState {
     return true;
   }
 
+  /**
+   * A run cut off by a gateway restart: stopped without any event. With `forgetTurn` (OpenClaw 2026.2) its turn is
+   * gone from the history too. Returns the interrupted runs.
+   */
+  interruptRuns({ forgetTurn }: { forgetTurn: boolean }): RunInfo[] {
+    const interrupted: RunInfo[] = [];
+    for (const run of this.runs.values()) {
+      if (run.info.status !== 'running') continue;
+      clearTimeout(run.timer);
+      run.info.status = 'aborted';
+      interrupted.push(run.info);
+      const session = this.sessions.get(run.info.sessionKey);
+      if (forgetTurn && session) {
+        const at = session.messages.findLastIndex((m) => m.role === 'user' && m.content === run.info.message);
+        if (at >= 0) session.messages.splice(at, 1);
+      }
+    }
+    return interrupted;
+  }
+
   /** Stops every timer without emitting anything. */
   close(): void {
     for (const run of this.runs.values()) {
