@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { ChangedBy, ChannelMapping, ReplyLocation, RunRecord, Store } from '../store/store.js';
 import type { RelayConfig } from '../config/schema.js';
 import { Catalog, closeMatches } from './catalog.js';
-import { BusyError, GatewayUnavailableError, UnknownChoiceError, UserFacingError } from './errors.js';
+import { BusyError, GatewayUnavailableError, UnknownChoiceError } from './errors.js';
 import { LiveReply, type ReplyWriter } from './live-reply.js';
 import type { Pacer } from './pacer.js';
 import type { ReplyPhase, ReplyRenderer } from './phase.js';
@@ -522,8 +522,7 @@ export class Relay {
   }
 }
 
-export function describeAgent(agent: AgentInfo): string {
+function describeAgent(agent: AgentInfo): string {
   return agent.name && agent.name !== agent.id ? `\`${agent.id}\` (${agent.name})` : `\`${agent.id}\``;
 }
 
-export { UserFacingError };
