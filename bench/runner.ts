@@ -132,7 +132,7 @@ export async function runScenario(scenario: Scenario, policy: EditPolicy, option
     }
     replies = assignMessages(discord.messages(), texts);
     if (process.env.BENCH_TRACE) {
-      // For looking into one run: every request the fake kept (the last 1000), the replies and the timelines.
+      // For looking into one run: every request (the log keeps them all while tracing), the replies and the timelines.
       const file = `${process.env.BENCH_TRACE}/s${scenario.id}-${policy}.json`;
       writeFileSync(file, JSON.stringify({ requests: discord.requests.map(({ body: _b, responseBody: _r, ...r }) => r), replies, runs: [...gateway.runs.values()] }));
     }
