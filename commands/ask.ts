@@ -15,6 +15,7 @@ export function threadName(prompt: string): string {
 }
 
 async function startThread(interaction: ChatInputCommandInteraction, context: BotContext, scope: Scope, messageId: string, prompt: string): Promise<Scope> {
+  await context.acquireGlobal();
   const thread = (await context.client.rest.post(Routes.threads(scope.id, messageId), {
     body: { name: threadName(prompt), auto_archive_duration: context.config.threads.autoArchiveMinutes },
   })) as { id: string };

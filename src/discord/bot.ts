@@ -3,6 +3,7 @@ import {
   Events,
   GatewayIntentBits,
   Partials,
+  REST,
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -14,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { RateBudget } from '../relay/budget.js';
 import type { Relay } from '../relay/relay.js';
 import { AccessPolicy } from './access.js';
-import { observeRateLimits } from './buckets.js';
+import { GLOBAL_KEY, observeRateLimits } from './buckets.js';
 import type { Command } from './command.js';
 import type { BotContext } from './context.js';
 import { describeError, replyWithError } from './errors.js';
@@ -50,13 +51,20 @@ export function createDiscordClient(config: Config): Client {
 export class Bot {
   private context: BotContext | undefined;
   private readonly access: AccessPolicy;
+  /**
+   * Interaction webhooks are not bound to the bot's global rate limit, but discord.js applies its global limiter to
+   * every request of a client; they get a REST client of their own (no token, no global limit).
+   */
+  private readonly webhookRest: REST;
 
   constructor(
     readonly client: Client,
     private readonly options: BotOptions,
   ) {
     this.access = new AccessPolicy(options.config.access);
+    this.webhookRest = new REST({ ...(options.config.discord.apiBase ? { api: options.config.discord.apiBase } : {}), globalRequestsPerSecond: Number.MAX_SAFE_INTEGER });
     observeRateLimits(client.rest, options.budget);
+    observeRateLimits(this.webhookRest, options.budget);
     client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(interaction));
     client.on(Events.MessageCreate, (message) => void this.onMessage(message));
   }
@@ -72,7 +80,9 @@ export class Bot {
       access: this.access,
       config: this.options.config,
       logger: this.options.logger,
-      createWriter: (options) => new DiscordReplyWriter({ ...options, rest: client.rest, channelOnly: this.options.channelOnlyReplies }),
+      acquireGlobal: () => this.options.budget.acquire([GLOBAL_KEY]),
+      createWriter: (options) =>
+        new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, channelOnly: this.options.channelOnlyReplies }),
     };
     const sync = await syncCommands({
       rest: client.rest,
@@ -85,7 +95,7 @@ export class Bot {
 
   /** A writer for a reply's messages found again after a restart. */
   writerFor(location: WriterOptions['location']): DiscordReplyWriter {
-    return new DiscordReplyWriter({ rest: this.client.rest, location });
+    return new DiscordReplyWriter({ rest: this.client.rest, webhookRest: this.webhookRest, location });
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {

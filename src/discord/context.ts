@@ -12,6 +12,8 @@ export interface BotContext {
   access: AccessPolicy;
   config: Config;
   logger: Logger;
+  /** Waits for room in the bot's global rate limit before a request outside the reply writers. */
+  acquireGlobal(): Promise<void>;
   /** A writer for one reply's messages. */
   createWriter(options: Omit<WriterOptions, 'rest' | 'channelOnly'>): DiscordReplyWriter;
 }

@@ -30,6 +30,8 @@ const UNKNOWN_CHANNEL = 10003;
 
 export interface WriterOptions {
   rest: REST;
+  /** For interaction webhook writes, which Discord does not count against the bot's global limit. */
+  webhookRest?: REST;
   location: ReplyLocation;
   /** Create the first message as a reply to this one (a mention in a thread). */
   replyTo?: string;
@@ -48,6 +50,7 @@ export class DiscordReplyWriter implements PersistentWriter {
   /** The Stop button's id; set once the relay has queued the job. */
   stopId: string | undefined;
   private readonly rest: REST;
+  private readonly webhookRest: REST;
   private readonly where: ReplyLocation;
   private readonly replyTo: string | undefined;
   private readonly now: () => number;
@@ -58,6 +61,7 @@ export class DiscordReplyWriter implements PersistentWriter {
 
   constructor(options: WriterOptions) {
     this.rest = options.rest;
+    this.webhookRest = options.webhookRest ?? options.rest;
     this.where = { ...options.location, messageIds: [...options.location.messageIds] };
     if (options.channelOnly) this.where = { ...this.where, interaction: null, messageIds: [], overflowChannelId: null };
     this.replyTo = options.replyTo;
@@ -101,9 +105,9 @@ export class DiscordReplyWriter implements PersistentWriter {
       if (route.name === 'webhook') {
         const { applicationId, token } = this.where.interaction!;
         if (index === 0 || existing) {
-          created = (await this.rest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
+          created = (await this.webhookRest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
         } else {
-          created = (await this.rest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
+          created = (await this.webhookRest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
         }
       } else if (existing) {
         await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body });

@@ -34,11 +34,11 @@ export class RateBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Milliseconds until one more request on all `keys` fits (0: now). */
-  waitMs(keys: readonly string[]): number {
+  /** Milliseconds until one more request on all `keys` fits (0: now), leaving `reserve` requests unused in each. */
+  waitMs(keys: readonly string[], reserve = 0): number {
     const now = this.now();
     let wait = 0;
-    for (const key of keys) wait = Math.max(wait, this.bucketWait(this.bucket(key), now));
+    for (const key of keys) wait = Math.max(wait, this.bucketWait(this.bucket(key), now, reserve));
     return wait;
   }
 
@@ -49,6 +49,14 @@ export class RateBudget {
     if (bucket.blockedUntil > now) return 0;
     this.expire(bucket, now);
     return Math.max(0, bucket.limit - bucket.sent.length);
+  }
+
+  /** Waits until a request on all `keys` fits, then records it. */
+  async acquire(keys: readonly string[]): Promise<void> {
+    for (let wait = this.waitMs(keys); wait > 0; wait = this.waitMs(keys)) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    this.take(keys);
   }
 
   /** Records a request on all `keys`. */
@@ -103,11 +111,12 @@ export class RateBudget {
     if (drop > 0) bucket.sent.splice(0, drop);
   }
 
-  private bucketWait(bucket: Bucket, now: number): number {
+  private bucketWait(bucket: Bucket, now: number, reserve: number): number {
     this.expire(bucket, now);
     let wait = Math.max(0, bucket.blockedUntil - now);
-    if (bucket.sent.length >= bucket.limit) {
-      const oldestThatMustExpire = bucket.sent[bucket.sent.length - bucket.limit]!;
+    const limit = Math.max(1, bucket.limit - reserve);
+    if (bucket.sent.length >= limit) {
+      const oldestThatMustExpire = bucket.sent[bucket.sent.length - limit]!;
       wait = Math.max(wait, oldestThatMustExpire + bucket.windowMs + SAFETY_MS - now + 1);
     }
     return wait;

@@ -69,6 +69,16 @@ export class LiveReply {
     this.touch();
   }
 
+  /** Still streaming (or waiting): the phase is not terminal. */
+  get live(): boolean {
+    return isLive(this.phase);
+  }
+
+  /** Some write has shown model text already. */
+  get hasShownText(): boolean {
+    return this.shownText;
+  }
+
   get currentPhase(): ReplyPhase {
     return this.phase;
   }

@@ -67,7 +67,14 @@ export class Pacer {
       .filter((reply) => !reply.inFlight)
       .sort((a, b) => (a.pendingSince ?? now) - (b.pendingSince ?? now));
 
+    const clawcord = (this.options.policy ?? 'clawcord') === 'clawcord';
     for (const reply of waiting) {
+      // A live reply inside its edit interval has nothing to send yet: don't render it (splitting costs) for nothing.
+      const quietUntil = reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+      if (clawcord && reply.live && reply.hasShownText && quietUntil > now) {
+        nextAt = Math.min(nextAt, quietUntil);
+        continue;
+      }
       const next = reply.nextWrite();
       if (!next) {
         this.replies.delete(reply);
@@ -88,10 +95,11 @@ export class Pacer {
         continue;
       }
       const candidates = next.urgent ? routes : routes.slice(0, 1);
-      const budgeted = (this.options.policy ?? 'clawcord') === 'clawcord';
-      const route = budgeted ? candidates.find((r) => this.budget.waitMs(r.keys) === 0) : candidates[0];
+      // Live edits leave one request of each bucket unused, so that a final never waits for a window to pass.
+      const reserve = next.urgent ? 0 : 1;
+      const route = clawcord ? candidates.find((r) => this.budget.waitMs(r.keys, reserve) === 0) : candidates[0];
       if (!route) {
-        const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys)));
+        const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys, reserve)));
         nextAt = Math.min(nextAt, now + (Number.isFinite(wait) ? wait : 1_000));
         continue;
       }
