@@ -2,6 +2,7 @@ import {
   Client,
   Events,
   GatewayIntentBits,
+  Options,
   Partials,
   REST,
   type AutocompleteInteraction,
@@ -42,6 +43,13 @@ export function createDiscordClient(config: Config): Client {
   return new Client({
     intents,
     partials: [Partials.Channel],
+    // The bot never reads cached messages, reactions or presences; hundreds of streamed replies would only fill them.
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      ReactionManager: 0,
+      PresenceManager: 0,
+    }),
     rest: config.discord.apiBase ? { api: config.discord.apiBase } : {},
     allowedMentions: NO_MENTIONS,
   });

@@ -58,20 +58,25 @@ export interface RunRecord {
  * or `memory://` for throwaway runs.
  */
 export class Store {
-  private constructor(private readonly keyv: Keyv) {}
+  private constructor(
+    private readonly keyv: Keyv,
+    /** Runs in flight, one key each, in a namespace of their own so that they can be listed. */
+    private readonly runTable: Keyv,
+  ) {}
 
   static async open(url: string): Promise<Store> {
-    if (url === 'memory://') return new Store(new Keyv());
+    if (url === 'memory://') return new Store(new Keyv(), new Keyv());
     if (!url.startsWith('sqlite://')) throw new Error(`store.url (STORE_URL): must be sqlite://<file> or memory://, not ${url}`);
     const file = resolve(url.slice('sqlite://'.length));
     mkdirSync(dirname(file), { recursive: true });
-    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 });
-    const keyv = new Keyv({ store: adapter, namespace: 'clawcord' });
+    const open = (namespace: string) =>
+      new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 }), namespace });
+    const store = new Store(open('clawcord'), open('clawcord-runs'));
     // Fail at start-up, with the path, rather than at the first message.
-    await keyv.get('probe').catch((error: Error) => {
+    await store.keyv.get('probe').catch((error: Error) => {
       throw new Error(`store.url (STORE_URL): cannot open ${file}: ${error.message}`);
     });
-    return new Store(keyv);
+    return store;
   }
 
   async mapping(scopeId: string): Promise<ChannelMapping | undefined> {
@@ -83,30 +88,33 @@ export class Store {
   }
 
   async runs(): Promise<RunRecord[]> {
-    return Object.values((await this.keyv.get<Record<string, RunRecord>>('runs')) ?? {});
+    const runs: RunRecord[] = [];
+    for await (const [, value] of this.runTable.iterator!(undefined)) if (value) runs.push(value as RunRecord);
+    return runs;
   }
 
-  async saveRun(record: RunRecord): Promise<void> {
-    await this.updateRuns((runs) => ({ ...runs, [record.runId]: record }));
+  saveRun(record: RunRecord): Promise<void> {
+    return this.inOrder(record.runId, () => this.runTable.set(record.runId, record));
   }
 
-  async deleteRun(runId: string): Promise<void> {
-    await this.updateRuns(({ [runId]: _gone, ...rest }) => rest);
+  deleteRun(runId: string): Promise<void> {
+    return this.inOrder(runId, () => this.runTable.delete(runId));
   }
 
   async close(): Promise<void> {
-    await this.writes;
-    await this.keyv.disconnect();
+    await Promise.all(this.pending.values());
+    await Promise.all([this.keyv.disconnect(), this.runTable.disconnect()]);
   }
 
-  // Read-modify-write of the run table, one at a time.
-  private writes: Promise<unknown> = Promise.resolve();
-  private updateRuns(change: (runs: Record<string, RunRecord>) => Record<string, RunRecord>): Promise<void> {
-    const next = this.writes.then(async () => {
-      const runs = (await this.keyv.get<Record<string, RunRecord>>('runs')) ?? {};
-      await this.keyv.set('runs', change(runs));
+  // Writes of one run happen in the order they were asked for: a late save must not revive a deleted run.
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private inOrder(runId: string, write: () => Promise<unknown>): Promise<void> {
+    const next = (this.pending.get(runId) ?? Promise.resolve()).then(write, write);
+    const settled = next.then(() => {}, () => {});
+    this.pending.set(runId, settled);
+    void settled.then(() => {
+      if (this.pending.get(runId) === settled) this.pending.delete(runId);
     });
-    this.writes = next.catch(() => {});
-    return next;
+    return next.then(() => {});
   }
 }

@@ -47,6 +47,16 @@ describe('Store', () => {
     await second.close();
   });
 
+  it('lists runs in memory too, and a late save does not revive a deleted run', async () => {
+    const store = await Store.open('memory://');
+    void store.saveRun(run('r1'));
+    void store.saveRun(run('r2'));
+    void store.deleteRun('r1');
+    await store.saveRun(run('r3'));
+    expect((await store.runs()).map((r) => r.runId).sort()).toEqual(['r2', 'r3']);
+    await store.close();
+  });
+
   it('names the setting when the URL is not usable', async () => {
     await expect(Store.open('redis://x')).rejects.toThrow(/store\.url \(STORE_URL\): must be sqlite/);
   });
