@@ -85,6 +85,13 @@ function changedBy(person: Person): ChangedBy {
   return { userId: person.id, userName: person.name, at: Date.now() };
 }
 
+/** Waits for `promise`, but no longer than `ms`: a reply Discord keeps refusing must not hold a run (or a shutdown) forever. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -320,10 +327,8 @@ export class Relay {
     }
   }
 
-  private async settle(reply: LiveReply): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([reply.whenSettled(), new Promise((resolve) => (timer = setTimeout(resolve, SETTLE_LIMIT_MS)))]);
-    clearTimeout(timer);
+  private settle(reply: LiveReply): Promise<void> {
+    return waitAtMost(reply.whenSettled(), SETTLE_LIMIT_MS);
   }
 
   /** Stops a job (its Stop button) or the run streaming in a scope (/abort). */
@@ -513,12 +518,7 @@ export class Relay {
         replies.push(waiting.reply);
       }
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(replies.map((reply) => reply.whenSettled())),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await waitAtMost(Promise.all(replies.map((reply) => reply.whenSettled())), timeoutMs);
   }
 }
 

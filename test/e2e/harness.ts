@@ -75,10 +75,11 @@ export function replyText(messages: RecordedMessage[]): string {
 export function replyMessages(discord: FakeDiscord, token: string, channelId?: string): RecordedMessage[] {
   const view = discord.interaction(token);
   if (!view?.original) return [];
-  const channel = channelId ?? view.channelId;
-  const all = discord.messages(channel).filter((m) => m.byBot && !m.deleted && m.createdAt >= view.original!.createdAt && !m.ephemeral);
-  const others = channel === view.channelId ? all.filter((m) => m.id !== view.original!.id) : all;
-  return channel === view.channelId ? [view.original, ...others] : [view.original, ...others];
+  const original = view.original;
+  const later = discord
+    .messages(channelId ?? view.channelId)
+    .filter((m) => m.byBot && !m.deleted && !m.ephemeral && m.createdAt >= original.createdAt && m.id !== original.id);
+  return [original, ...later];
 }
 
 export function isLive(message: RecordedMessage): boolean {

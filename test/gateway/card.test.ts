@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthError, MethodNotFoundError, ParamsError, SessionNotFoundError } from '../../src/gateway/errors.js';
 import { startCardGateway, type CardGatewayOptions } from '../fakes/gateway/card-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
-import { collect, makeClient, onCleanup, waitFor } from './helpers.js';
+import { collect, expectReconnectAfterFreeze, makeClient, onCleanup, waitFor } from './helpers.js';
 
 async function cardGateway(options: CardGatewayOptions = {}) {
   const gateway = await startCardGateway(options);
@@ -144,12 +144,7 @@ describe('card keepalive', () => {
     const gateway = await cardGateway();
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card', pingIntervalMs: 100 });
     await client.start();
-    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
-    gateway.freeze();
-    await disconnected;
-    gateway.unfreeze();
-    await client.ready();
-    await expect(client.status()).resolves.toMatchObject({ ready: true });
+    await expectReconnectAfterFreeze(gateway, client);
     expect(gateway.connections.length).toBeGreaterThanOrEqual(2);
   });
 });

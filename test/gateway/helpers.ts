@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { GatewayClient, type GatewayClientOptions } from '../../src/gateway/client.js';
 import { generateDeviceIdentity } from '../../src/gateway/device.js';
 import type { RunStream } from '../../src/gateway/run.js';
@@ -57,4 +57,14 @@ export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Freezes a fake gateway until the client notices the dead socket, then lets it reconnect and answer again. */
+export async function expectReconnectAfterFreeze(gateway: { freeze(): void; unfreeze(): void }, client: GatewayClient): Promise<void> {
+  const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
+  gateway.freeze();
+  await disconnected;
+  gateway.unfreeze();
+  await client.ready();
+  await expect(client.status()).resolves.toMatchObject({ ready: true });
 }

@@ -12,7 +12,7 @@ import {
 import { generateDeviceIdentity } from '../../src/gateway/device.js';
 import { RESUME_MESSAGE, startOpenClawGateway, type OpenClawGatewayOptions } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
-import { captureLogs, collect, makeClient, onCleanup, waitFor } from './helpers.js';
+import { captureLogs, collect, expectReconnectAfterFreeze, makeClient, onCleanup, waitFor } from './helpers.js';
 
 async function openClaw(options: OpenClawGatewayOptions = {}) {
   const gateway = await startOpenClawGateway(options);
@@ -231,12 +231,7 @@ describe('OpenClaw resilience', () => {
     const gateway = await openClaw({ tickIntervalMs: 100 });
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw' });
     await client.start();
-    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
-    gateway.freeze();
-    await disconnected;
-    gateway.unfreeze();
-    await client.ready();
-    await expect(client.status()).resolves.toMatchObject({ ready: true });
+    await expectReconnectAfterFreeze(gateway, client);
   });
 
   it('fails pending requests with a typed error when the connection drops, and times out silent requests', async () => {

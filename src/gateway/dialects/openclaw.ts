@@ -121,12 +121,9 @@ export class OpenClawDialect implements Dialect {
       if (frame.type !== 'res' || frame.id !== id) continue;
       if (frame.ok !== true) {
         const error = openClawError(frame.error, device.id);
-        if (error instanceof GatewayError && error.constructor === GatewayError) {
-          throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
-        }
-        if (error instanceof ParamsError || error instanceof MethodNotFoundError) {
-          throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
-        }
+        // Auth, pairing, protocol and availability have errors of their own; any other refusal is final too.
+        const untyped = error.constructor === GatewayError || error instanceof ParamsError || error instanceof MethodNotFoundError;
+        if (untyped) throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
         throw error;
       }
       return this.helloInfo(asObject(frame.payload), context);

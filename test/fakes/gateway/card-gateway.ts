@@ -1,5 +1,5 @@
 // Fake gateway speaking the user's "API reference card" dialect exactly as written
-// (/work/shared/reference/gateway-api-card.md): token in the URL, hello/helloOk, {id,method,params} → {id,result,error}.
+// (the user's reference card, shared/reference/gateway-api-card.md): token in the URL, hello/helloOk, {id,method,params} → {id,result,error}.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';

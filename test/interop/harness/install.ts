@@ -163,7 +163,7 @@ export function node24Env(nodeBin: string): NodeJS.ProcessEnv {
   return {
     ...envWithoutNpmVars(),
     PATH: `${path.dirname(nodeBin)}${path.delimiter}${process.env.PATH ?? ''}`,
-    // /root/.npmrc sets nodedir=/usr (Node 20 headers); native builds must use the Node 24 headers.
+    // The user npmrc may set nodedir to the system Node 20 headers; native builds must use the Node 24 headers.
     npm_config_nodedir: node24PkgDir(),
   };
 }
