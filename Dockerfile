@@ -27,4 +27,6 @@ VOLUME ["/app/data"]
 USER node
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "dist/src/healthcheck.js", "data/health.json"]
-CMD ["node", "dist/src/main.js"]
+# As `npm start`: a 4 MB young generation instead of V8's 16 MB suits a bot's many small, short-lived objects and
+# keeps its memory about 10 MB lower under load (see bench/README.md).
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

@@ -56,6 +56,12 @@ export function processPeakRss(pid: number): number {
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
 
+/** The node flags `npm start` (and the Dockerfile) run the bot with: the bench measures the bot as users run it. */
+function startNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(process.cwd(), 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(' ').filter((word) => word.startsWith('--'));
+}
+
 export function spawnBot(env: BotEnv): BotProcess {
   const dir = mkdtempSync(join(tmpdir(), 'clawcord-bench-'));
   const configFile = join(dir, 'config.json');
@@ -64,7 +70,7 @@ export function spawnBot(env: BotEnv): BotProcess {
   // CLAWCORD_BENCH_BOT points at another build of the bot (to try a change against the same bench).
   const main = resolve(process.cwd(), process.env.CLAWCORD_BENCH_BOT ?? 'dist/src/main.js');
   // BENCH_BOT_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, looks inside the bot during a run.
-  const nodeArgs = (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...startNodeFlags(), ...(process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: dir,
     env: {

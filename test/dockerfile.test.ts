@@ -23,8 +23,14 @@ describe('Dockerfile', () => {
     const health = instructions.find((line) => line.startsWith('HEALTHCHECK'))!;
     expect(health).toContain('dist/src/healthcheck.js');
     expect(existsSync('src/healthcheck.ts')).toBe(true);
-    expect(instructions).toContain('CMD ["node", "dist/src/main.js"]');
     expect(existsSync('src/main.ts')).toBe(true);
+  });
+
+  it('starts the bot exactly as npm start does, node flags included', () => {
+    const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const cmd = instructions.find((line) => line.startsWith('CMD '))!;
+    expect(JSON.parse(cmd.slice('CMD '.length))).toEqual(start.split(' '));
+    expect(start).toMatch(/^node .*dist\/src\/main\.js$/);
   });
 
   it('copies what the build needs and nothing the image should not hold', () => {

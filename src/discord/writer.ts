@@ -58,6 +58,8 @@ export class DiscordReplyWriter implements PersistentWriter {
   private channelDead = false;
   /** Messages written through the interaction webhook, which can only edit its own messages. */
   private readonly byWebhook = new Set<number>();
+  /** Computed once: it hashes the interaction token. */
+  private readonly webhookRoute: WriteRoute | undefined;
 
   constructor(options: WriterOptions) {
     this.rest = options.rest;
@@ -67,6 +69,8 @@ export class DiscordReplyWriter implements PersistentWriter {
     this.replyTo = options.replyTo;
     this.now = options.now ?? Date.now;
     if (this.where.interaction) this.byWebhook.add(0);
+    const interaction = this.where.interaction;
+    this.webhookRoute = interaction ? { name: 'webhook', keys: [webhookKey(interaction.applicationId, interaction.token)] } : undefined;
   }
 
   location(): ReplyLocation {
@@ -89,9 +93,7 @@ export class DiscordReplyWriter implements PersistentWriter {
     // The webhook edits only its own messages; its follow-ups land in the interaction's channel, so a reply
     // continued in a thread creates those messages through the channel route.
     const webhookCanWrite = exists ? this.byWebhook.has(index) : index === 0 || !this.where.overflowChannelId;
-    if (this.webhookAlive && interaction && webhookCanWrite) {
-      routes.push({ name: 'webhook', keys: [webhookKey(interaction.applicationId, interaction.token)] });
-    }
+    if (this.webhookAlive && this.webhookRoute && webhookCanWrite) routes.push(this.webhookRoute);
     const channelCanWrite = exists || index > 0 || !interaction;
     if (!this.channelDead && channelCanWrite) routes.push({ name: 'channel', keys: [channelKey(this.channelFor(index)), GLOBAL_KEY] });
     return routes;

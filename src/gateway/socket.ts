@@ -133,7 +133,7 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const log = this.options.logger;
     if (buffer.length > this.options.maxFrameBytes) {
       const id = ID_AT_START.exec(buffer.subarray(0, 512).toString('utf8'))?.[1];

@@ -41,7 +41,8 @@ export class Pacer {
   /** A reply has something new to show. */
   readonly poke = (reply: LiveReply): void => {
     this.replies.add(reply);
-    this.wakeAt(this.now());
+    // A write in flight pokes again when it ends; until then there is nothing to wake up for.
+    if (!reply.inFlight) this.wakeAt(this.quietUntil(reply) ?? this.now());
   };
 
   /** Replies with writes still pending or in flight. */
@@ -60,21 +61,31 @@ export class Pacer {
     }, Math.max(0, at - this.now()));
   }
 
+  /**
+   * Until when a live reply has nothing to send (its edit interval), or undefined. Gateway events arrive far more
+   * often than one reply may be edited, so such a reply is neither rendered (splitting costs) nor even looked at.
+   */
+  private quietUntil(reply: LiveReply): number | undefined {
+    if ((this.options.policy ?? 'clawcord') !== 'clawcord') return undefined;
+    if (!reply.live || !reply.hasShownText || reply.lastWriteAt === undefined) return undefined;
+    const until = reply.lastWriteAt + this.options.minIntervalMs;
+    return until > this.now() ? until : undefined;
+  }
+
   private run(): void {
     const now = this.now();
     let nextAt = Number.POSITIVE_INFINITY;
-    const waiting = [...this.replies]
-      .filter((reply) => !reply.inFlight)
-      .sort((a, b) => (a.pendingSince ?? now) - (b.pendingSince ?? now));
+    const waiting: LiveReply[] = [];
+    for (const reply of this.replies) {
+      if (reply.inFlight) continue;
+      const quietUntil = this.quietUntil(reply);
+      if (quietUntil === undefined) waiting.push(reply);
+      else nextAt = Math.min(nextAt, quietUntil);
+    }
+    waiting.sort((a, b) => (a.pendingSince ?? now) - (b.pendingSince ?? now));
 
     const clawcord = (this.options.policy ?? 'clawcord') === 'clawcord';
     for (const reply of waiting) {
-      // A live reply inside its edit interval has nothing to send yet: don't render it (splitting costs) for nothing.
-      const quietUntil = reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
-      if (clawcord && reply.live && reply.hasShownText && quietUntil > now) {
-        nextAt = Math.min(nextAt, quietUntil);
-        continue;
-      }
       const next = reply.nextWrite();
       if (!next) {
         this.replies.delete(reply);
