@@ -28,6 +28,9 @@ export class Pacer {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly now: () => number;
+  private readonly policy: EditPolicy;
+  /** Live replies that must wait for their bucket (or a retry), until when: not worth rendering before. */
+  private readonly held = new Map<LiveReply, number>();
   /** The llmcord policy's one timer: the last live edit of any reply. */
   private lastLiveEditAt: number | undefined;
 
@@ -36,6 +39,7 @@ export class Pacer {
     private readonly options: PacerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.policy = options.policy ?? 'clawcord';
   }
 
   /** A reply has something new to show. */
@@ -62,14 +66,21 @@ export class Pacer {
   }
 
   /**
-   * Until when a live reply has nothing to send (its edit interval), or undefined. Gateway events arrive far more
-   * often than one reply may be edited, so such a reply is neither rendered (splitting costs) nor even looked at.
+   * Until when a live reply cannot send a live edit (its edit interval, its bucket, a retry), or undefined. Gateway
+   * events arrive far more often than one reply may be edited, so such a reply is neither rendered (splitting
+   * costs) nor even looked at. A final ends the quiet at once: it is not live.
    */
   private quietUntil(reply: LiveReply): number | undefined {
-    if ((this.options.policy ?? 'clawcord') !== 'clawcord') return undefined;
-    if (!reply.live || !reply.hasShownText || reply.lastWriteAt === undefined) return undefined;
-    const until = reply.lastWriteAt + this.options.minIntervalMs;
+    if (this.policy !== 'clawcord' || !reply.live || !reply.hasShownText) return undefined;
+    const interval = reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+    const until = Math.max(interval, this.held.get(reply) ?? 0);
     return until > this.now() ? until : undefined;
+  }
+
+  /** A write is not possible before `at`. */
+  private hold(reply: LiveReply, urgent: boolean, at: number): number {
+    if (!urgent) this.held.set(reply, at);
+    return at;
   }
 
   private run(): void {
@@ -84,8 +95,9 @@ export class Pacer {
     }
     waiting.sort((a, b) => (a.pendingSince ?? now) - (b.pendingSince ?? now));
 
-    const clawcord = (this.options.policy ?? 'clawcord') === 'clawcord';
+    const clawcord = this.policy === 'clawcord';
     for (const reply of waiting) {
+      this.held.delete(reply);
       const next = reply.nextWrite();
       if (!next) {
         this.replies.delete(reply);
@@ -93,7 +105,7 @@ export class Pacer {
       }
       const notBefore = Math.max(reply.retryAt, this.intervalAt(reply, next.urgent));
       if (notBefore > now) {
-        nextAt = Math.min(nextAt, notBefore);
+        nextAt = Math.min(nextAt, this.hold(reply, next.urgent, notBefore));
         continue;
       }
       // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
@@ -111,7 +123,7 @@ export class Pacer {
       const route = clawcord ? candidates.find((r) => this.budget.waitMs(r.keys, reserve) === 0) : candidates[0];
       if (!route) {
         const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys, reserve)));
-        nextAt = Math.min(nextAt, now + (Number.isFinite(wait) ? wait : 1_000));
+        nextAt = Math.min(nextAt, this.hold(reply, next.urgent, now + (Number.isFinite(wait) ? wait : 1_000)));
         continue;
       }
       this.budget.take(route.keys);
@@ -136,7 +148,7 @@ export class Pacer {
 
   /** The earliest time the policy allows this write. */
   private intervalAt(reply: LiveReply, urgent: boolean): number {
-    switch (this.options.policy ?? 'clawcord') {
+    switch (this.policy) {
       case 'llmcord':
         return urgent || this.lastLiveEditAt === undefined ? 0 : this.lastLiveEditAt + 1_000;
       case 'openclaw-plugin':

@@ -78,6 +78,20 @@ describe('Pacer', () => {
     expect(writer.maxInFlight()).toBe(1);
   });
 
+  it('renders a streaming reply only when it may be written, not on every gateway event', async () => {
+    const writes: Write[] = [];
+    const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 1_000, logger: silentLogger });
+    const counted = vi.fn(render);
+    const reply = new LiveReply(recordingWriter('a', writes, { latencyMs: 20 }), counted, { kind: 'streaming' }, pacer.poke);
+    for (let i = 1; i <= 200; i++) {
+      reply.setText('x'.repeat(i));
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    // 200 events in 10 s; about one edit a second, each rendered once.
+    expect(writes.length).toBeGreaterThanOrEqual(8);
+    expect(counted.mock.calls.length).toBeLessThanOrEqual(writes.length + 2);
+  });
+
   it('never exceeds a bucket shared by many replies, and every reply keeps getting updates', async () => {
     const writes: Write[] = [];
     const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 250, logger: silentLogger });
