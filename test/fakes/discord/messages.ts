@@ -250,6 +250,20 @@ function resolveAttachments(
   return [...kept, ...added];
 }
 
+/** What a message shows after one create or edit, and how it got there. */
+function versionOf(
+  kind: MessageVersion['kind'],
+  at: number,
+  shown: Omit<ResolvedPayload, 'poll'>,
+  how: Pick<MessageVersion, 'allowedMentions' | 'contentMentions' | 'pinged' | 'route'> & { interactionToken?: string | undefined },
+): MessageVersion {
+  const { content, embeds, components, flags } = shown;
+  const { interactionToken, ...mentionsAndRoute } = how;
+  const version: MessageVersion = { kind, at, content, embeds, components, flags, attachments: publicAttachments(shown.attachments), ...mentionsAndRoute };
+  if (interactionToken) version.interactionToken = interactionToken;
+  return version;
+}
+
 function publicAttachments(list: StoredAttachment[]): MessageVersion['attachments'] {
   return list.map(({ data: _data, ...info }) => info);
 }
@@ -324,20 +338,7 @@ export function createMessage(p: CreateMessageParams): StoredMessage {
   const allowedMentions = body['allowed_mentions'];
   const contentMentions = parseContentMentions(result.content);
   const pinged = pingedMentions(contentMentions, allowedMentions, repliedAuthor);
-  const version: MessageVersion = {
-    kind: 'create',
-    at: now,
-    content: result.content,
-    embeds: result.embeds,
-    components: result.components,
-    flags: result.flags,
-    attachments: publicAttachments(result.attachments),
-    allowedMentions,
-    contentMentions,
-    pinged,
-    route: p.route,
-  };
-  if (p.interactionToken) version.interactionToken = p.interactionToken;
+  const version = versionOf('create', now, result, { allowedMentions, contentMentions, pinged, route: p.route, interactionToken: p.interactionToken });
 
   return {
     id,
@@ -420,20 +421,7 @@ export function editMessage(p: EditMessageParams): MessageVersion {
   m.contentMentions = contentMentions;
   m.pinged = pinged;
   m.editedAt = now;
-  const version: MessageVersion = {
-    kind: 'edit',
-    at: now,
-    content: result.content,
-    embeds: result.embeds,
-    components: result.components,
-    flags: result.flags,
-    attachments: publicAttachments(result.attachments),
-    allowedMentions,
-    contentMentions,
-    pinged,
-    route: p.route,
-  };
-  if (p.interactionToken) version.interactionToken = p.interactionToken;
+  const version = versionOf('edit', now, result, { allowedMentions, contentMentions, pinged, route: p.route, interactionToken: p.interactionToken });
   m.versions.push(version);
   return version;
 }
@@ -463,19 +451,7 @@ export function userMessage(
       data: null,
     };
   });
-  const version: MessageVersion = {
-    kind: 'create',
-    at: now,
-    content,
-    embeds: [],
-    components: [],
-    flags: 0,
-    attachments: publicAttachments(stored),
-    allowedMentions: undefined,
-    contentMentions,
-    pinged,
-    route: 'gateway',
-  };
+  const version = versionOf('create', now, { content, embeds: [], components: [], flags: 0, attachments: stored }, { allowedMentions: undefined, contentMentions, pinged, route: 'gateway' });
   return {
     id: snowflake(now),
     channelId: channel.id,
@@ -513,19 +489,12 @@ export function userMessage(
 /** A system message made by the server (e.g. type 18 "started a thread"). */
 export function systemMessage(channel: StoredChannel, authorId: string, type: number, content: string): StoredMessage {
   const now = Date.now();
-  const version: MessageVersion = {
-    kind: 'create',
-    at: now,
-    content,
-    embeds: [],
-    components: [],
-    flags: 0,
-    attachments: [],
+  const version = versionOf('create', now, { content, embeds: [], components: [], flags: 0, attachments: [] }, {
     allowedMentions: undefined,
     contentMentions: EMPTY_MENTIONS,
     pinged: EMPTY_MENTIONS,
     route: 'system',
-  };
+  });
   return {
     id: snowflake(now),
     channelId: channel.id,
