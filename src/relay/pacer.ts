@@ -113,7 +113,6 @@ export class Pacer {
       if (routes.length === 0) {
         this.options.logger.warn({ index: next.index }, 'no way left to write a reply message; giving it up');
         reply.abandon(next.index);
-        this.replies.add(reply);
         nextAt = now;
         continue;
       }
