@@ -19,6 +19,11 @@ export interface CardGatewayOptions {
   serverFrames?: 'binary' | 'text';
   /** Share a model with another fake; by default the gateway owns a fresh one. */
   state?: GatewayState;
+  /**
+   * A slow gateway: every method call is handled and answered this many ms after it arrived (a chat.send's run
+   * starts then too). `hello` and pushes are not delayed. Default 0.
+   */
+  responseDelayMs?: number;
 }
 
 export interface CardReceivedFrame {
@@ -142,6 +147,8 @@ export async function startCardGateway(opts: CardGatewayOptions = {}): Promise<C
   const received: CardReceivedFrame[] = [];
   const connections: CardConnectionRecord[] = [];
   const conns = new Set<CardConn>();
+  const delayed = new Set<NodeJS.Timeout>();
+  let closed = false;
 
   const server = createHttpServer();
   const wss = new WebSocketServer({ noServer: true });
@@ -274,6 +281,15 @@ export async function startCardGateway(opts: CardGatewayOptions = {}): Promise<C
       send(conn, { event: 'helloOk', payload: { ready: true } });
       return;
     }
+    if (!opts.responseDelayMs) return handleCall(conn, f);
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      if (!closed) handleCall(conn, f);
+    }, opts.responseDelayMs);
+    delayed.add(timer);
+  };
+
+  const handleCall = (conn: CardConn, f: Record<string, unknown>): void => {
     const id = f.id ?? null;
     if (typeof f.method !== 'string') {
       send(conn, errorFrame(id, 'badFrame'));
@@ -362,6 +378,8 @@ export async function startCardGateway(opts: CardGatewayOptions = {}): Promise<C
       for (const conn of conns) conn.seq++;
     },
     close: async () => {
+      closed = true;
+      delayed.forEach((t) => clearTimeout(t));
       if (ownsState) state.close();
       for (const conn of conns) conn.ws.terminate();
       wss.close();

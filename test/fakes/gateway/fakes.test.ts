@@ -196,6 +196,24 @@ describe('card gateway', () => {
     expect(gw.connections[0]).toMatchObject({ accepted: false });
   });
 
+  it('answers every method call responseDelayMs late, hello at once, and starts the run only then', async () => {
+    const gw = await card({ responseDelayMs: 300 });
+    const helloAt = Date.now();
+    const c = await cardClient(gw);
+    expect(Date.now() - helloAt).toBeLessThan(250);
+    const sentAt = Date.now();
+    const status = await cardCall(c, 'status');
+    expect(status.result.ready).toBe(true);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(295);
+    const bad = cardCall(c, 'nope');
+    const send = await cardCall(c, 'chat.send', { sessionKey: 'main:slow:1', message: 'hi' });
+    expect((await bad).error).toBe('404 Method not found');
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(595);
+    // Nothing of the run was pushed before its answer.
+    expect(c.frames.findIndex((f) => f.event === 'chat.chunk')).toBe(-1);
+    await c.waitFor((f) => f.event === 'chat.done' && f.payload.runId === send.result.runId);
+  });
+
   it('refuses a bad token with an error frame then a close', async () => {
     const gw = await card({ auth: 'error-frame', serverFrames: 'text' });
     const c = await RawClient.open(`${gw.url}/?token=wrong`);
@@ -547,6 +565,39 @@ describe('OpenClaw gateway scopes and bookkeeping', () => {
     cleanups.push(() => c.close());
     c.send({ type: 'req', id: 'c1', method: 'connect', params: { pad: 'x'.repeat(70_000) } });
     expect((await c.closed).code).toBe(1009);
+  });
+});
+
+describe('OpenClaw gateway responseDelayMs', () => {
+  it.each([3, 4] as const)('answers every request late on protocol %i, but not the handshake or events', async (protocol) => {
+    const gw = await oc({ protocol, responseDelayMs: 300, tickIntervalMs: 100 });
+    const connectAt = Date.now();
+    const { c, res } = await ocConnect(gw);
+    expect(res.ok).toBe(true);
+    expect(Date.now() - connectAt).toBeLessThan(250);
+    await c.waitFor((f) => f.event === 'tick');
+
+    const sentAt = Date.now();
+    const runId = randomUUID();
+    const unknown = ocCall(c, 'chat.sned');
+    const send = await ocCall(c, 'chat.send', { sessionKey: 'agent:main:slow', message: 'hi', idempotencyKey: runId });
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(295);
+    expect((await unknown).error.message).toBe('unknown method: chat.sned');
+    expect(send.payload).toMatchObject({ runId, status: 'started' });
+    // The run starts when the request is handled, so its events follow the answer.
+    const sendAt = c.frames.indexOf(send);
+    expect(c.frames.findIndex((f) => f.event === 'chat' && f.payload.runId === runId)).toBe(-1);
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final');
+    expect(c.frames.findIndex((f) => f.event === 'chat' && f.payload.runId === runId)).toBeGreaterThan(sendAt);
+  });
+
+  it('drops answers still pending when the gateway closes', async () => {
+    const gw = await startOpenClawGateway({ responseDelayMs: 200 });
+    const { c } = await ocConnect(gw);
+    c.send({ type: 'req', id: 'late', method: 'status', params: {} });
+    await gw.close();
+    await sleep(250);
+    expect(c.frames.some((f) => f.id === 'late')).toBe(false);
   });
 });
 

@@ -39,6 +39,11 @@ export interface OpenClawGatewayOptions {
   handshakeTimeoutMs?: number;
   /** Share a model with another fake; by default the gateway owns a fresh one. */
   state?: GatewayState;
+  /**
+   * A slow gateway: every request after the handshake is handled and answered this many ms after it arrived (its
+   * effects, such as a chat.send's run, start then too). The handshake and events are not delayed. Default 0.
+   */
+  responseDelayMs?: number;
 }
 
 export interface OpenClawReceivedFrame {
@@ -178,6 +183,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   let closed = false;
   let unavailable = { remaining: 0, retryAfterMs: 500 };
   const toResume: RunInfo[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   const resumeDelayMs = 100;
   const bootId = randomUUID();
 
@@ -447,8 +453,15 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     const entry = { conn: conn.record.index, frame, binary: isBinary, at: Date.now() };
     received.push(entry);
     conn.record.received.push(entry);
-    if (conn.ready) handleRequest(conn, frame, parsed);
-    else handleConnect(conn, frame, parsed);
+    if (!conn.ready) handleConnect(conn, frame, parsed);
+    else if (!opts.responseDelayMs) handleRequest(conn, frame, parsed);
+    else {
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        if (!closed) handleRequest(conn, frame, parsed);
+      }, opts.responseDelayMs);
+      delayed.add(timer);
+    }
   };
 
   const onConnection = (ws: WebSocket, req: IncomingMessage): void => {
@@ -572,6 +585,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     close: async () => {
       closed = true;
       clearInterval(tick);
+      delayed.forEach((t) => clearTimeout(t));
       if (ownsState) state.close();
       for (const conn of conns) {
         clearTimeout(conn.handshakeTimer);
