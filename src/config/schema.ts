@@ -29,6 +29,10 @@ export const gatewaySchema = z.strictObject({
   detectTimeoutMs: durationMs(50, 1_500),
   /** A run whose connection dropped and that the gateway does not finish within this time is shown as interrupted. */
   lostRunGraceMs: durationMs(1_000, 60_000),
+  /** A run with no event of any kind (text, tool step, status) and no final in the history for this long is ended. */
+  runIdleTimeoutMs: durationMs(1_000, 600_000),
+  /** How often a run that missed events, or went quiet, is looked up in the session history. */
+  recoveryIntervalMs: durationMs(50, 2_000),
   reconnect: z
     .strictObject({
       initialDelayMs: durationMs(10, 500),

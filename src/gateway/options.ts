@@ -17,5 +17,7 @@ export function gatewayClientOptions(config: GatewayConfig, logger: Logger): Gat
     detectTimeoutMs: config.detectTimeoutMs,
     reconnect: config.reconnect,
     lostRunGraceMs: config.lostRunGraceMs,
+    runIdleTimeoutMs: config.runIdleTimeoutMs,
+    recoveryIntervalMs: config.recoveryIntervalMs,
   };
 }
