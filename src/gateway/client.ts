@@ -1,33 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../log.js';
-import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './device.js';
-import { nextFrame, type Dialect, type Frame, type RunUpdate } from './dialect.js';
-import { CardDialect } from './dialects/card.js';
-import { OpenClawDialect } from './dialects/openclaw.js';
-import {
-  AuthError,
-  DisconnectedError,
-  FrameTooLargeError,
-  GatewayError,
-  RequestTimeoutError,
-  UnavailableError,
-} from './errors.js';
+import { Connector } from './connect.js';
+import { asGatewayError, Connection } from './connection.js';
+import type { DeviceIdentity } from './device.js';
+import type { Frame } from './dialect.js';
+import { DisconnectedError, GatewayError, UnavailableError } from './errors.js';
 import { asNumber, asObject } from './normalize.js';
-import { findRunReply, RunStream } from './run.js';
-import { FrameSocket, UpgradeRefusedError } from './socket.js';
+import { RunRegistry } from './run-registry.js';
+import type { RunStream } from './run.js';
 import type {
   AbortResult,
   AgentList,
   ChatSendInput,
-  DialectName,
   GatewayInfo,
   GatewayStatus,
   HistoryMessage,
   ModelInfo,
   PatchResult,
   ProtocolSetting,
-  RunOutcome,
   SessionListInput,
   SessionPatch,
   SessionRow,
@@ -68,47 +58,21 @@ interface ClientEvents {
   event: [event: string, payload: unknown];
 }
 
-interface Pending {
-  method: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface Connection {
-  socket: FrameSocket;
-  dialect: Dialect;
-  info: GatewayInfo;
-  pending: Map<string, Pending>;
-  lastSeq: number | undefined;
-  lastFrameAt: number;
-  keepalive: NodeJS.Timeout | undefined;
-}
-
-const DIALECTS: Record<DialectName, Dialect> = { card: new CardDialect(), openclaw: new OpenClawDialect() };
-const ORPHAN_TTL_MS = 30_000;
-const RESTART_GRACE_MS = 15_000;
-const MAX_ORPHAN_RUNS = 64;
-const MAX_ORPHAN_UPDATES = 2_000;
-
-function asGatewayError(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error;
-  return new GatewayError(error instanceof Error ? error.message : String(error));
-}
-
 /**
  * A client for an OpenClaw gateway, in the card dialect or OpenClaw's own protocol (v3 and v4), with one
  * typed API over both. It reconnects by itself; runs in flight survive a reconnect. It knows nothing of Discord.
  */
 export class GatewayClient extends EventEmitter<ClientEvents> {
-  private readonly options: Required<Omit<GatewayClientOptions, 'token' | 'device' | 'logger' | 'reconnect'>> & {
-    token: string | undefined;
+  private readonly options: {
+    requestTimeoutMs: number;
     reconnect: { initialDelayMs: number; maxDelayMs: number };
+    pingIntervalMs: number;
+    tickTolerance: number;
+    maxFrameBytes: number;
   };
   private readonly logger: Logger;
-  private readonly deviceSource: GatewayClientOptions['device'];
-  private device: DeviceIdentity | undefined;
-  private detected: DialectName | undefined;
+  private readonly connector: Connector;
+  private readonly runs: RunRegistry;
   private connection: Connection | undefined;
   private lastInfo: GatewayInfo | undefined;
   private closing = false;
@@ -117,30 +81,41 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   private readyWaiters: Array<{ resolve: (info: GatewayInfo) => void; reject: (error: GatewayError) => void }> = [];
   private fatalError: GatewayError | undefined;
   private lastError: GatewayError | undefined;
-  private readonly runs = new Map<string, RunStream>();
-  private readonly orphans = new Map<string, { updates: RunUpdate[]; at: number }>();
-  private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: GatewayClientOptions) {
     super();
     this.logger = options.logger ?? silentLogger;
-    this.deviceSource = options.device;
     this.options = {
-      url: options.url,
-      token: options.token,
-      protocol: options.protocol ?? 'auto',
-      clientVersion: options.clientVersion ?? '0.1.0',
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
-      detectTimeoutMs: options.detectTimeoutMs ?? 1_500,
       reconnect: { initialDelayMs: options.reconnect?.initialDelayMs ?? 500, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000 },
       pingIntervalMs: options.pingIntervalMs ?? 15_000,
       tickTolerance: options.tickTolerance ?? 2,
       maxFrameBytes: options.maxFrameBytes ?? 25 * 1024 * 1024,
-      recoveryIntervalMs: options.recoveryIntervalMs ?? 2_000,
-      runIdleTimeoutMs: options.runIdleTimeoutMs ?? 10 * 60_000,
-      lostRunGraceMs: options.lostRunGraceMs ?? 60_000,
     };
+    this.connector = new Connector({
+      url: options.url,
+      token: options.token,
+      protocol: options.protocol ?? 'auto',
+      clientVersion: options.clientVersion ?? '0.1.0',
+      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+      detectTimeoutMs: options.detectTimeoutMs ?? 1_500,
+      maxFrameBytes: this.options.maxFrameBytes,
+      logger: this.logger,
+      device: options.device,
+    });
+    this.runs = new RunRegistry(
+      {
+        recoveryIntervalMs: options.recoveryIntervalMs ?? 2_000,
+        runIdleTimeoutMs: options.runIdleTimeoutMs ?? 10 * 60_000,
+        lostRunGraceMs: options.lostRunGraceMs ?? 60_000,
+        logger: this.logger,
+      },
+      {
+        connected: () => this.connection !== undefined,
+        abort: (sessionKey, runId) => this.chatAbort(sessionKey, runId),
+        history: (sessionKey, limit) => this.chatHistory(sessionKey, limit),
+      },
+    );
   }
 
   /** What the last handshake told us; undefined before the first one. */
@@ -158,7 +133,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   }
 
   get activeRuns(): RunStream[] {
-    return [...this.runs.values()];
+    return this.runs.active;
   }
 
   /**
@@ -179,19 +154,19 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.recoveryTimer);
+    this.runs.stop();
     this.wakeLoop?.();
     this.connection?.socket.close(1000, 'client closing');
-    for (const run of this.runs.values()) run.fail('the gateway client was closed');
+    this.runs.failAll('the gateway client was closed');
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new DisconnectedError('the gateway client was closed'));
     await this.loop?.catch(() => {});
   }
 
   /** A session key in clawcord's namespace, in the connected gateway's convention. */
   sessionKey(agentId: string, scope: string): string {
-    const dialect = this.detected ?? (this.options.protocol === 'auto' ? undefined : this.options.protocol);
+    const dialect = this.connector.dialect;
     if (!dialect) throw new DisconnectedError('the gateway dialect is not known yet (not connected)');
-    return DIALECTS[dialect].sessionKey(agentId, scope);
+    return dialect.sessionKey(agentId, scope);
   }
 
   // ---- the nine methods of the card, normalised ----
@@ -199,21 +174,21 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   async chatSend(input: ChatSendInput): Promise<RunStream> {
     const connection = this.requireConnection();
     const { params, runId } = connection.dialect.prepareChatSend(input, connection.info);
-    let run = runId ? this.trackRun(runId, input) : undefined;
+    let run = runId ? this.runs.track(runId, input) : undefined;
     let result: unknown;
     try {
       result = await this.rpc('chat.send', params);
     } catch (error) {
-      if (run) this.forgetRun(run);
+      if (run) this.runs.forget(run);
       throw error;
     }
     const id = connection.dialect.chatSendRunId(result) ?? runId;
     if (!id) throw new GatewayError('chat.send was answered without a runId', 'BAD_RESPONSE', result);
     if (run && run.runId !== id) {
-      this.forgetRun(run);
+      this.runs.forget(run);
       run = undefined;
     }
-    return run ?? this.trackRun(id, input);
+    return run ?? this.runs.track(id, input);
   }
 
   /**
@@ -223,7 +198,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   attachRun(input: { runId: string; sessionKey: string; prompt: string; idleTimeoutMs?: number }): RunStream {
     const existing = this.runs.get(input.runId);
     if (existing) return existing;
-    const run = this.trackRun(input.runId, { sessionKey: input.sessionKey, message: input.prompt });
+    const run = this.runs.track(input.runId, { sessionKey: input.sessionKey, message: input.prompt });
     run.gapped = true;
     run.idleTimeoutMs = input.idleTimeoutMs;
     return run;
@@ -279,22 +254,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   }
 
   private rpc(method: string, params: Frame, timeoutMs = this.options.requestTimeoutMs): Promise<unknown> {
-    const connection = this.requireConnection();
-    const id = randomUUID();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        connection.pending.delete(id);
-        reject(new RequestTimeoutError(method, timeoutMs));
-      }, timeoutMs);
-      connection.pending.set(id, { method, resolve, reject, timer });
-      try {
-        connection.socket.send(connection.dialect.encode(connection.dialect.requestFrame(id, method, params)));
-      } catch (error) {
-        clearTimeout(timer);
-        connection.pending.delete(id);
-        reject(asGatewayError(error));
-      }
-    });
+    return this.requireConnection().request(method, params, timeoutMs);
   }
 
   // ---- connecting ----
@@ -304,13 +264,13 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     while (!this.closing) {
       let retryAfterMs: number | undefined;
       try {
-        const connection = await this.connectOnce();
+        const { socket, dialect, info } = await this.connector.connect();
         if (this.closing) {
-          connection.socket.close(1000, 'client closing');
+          socket.close(1000, 'client closing');
           break;
         }
         attempt = 0;
-        const closed = this.adopt(connection);
+        const closed = this.adopt(new Connection(socket, dialect, info, this.logger));
         const { code } = await closed;
         if (this.closing) break;
         // A gateway restart (1012) is expected to come back soon: start from the shortest delay.
@@ -323,7 +283,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
           this.logger.error({ err: failure }, `gateway: ${failure.message}`);
           this.emit('fatal', failure);
           for (const waiter of this.readyWaiters.splice(0)) waiter.reject(failure);
-          for (const run of this.runs.values()) run.fail(failure.message);
+          this.runs.failAll(failure.message);
           return;
         }
         if (failure instanceof UnavailableError) retryAfterMs = failure.retryAfterMs;
@@ -352,122 +312,36 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return Math.round(step / 2 + Math.random() * (step / 2));
   }
 
-  private loadDevice(): DeviceIdentity {
-    if (!this.device) {
-      const source = this.deviceSource;
-      if (!source) throw new GatewayError('an OpenClaw gateway needs a device identity (device option)');
-      this.device = 'path' in source ? loadOrCreateDeviceIdentity(source.path) : source;
-    }
-    return this.device;
-  }
-
-  private async open(url: string): Promise<FrameSocket> {
-    return FrameSocket.open(url, { logger: this.logger, openTimeoutMs: this.options.connectTimeoutMs, maxFrameBytes: this.options.maxFrameBytes });
-  }
-
-  private async connectOnce(): Promise<Connection> {
-    const { url, token } = this.options;
-    const setting = this.detected ?? this.options.protocol;
-    let dialect: Dialect;
-    let socket: FrameSocket;
-    let firstFrame: Frame | undefined;
-
-    if (setting === 'auto') {
-      // OpenClaw speaks first (connect.challenge); a card gateway waits for our hello and wants the token
-      // in the URL. So listen on a token-less socket first: the token only goes into a URL for the card.
-      const probe = await this.open(url).catch((error: unknown) => {
-        if (error instanceof UpgradeRefusedError && error.status === 401) return undefined;
-        throw error;
-      });
-      const first = probe ? await nextFrame(probe, this.options.detectTimeoutMs, 'a first frame').catch(() => undefined) : undefined;
-      if (probe && first?.type === 'event' && first.event === 'connect.challenge') {
-        dialect = DIALECTS.openclaw;
-        socket = probe;
-        firstFrame = first;
-      } else {
-        probe?.close(1000, 'detected the card dialect');
-        dialect = DIALECTS.card;
-        socket = await this.openCard(dialect, url, token);
-      }
-    } else {
-      dialect = DIALECTS[setting];
-      socket = setting === 'card' ? await this.openCard(dialect, url, token) : await this.open(dialect.connectUrl(url, token));
-    }
-
-    try {
-      const info = await dialect.handshake({
-        socket,
-        token,
-        firstFrame,
-        timeoutMs: this.options.connectTimeoutMs,
-        clientVersion: this.options.clientVersion,
-        device: () => this.loadDevice(),
-        logger: this.logger,
-      });
-      this.detected = dialect.name;
-      return { socket, dialect, info, pending: new Map(), lastSeq: undefined, lastFrameAt: Date.now(), keepalive: undefined };
-    } catch (error) {
-      socket.terminate();
-      throw error;
-    }
-  }
-
-  private async openCard(dialect: Dialect, url: string, token: string | undefined): Promise<FrameSocket> {
-    try {
-      return await this.open(dialect.connectUrl(url, token));
-    } catch (error) {
-      if (error instanceof UpgradeRefusedError && error.status === 401) {
-        throw new AuthError('401 Unauthorized: the gateway refused the token (check GATEWAY_TOKEN)');
-      }
-      throw error;
-    }
-  }
-
   /** Makes a handshaken connection the live one. Resolves when it closes. */
   private adopt(connection: Connection): Promise<{ code: number; reason: string }> {
     const { socket, info } = connection;
     this.connection = connection;
     this.lastInfo = info;
     this.lastError = undefined;
-    socket.onFrames((frame) => this.onFrame(connection, frame));
-    socket.on('oversized', (bytes, id) => {
-      const pending = id ? connection.pending.get(id) : undefined;
-      if (!pending || !id) return;
-      clearTimeout(pending.timer);
-      connection.pending.delete(id);
-      pending.reject(new FrameTooLargeError(bytes, this.options.maxFrameBytes));
-    });
-    this.startKeepalive(connection);
+    connection.start(
+      {
+        event: (event, payload) => this.onEvent(connection, event, payload),
+        gap: (expected, received) => {
+          this.runs.markGapped();
+          this.emit('gap', { expected, received });
+        },
+      },
+      { pingIntervalMs: this.options.pingIntervalMs, tickTolerance: this.options.tickTolerance },
+      this.options.maxFrameBytes,
+    );
     this.logger.info(
       { dialect: info.dialect, protocol: info.protocol, serverVersion: info.serverVersion },
       'connected to the gateway',
     );
     this.emit('ready', info);
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve(info);
-    // Events sent while we were away are lost: in-flight runs look their reply up in the history, and the grace for
-    // runs the gateway may have lost counts from now.
-    for (const run of this.runs.values()) {
-      run.gapped = true;
-      if (run.connectionLost) run.lastActivityAt = Date.now();
-    }
-    this.ensureRecoveryTimer();
+    this.runs.connected();
 
     return socket.closed().then(({ code, reason }) => {
-      clearInterval(connection.keepalive);
       if (this.connection === connection) this.connection = undefined;
       const error = new DisconnectedError(`the gateway connection closed (${code}${reason ? ` ${reason}` : ''})`);
-      for (const pending of connection.pending.values()) {
-        clearTimeout(pending.timer);
-        pending.reject(error);
-      }
-      connection.pending.clear();
-      for (const run of this.runs.values()) {
-        run.gapped = true;
-        run.connectionLost = true;
-        // After a restart (1012) the gateway no longer has the run: once the history says it is not there, give up.
-        const grace = code === 1012 ? Math.min(this.options.lostRunGraceMs, RESTART_GRACE_MS) : this.options.lostRunGraceMs;
-        run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, grace);
-      }
+      connection.closed(error);
+      this.runs.disconnected(code);
       this.lastError = error;
       if (!this.closing) this.logger.warn({ code, reason }, 'gateway connection closed');
       this.emit('disconnected', { code, reason });
@@ -475,162 +349,15 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     });
   }
 
-  private startKeepalive(connection: Connection): void {
-    const { socket, dialect, info } = connection;
-    if (dialect.liveness === 'tick') {
-      const tickMs = info.tickIntervalMs ?? 30_000;
-      const limit = tickMs * this.options.tickTolerance + 1_000;
-      connection.keepalive = setInterval(() => {
-        if (Date.now() - connection.lastFrameAt > limit) {
-          this.logger.warn({ silentMs: Date.now() - connection.lastFrameAt }, 'gateway went silent (no tick); reconnecting');
-          socket.terminate();
-        }
-      }, Math.max(50, Math.min(tickMs, 5_000)));
-    } else {
-      let answered = true;
-      socket.onPong(() => (answered = true));
-      connection.keepalive = setInterval(() => {
-        if (!answered && Date.now() - connection.lastFrameAt > this.options.pingIntervalMs) {
-          this.logger.warn('gateway stopped answering pings; reconnecting');
-          socket.terminate();
-          return;
-        }
-        answered = false;
-        socket.ping();
-      }, this.options.pingIntervalMs);
+  // ---- inbound events ----
+
+  private onEvent(connection: Connection, event: string, payload: unknown): void {
+    if (event === 'shutdown') {
+      const detail = asObject(payload);
+      this.logger.info({ reason: detail.reason, restartExpectedMs: asNumber(detail.restartExpectedMs) }, 'the gateway is shutting down');
     }
-    connection.keepalive.unref();
-  }
-
-  // ---- inbound frames ----
-
-  private onFrame(connection: Connection, frame: Frame): void {
-    connection.lastFrameAt = Date.now();
-    const inbound = connection.dialect.classify(frame);
-    if (!inbound) {
-      this.logger.warn({ keys: Object.keys(frame).slice(0, 8) }, 'dropped a gateway frame of unknown shape');
-      return;
-    }
-    if (inbound.kind === 'response') {
-      const pending = connection.pending.get(inbound.id);
-      if (!pending) {
-        this.logger.debug({ id: inbound.id }, 'answer to an unknown or timed-out request');
-        return;
-      }
-      clearTimeout(pending.timer);
-      connection.pending.delete(inbound.id);
-      if (inbound.ok) pending.resolve(inbound.result);
-      else pending.reject(inbound.error);
-      return;
-    }
-
-    if (inbound.seq !== undefined) {
-      const last = connection.lastSeq;
-      if (last !== undefined && inbound.seq <= last) {
-        this.logger.debug({ seq: inbound.seq, last }, 'dropped a repeated gateway event');
-        return;
-      }
-      if (last !== undefined && inbound.seq > last + 1) {
-        this.logger.warn({ expected: last + 1, received: inbound.seq }, 'gateway events were missed');
-        for (const run of this.runs.values()) run.gapped = true;
-        this.emit('gap', { expected: last + 1, received: inbound.seq });
-      }
-      connection.lastSeq = inbound.seq;
-    }
-
-    if (inbound.event === 'shutdown') {
-      const payload = asObject(inbound.payload);
-      this.logger.info({ reason: payload.reason, restartExpectedMs: asNumber(payload.restartExpectedMs) }, 'the gateway is shutting down');
-    }
-    this.emit('event', inbound.event, inbound.payload);
-    const update = connection.dialect.runUpdate(inbound.event, inbound.payload);
-    if (update) this.routeRunUpdate(update);
-  }
-
-  // ---- runs ----
-
-  private trackRun(runId: string, input: ChatSendInput): RunStream {
-    const run = new RunStream(runId, input.sessionKey, input.message, {
-      abort: (r) => this.chatAbort(r.sessionKey, r.runId),
-      recover: (r) => this.recoverRun(r),
-      finished: (r) => this.forgetRun(r),
-    });
-    this.runs.set(runId, run);
-    const buffered = this.orphans.get(runId);
-    if (buffered) {
-      this.orphans.delete(runId);
-      for (const update of buffered.updates) run.apply(update);
-    }
-    this.ensureRecoveryTimer();
-    return run;
-  }
-
-  private forgetRun(run: RunStream): void {
-    if (this.runs.get(run.runId) === run) this.runs.delete(run.runId);
-  }
-
-  private routeRunUpdate(update: RunUpdate): void {
-    const run = this.runs.get(update.runId) ?? this.resumedRun(update);
-    if (run) {
-      run.apply(update);
-      return;
-    }
-    // Card pushes can arrive before the chat.send answer names the run; keep them briefly.
-    const now = Date.now();
-    for (const [id, orphan] of this.orphans) if (now - orphan.at > ORPHAN_TTL_MS) this.orphans.delete(id);
-    let orphan = this.orphans.get(update.runId);
-    if (!orphan) {
-      if (this.orphans.size >= MAX_ORPHAN_RUNS) this.orphans.delete(this.orphans.keys().next().value!);
-      orphan = { updates: [], at: now };
-      this.orphans.set(update.runId, orphan);
-    }
-    if (orphan.updates.length < MAX_ORPHAN_UPDATES) orphan.updates.push(update);
-  }
-
-  /** A run the connection lost whose session now streams under a new run id: the gateway resumed that turn. */
-  private resumedRun(update: RunUpdate): RunStream | undefined {
-    if (!update.sessionKey || update.kind !== 'delta') return undefined;
-    const key = update.sessionKey.toLowerCase();
-    for (const run of this.runs.values()) {
-      if (run.connectionLost && !run.done && run.sessionKey.toLowerCase() === key) {
-        this.logger.info({ run: run.runId, resumedAs: update.runId }, 'the gateway resumed an interrupted run');
-        this.runs.delete(run.runId);
-        run.continueAs(update.runId);
-        this.runs.set(update.runId, run);
-        return run;
-      }
-    }
-    return undefined;
-  }
-
-  private async recoverRun(run: RunStream): Promise<RunOutcome | undefined> {
-    const history = await this.chatHistory(run.sessionKey, 20);
-    return findRunReply(history, run);
-  }
-
-  /** Runs that lost events, or went quiet, are looked up in the history until they end. */
-  private ensureRecoveryTimer(): void {
-    if (this.recoveryTimer || this.runs.size === 0) return;
-    this.recoveryTimer = setInterval(() => {
-      if (this.runs.size === 0) {
-        clearInterval(this.recoveryTimer);
-        this.recoveryTimer = undefined;
-        return;
-      }
-      if (!this.connection) return;
-      const now = Date.now();
-      for (const run of this.runs.values()) {
-        const idleTimeoutMs = run.idleTimeoutMs ?? this.options.runIdleTimeoutMs;
-        const quietMs = now - run.lastActivityAt;
-        if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
-        void run.tryRecover().then((settled) => {
-          if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
-            if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
-            else run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
-          }
-        });
-      }
-    }, this.options.recoveryIntervalMs);
-    this.recoveryTimer.unref();
+    this.emit('event', event, payload);
+    const update = connection.dialect.runUpdate(event, payload);
+    if (update) this.runs.route(update);
   }
 }

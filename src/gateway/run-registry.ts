@@ -1,0 +1,165 @@
+import type { Logger } from '../log.js';
+import type { RunUpdate } from './dialect.js';
+import { findRunReply, RunStream } from './run.js';
+import type { AbortResult, ChatSendInput, HistoryMessage } from './types.js';
+
+export interface RunRegistryOptions {
+  /** How often a run that lost events (or went quiet) is looked up in the history. */
+  recoveryIntervalMs: number;
+  /** A run with no event and no reply in the history for this long is ended with an error. */
+  runIdleTimeoutMs: number;
+  /** The same, for a run whose connection dropped: a restarted gateway may have lost it. */
+  lostRunGraceMs: number;
+  logger: Logger;
+}
+
+/** What the registry needs from the client: the gateway, as long as it is connected. */
+export interface RunGateway {
+  connected(): boolean;
+  abort(sessionKey: string, runId: string): Promise<AbortResult>;
+  history(sessionKey: string, limit: number): Promise<HistoryMessage[]>;
+}
+
+const ORPHAN_TTL_MS = 30_000;
+const RESTART_GRACE_MS = 15_000;
+const MAX_ORPHAN_RUNS = 64;
+const MAX_ORPHAN_UPDATES = 2_000;
+
+/**
+ * The runs in flight: routes the gateway's run events to them, keeps events of runs not named yet, and looks
+ * runs that missed events (or went quiet) up in the history until they end.
+ */
+export class RunRegistry {
+  private readonly runs = new Map<string, RunStream>();
+  private readonly orphans = new Map<string, { updates: RunUpdate[]; at: number }>();
+  private recoveryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: RunRegistryOptions,
+    private readonly gateway: RunGateway,
+  ) {}
+
+  get active(): RunStream[] {
+    return [...this.runs.values()];
+  }
+
+  get(runId: string): RunStream | undefined {
+    return this.runs.get(runId);
+  }
+
+  track(runId: string, input: ChatSendInput): RunStream {
+    const run = new RunStream(runId, input.sessionKey, input.message, {
+      abort: (r) => this.gateway.abort(r.sessionKey, r.runId),
+      recover: async (r) => findRunReply(await this.gateway.history(r.sessionKey, 20), r),
+      finished: (r) => this.forget(r),
+    });
+    this.runs.set(runId, run);
+    const buffered = this.orphans.get(runId);
+    if (buffered) {
+      this.orphans.delete(runId);
+      for (const update of buffered.updates) run.apply(update);
+    }
+    this.ensureRecoveryTimer();
+    return run;
+  }
+
+  forget(run: RunStream): void {
+    if (this.runs.get(run.runId) === run) this.runs.delete(run.runId);
+  }
+
+  route(update: RunUpdate): void {
+    const run = this.runs.get(update.runId) ?? this.resumedRun(update);
+    if (run) {
+      run.apply(update);
+      return;
+    }
+    // Card pushes can arrive before the chat.send answer names the run; keep them briefly.
+    const now = Date.now();
+    for (const [id, orphan] of this.orphans) if (now - orphan.at > ORPHAN_TTL_MS) this.orphans.delete(id);
+    let orphan = this.orphans.get(update.runId);
+    if (!orphan) {
+      if (this.orphans.size >= MAX_ORPHAN_RUNS) this.orphans.delete(this.orphans.keys().next().value!);
+      orphan = { updates: [], at: now };
+      this.orphans.set(update.runId, orphan);
+    }
+    if (orphan.updates.length < MAX_ORPHAN_UPDATES) orphan.updates.push(update);
+  }
+
+  /** Events were lost on the way: every run's final text must come from the history. */
+  markGapped(): void {
+    for (const run of this.runs.values()) run.gapped = true;
+  }
+
+  /**
+   * A new connection is up. Events sent while we were away are lost: in-flight runs look their reply up in the
+   * history, and the grace for runs the gateway may have lost counts from now.
+   */
+  connected(): void {
+    for (const run of this.runs.values()) {
+      run.gapped = true;
+      if (run.connectionLost) run.lastActivityAt = Date.now();
+    }
+    this.ensureRecoveryTimer();
+  }
+
+  /** The connection closed with `code`: every run may have been lost with it. */
+  disconnected(code: number): void {
+    for (const run of this.runs.values()) {
+      run.gapped = true;
+      run.connectionLost = true;
+      // After a restart (1012) the gateway no longer has the run: once the history says it is not there, give up.
+      const grace = code === 1012 ? Math.min(this.options.lostRunGraceMs, RESTART_GRACE_MS) : this.options.lostRunGraceMs;
+      run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, grace);
+    }
+  }
+
+  failAll(message: string): void {
+    for (const run of this.runs.values()) run.fail(message);
+  }
+
+  stop(): void {
+    clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+  }
+
+  /** A run the connection lost whose session now streams under a new run id: the gateway resumed that turn. */
+  private resumedRun(update: RunUpdate): RunStream | undefined {
+    if (!update.sessionKey || update.kind !== 'delta') return undefined;
+    const key = update.sessionKey.toLowerCase();
+    for (const run of this.runs.values()) {
+      if (run.connectionLost && !run.done && run.sessionKey.toLowerCase() === key) {
+        this.options.logger.info({ run: run.runId, resumedAs: update.runId }, 'the gateway resumed an interrupted run');
+        this.runs.delete(run.runId);
+        run.continueAs(update.runId);
+        this.runs.set(update.runId, run);
+        return run;
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs that lost events, or went quiet, are looked up in the history until they end. */
+  private ensureRecoveryTimer(): void {
+    if (this.recoveryTimer || this.runs.size === 0) return;
+    this.recoveryTimer = setInterval(() => {
+      if (this.runs.size === 0) {
+        this.stop();
+        return;
+      }
+      if (!this.gateway.connected()) return;
+      const now = Date.now();
+      for (const run of this.runs.values()) {
+        const idleTimeoutMs = run.idleTimeoutMs ?? this.options.runIdleTimeoutMs;
+        const quietMs = now - run.lastActivityAt;
+        if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
+        void run.tryRecover().then((settled) => {
+          if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
+            if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
+            else run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
+          }
+        });
+      }
+    }, this.options.recoveryIntervalMs);
+    this.recoveryTimer.unref();
+  }
+}
