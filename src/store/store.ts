@@ -87,6 +87,15 @@ export class Store {
     await this.keyv.set(`mapping:${mapping.scopeId}`, mapping);
   }
 
+  /** Every stored mapping (for listing what clawcord owns; one pass over the store). */
+  async mappings(): Promise<ChannelMapping[]> {
+    const mappings: ChannelMapping[] = [];
+    for await (const [key, value] of this.keyv.iterator!(undefined)) {
+      if (String(key).startsWith('mapping:') && value) mappings.push(value as ChannelMapping);
+    }
+    return mappings;
+  }
+
   async runs(): Promise<RunRecord[]> {
     const runs: RunRecord[] = [];
     for await (const [, value] of this.runTable.iterator!(undefined)) if (value) runs.push(value as RunRecord);

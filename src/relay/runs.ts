@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import type { GatewayClient } from '../gateway/client.js';
+import { GatewayError } from '../gateway/errors.js';
+import type { RunStream } from '../gateway/run.js';
+import { scrubSecrets, type Logger } from '../log.js';
+import type { ChannelMapping, RunRecord, Store } from '../store/store.js';
+import type { RelayConfig } from '../config/schema.js';
+import { BusyError, GatewayUnavailableError, UserFacingError } from './errors.js';
+import { LiveReply } from './live-reply.js';
+import { requireGateway, type Mappings } from './mappings.js';
+import type { Pacer } from './pacer.js';
+import type { ReplyPhase, ReplyRenderer } from './phase.js';
+import { attributePrompt } from './prompt.js';
+import type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
+
+export interface RunsDeps {
+  gateway: GatewayClient;
+  store: Store;
+  pacer: Pacer;
+  render: ReplyRenderer;
+  config: RelayConfig;
+  logger: Logger;
+  mappings: Mappings;
+}
+
+/** One answer being written: a prompt asked now, or a run followed again after a restart. */
+interface Job {
+  id: string;
+  sessionKey: string;
+  scopeId: string;
+  guildId: string | null;
+  requester: Person;
+  writer: PersistentWriter;
+  reply: LiveReply;
+  run: RunStream | undefined;
+  stoppedBy: Person | undefined;
+  startedAt: number;
+  /** Set for a prompt asked in this process. */
+  ask?: { input: AskInput; mapping: ChannelMapping; sentMessage: string };
+}
+
+interface Lane {
+  active: Job | undefined;
+  waiting: Job[];
+}
+
+export type StopResult =
+  | { status: 'stopped'; owner: Person }
+  | { status: 'nothing' }
+  | { status: 'forbidden'; owner: Person };
+
+const SETTLE_LIMIT_MS = 5 * 60_000;
+/** The ack of /ask must not wait on a slow first mapping (Discord allows 3 s for it). */
+const PRECHECK_LIMIT_MS = 1_500;
+/** How long a private note about a failure may hold the public reply. */
+const TELL_LIMIT_MS = 3_000;
+const MAX_DETAIL_CHARS = 1_500;
+const LOST = 'the gateway restarted or the connection dropped before the answer was complete';
+
+/** Waits for `promise`, but no longer than `ms`: a reply Discord keeps refusing must not hold a run (or a shutdown) forever. */
+export async function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  clearTimeout(timer);
+  return result;
+}
+
+function newJobId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** What everyone may read about a failure: its kind, never the provider's own words (they can carry account hints). */
+function failureSummary(detail: string): string {
+  const status = /^(\d{3})\b/.exec(detail.trim())?.[1];
+  return status ? `The agent's run failed: the model provider answered ${status}` : "The agent's run failed";
+}
+
+/**
+ * One run per session at a time, the rest queued behind it; each answer streamed into its reply, and kept in the
+ * store until it ends so that a restart can finish it.
+ */
+export class Runs {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly jobs = new Map<string, Job>();
+  private closing = false;
+
+  constructor(private readonly deps: RunsDeps) {}
+
+  /** Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown; never waits long. */
+  async precheck(scope: Scope): Promise<void> {
+    requireGateway(this.deps.gateway);
+    const mapping = await waitAtMost(this.deps.mappings.forScope(scope), PRECHECK_LIMIT_MS);
+    if (!mapping) return;
+    const lane = this.lanes.get(mapping.sessionKey);
+    if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
+  }
+
+  /** Queues a prompt for the scope's session. Resolves with its queue position (0: running now). */
+  async ask(input: AskInput): Promise<{ position: number; jobId: string; reply: LiveReply }> {
+    requireGateway(this.deps.gateway);
+    const mapping = await this.deps.mappings.forScope(input.scope);
+    const lane = this.lane(mapping.sessionKey);
+    const position = lane.active ? lane.waiting.length + 1 : 0;
+    if (position > this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
+    const phase: ReplyPhase = position > 0 ? { kind: 'queued', position } : { kind: 'waiting' };
+    const job: Job = {
+      id: newJobId(),
+      sessionKey: mapping.sessionKey,
+      scopeId: input.scope.id,
+      guildId: input.scope.guildId,
+      requester: input.requester,
+      writer: input.writer,
+      reply: new LiveReply(input.writer, this.deps.render, phase, this.deps.pacer.poke),
+      run: undefined,
+      stoppedBy: undefined,
+      startedAt: Date.now(),
+      ask: { input, mapping, sentMessage: attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt) },
+    };
+    input.writer.bindJob(job.id);
+    this.jobs.set(job.id, job);
+    lane.waiting.push(job);
+    this.pump(lane);
+    return { position, jobId: job.id, reply: job.reply };
+  }
+
+  /** Stops a job (its Stop button) or the run streaming in a session (/abort). */
+  async stop(target: { jobId: string } | { sessionKey: string }, by: Person, isAdmin: boolean): Promise<StopResult> {
+    const job = 'jobId' in target ? this.jobs.get(target.jobId) : this.lanes.get(target.sessionKey)?.active;
+    if (!job) return { status: 'nothing' };
+    const owner = job.requester;
+    if (owner.id !== by.id && !isAdmin) return { status: 'forbidden', owner };
+    job.stoppedBy = by;
+    const lane = this.lanes.get(job.sessionKey);
+    if (lane && lane.active !== job && lane.waiting.includes(job)) {
+      lane.waiting.splice(lane.waiting.indexOf(job), 1);
+      this.jobs.delete(job.id);
+      job.reply.setPhase({ kind: 'aborted', by: by.name });
+      this.renumber(lane);
+      return { status: 'stopped', owner };
+    }
+    if (job.run) {
+      requireGateway(this.deps.gateway);
+      await job.run.abort();
+    }
+    return { status: 'stopped', owner };
+  }
+
+  /** What runs and waits in one session. */
+  session(sessionKey: string): { running: { requester: Person; startedAt: number } | undefined; queued: number } {
+    const lane = this.lanes.get(sessionKey);
+    const active = lane?.active;
+    return { running: active ? { requester: active.requester, startedAt: active.run?.startedAt ?? active.startedAt } : undefined, queued: lane?.waiting.length ?? 0 };
+  }
+
+  /** Active and queued runs across all sessions. */
+  get load(): { active: number; queued: number } {
+    let active = 0;
+    let queued = 0;
+    for (const lane of this.lanes.values()) {
+      if (lane.active) active += 1;
+      queued += lane.waiting.length;
+    }
+    return { active, queued };
+  }
+
+  /**
+   * Finishes the reply of a run that was in flight when the bot stopped: from the gateway's events if the run is
+   * still going, else from the session history; otherwise the reply says it was interrupted. Until then the run
+   * holds its session like any other (with a Stop button, seen by /abort and /status).
+   */
+  async resume(record: RunRecord, writer: PersistentWriter): Promise<void> {
+    const id = newJobId();
+    writer.bindJob(id);
+    const shown = await writer.shownText().catch(() => '');
+    const reply = new LiveReply(writer, this.deps.render, shown ? { kind: 'streaming' } : { kind: 'waiting' }, this.deps.pacer.poke);
+    reply.setText(shown);
+    const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: this.deps.config.recoveryTimeoutMs });
+    const job: Job = {
+      id,
+      sessionKey: record.sessionKey,
+      scopeId: record.scopeId,
+      guildId: record.guildId,
+      requester: { id: record.requesterId, name: record.requesterName },
+      writer,
+      reply,
+      run,
+      stoppedBy: undefined,
+      startedAt: record.startedAt,
+    };
+    const log = this.logFor(job).child({ run: record.runId });
+    this.jobs.set(id, job);
+    const lane = this.lane(job.sessionKey);
+    // A prompt asked before the gateway came back may hold the session already; then this one only finishes.
+    const holdsLane = !lane.active;
+    if (holdsLane) lane.active = job;
+    try {
+      await this.follow(job, run, log, 'interrupted by a restart');
+      await this.settle(reply);
+      log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
+      if (!this.closing) await this.deps.store.deleteRun(record.runId);
+    } finally {
+      this.jobs.delete(id);
+      if (holdsLane && lane.active === job) lane.active = undefined;
+      this.pump(lane);
+    }
+  }
+
+  /** Marks every live reply as interrupted (their runs are kept, to be finished after the restart) and waits for the writes. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const replies: LiveReply[] = [];
+    for (const lane of this.lanes.values()) {
+      if (lane.active) {
+        lane.active.reply.setPhase({ kind: 'interrupted', reason: 'clawcord is restarting; this answer will be completed when it is back' });
+        replies.push(lane.active.reply);
+      }
+      for (const waiting of lane.waiting) {
+        waiting.reply.setPhase({ kind: 'interrupted', reason: 'clawcord is restarting; please ask again' });
+        replies.push(waiting.reply);
+      }
+    }
+    await waitAtMost(Promise.all(replies.map((reply) => reply.whenSettled())), timeoutMs);
+  }
+
+  private lane(sessionKey: string): Lane {
+    let lane = this.lanes.get(sessionKey);
+    if (!lane) {
+      lane = { active: undefined, waiting: [] };
+      this.lanes.set(sessionKey, lane);
+    }
+    return lane;
+  }
+
+  private renumber(lane: Lane): void {
+    lane.waiting.forEach((waiting, i) => waiting.reply.setPhase({ kind: 'queued', position: i + 1 }));
+  }
+
+  private pump(lane: Lane): void {
+    if (lane.active || this.closing) return;
+    const job = lane.waiting.shift();
+    if (!job) {
+      for (const [key, candidate] of this.lanes) if (candidate === lane) this.lanes.delete(key);
+      return;
+    }
+    lane.active = job;
+    this.renumber(lane);
+    void this.execute(job)
+      .catch((error: unknown) => this.logFor(job).error({ err: error }, 'a run failed inside clawcord'))
+      .finally(() => {
+        this.jobs.delete(job.id);
+        lane.active = undefined;
+        this.pump(lane);
+      });
+  }
+
+  private logFor(job: Job): Logger {
+    return this.deps.logger.child({ guild: job.guildId, channel: job.scopeId, job: job.id });
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const { reply } = job;
+    const { input, mapping, sentMessage } = job.ask!;
+    const log = this.logFor(job);
+    reply.setPhase({ kind: 'waiting' });
+    let run: RunStream;
+    try {
+      run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
+    } catch (error) {
+      log.warn({ err: error }, 'chat.send failed');
+      const unavailable = error instanceof GatewayError && !error.fatal && !this.deps.gateway.connected;
+      const message = unavailable
+        ? new GatewayUnavailableError().message
+        : error instanceof UserFacingError
+          ? error.message
+          : await this.failureNote(job, error instanceof Error ? error.message : String(error));
+      reply.setPhase({ kind: 'error', message });
+      await this.settle(reply);
+      return;
+    }
+    job.run = run;
+    // The run id can change under us (a gateway that resumes a turn after a restart); the record keeps the first.
+    const recordId = run.runId;
+    const runLog = log.child({ run: run.runId });
+    runLog.debug('run started');
+    if (job.stoppedBy) void run.abort().catch((error: unknown) => runLog.warn({ err: error }, 'could not stop a run stopped before it started'));
+    this.deps.mappings.applyPendingModel(mapping, runLog);
+
+    const record = (): RunRecord => ({
+      runId: recordId,
+      sessionKey: mapping.sessionKey,
+      scopeId: input.scope.id,
+      guildId: input.scope.guildId,
+      prompt: sentMessage,
+      requesterId: input.requester.id,
+      requesterName: input.requester.name,
+      startedAt: run.startedAt,
+      location: input.writer.location(),
+    });
+    // A store that cannot write costs the restart recovery of this run, never the run itself.
+    const saveRecord = () => this.deps.store.saveRun(record()).catch((error: unknown) => runLog.warn({ err: error }, 'could not store the run record'));
+    input.writer.onLocationChange = () => void saveRecord();
+    await saveRecord();
+
+    await this.follow(job, run, runLog);
+    runLog.info({ outcome: reply.currentPhase.kind, chars: reply.currentText.length, ms: Date.now() - run.startedAt }, 'run finished');
+    await this.settle(reply);
+    if (!this.closing) await this.deps.store.deleteRun(recordId).catch((error: unknown) => runLog.warn({ err: error }, 'could not delete the run record'));
+  }
+
+  /** Drives a reply from a run's events until the run ends. */
+  private async follow(job: Job, run: RunStream, log: Logger, interruptedReason?: string): Promise<void> {
+    const { reply } = job;
+    for await (const event of run) {
+      if (this.closing) return;
+      switch (event.type) {
+        case 'text':
+          reply.setPhase({ kind: 'streaming' }, event.text);
+          break;
+        case 'final':
+          reply.setPhase({ kind: 'final' }, event.text);
+          break;
+        // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
+        case 'aborted':
+          reply.setPhase({ kind: 'aborted', by: job.stoppedBy?.name }, event.text || reply.currentText);
+          break;
+        case 'error': {
+          const reason = interruptedReason ?? (event.lost ? LOST : undefined);
+          const text = event.text || reply.currentText;
+          if (reason) reply.setPhase({ kind: 'interrupted', reason }, text);
+          else {
+            log.warn({ reason: event.message }, 'the run ended with an error');
+            reply.setPhase({ kind: 'error', message: await this.failureNote(job, event.message) }, text);
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  /** The public line for a failure; its details go privately to the asker where Discord allows it. */
+  private async failureNote(job: Job, detail: string): Promise<string> {
+    const summary = failureSummary(detail);
+    const clean = scrubSecrets(detail);
+    const note = `❌ Your question failed. The gateway said: ${clean.length > MAX_DETAIL_CHARS ? `${clean.slice(0, MAX_DETAIL_CHARS - 1)}…` : clean}`;
+    const told = job.writer.tellAsker ? await waitAtMost(job.writer.tellAsker(note).catch(() => false), TELL_LIMIT_MS) : false;
+    return told ? `${summary}; the details went to ${job.requester.name} privately.` : `${summary}; the details are in clawcord's log.`;
+  }
+
+  private async settle(reply: LiveReply): Promise<void> {
+    await waitAtMost(reply.whenSettled(), SETTLE_LIMIT_MS);
+  }
+}

@@ -1,0 +1,35 @@
+import type { ThinkingLevel } from '../gateway/types.js';
+import type { ReplyLocation } from '../store/store.js';
+import type { ReplyWriter } from './live-reply.js';
+import type { Speaker } from './prompt.js';
+
+/** A Discord channel, thread or DM, as far as the relay cares. */
+export interface Scope {
+  id: string;
+  guildId: string | null;
+  kind: 'channel' | 'thread' | 'dm';
+  parentId: string | null;
+}
+
+export type Person = Speaker;
+
+/** A reply writer whose messages can be found again after a restart. */
+export interface PersistentWriter extends ReplyWriter {
+  location(): ReplyLocation;
+  /** Called when the location changed (a message was created). */
+  onLocationChange: (() => void) | undefined;
+  /** Tells the writer which job it writes for (its Stop button stops that job). */
+  bindJob(jobId: string): void;
+  /** The text its messages show now (after a restart, the relay remembers nothing else). */
+  shownText(): Promise<string>;
+  /** A private note to the person who asked; false when there is no private way to reach them. */
+  tellAsker?(text: string): Promise<boolean>;
+}
+
+export interface AskInput {
+  scope: Scope;
+  requester: Person;
+  prompt: string;
+  thinking?: ThinkingLevel;
+  writer: PersistentWriter;
+}
