@@ -57,7 +57,7 @@ export const relaySchema = z.strictObject({
   promptTemplate: z
     .string()
     .refine((t) => t.includes('{prompt}'), 'must contain {prompt}')
-    .default('[{user}] {prompt}'),
+    .default('[{user} ({userId})] {prompt}'),
   /** Agent for channels that have not chosen one; empty means the gateway's default agent. */
   defaultAgent: z.string().default(''),
   /** After a restart, how long a run left in flight may stay silent before its reply says it was interrupted. */

@@ -78,7 +78,7 @@ describe.each(GATEWAY_KINDS)('steering commands against the %s gateway', (kind) 
     ]);
     const sessions = await replyTo(discord, discord.sendChatInput({ name: 'sessions' }).token);
     expect(sessions.content).toContain('**1 recent sessions**');
-    expect(sessions.content).toContain('> You said: [Tester] second question');
+    expect(sessions.content).toContain(`> You said: [Tester (${discord.defaultUserId})] second question`);
 
     const reset = await replyTo(discord, discord.sendChatInput({ name: 'reset', member: ADMIN }).token);
     expect(reset).toMatchObject({ ephemeral: false, content: "🧹 Tester cleared this channel's session: `main` starts fresh." });

@@ -53,7 +53,7 @@ describe('the gateway unreachable', () => {
     await app.gateway.ready();
     const again = discord.sendChatInput({ name: 'ask', options: { prompt: 'and now?' } });
     const [message] = await waitForSettledReply(discord, again.token);
-    expect(message!.content).toBe('Echo: [Tester] and now?');
+    expect(message!.content).toBe(`Echo: [Tester (${discord.defaultUserId})] and now?`);
   });
 });
 

@@ -93,11 +93,11 @@ describe('streaming a reply', () => {
 
     const [a] = await waitForSettledReply(discord, first.token);
     const [b] = await waitForSettledReply(discord, second.token);
-    expect(a!.content).toBe('answer to [Tester] one');
-    expect(b!.content).toBe('answer to [Tester] two');
+    expect(a!.content).toBe(`answer to [Tester (${discord.defaultUserId})] one`);
+    expect(b!.content).toBe(`answer to [Tester (${discord.defaultUserId})] two`);
     // One run at a time: the second started after the first ended.
     const runs = [...gateway.state.sessions.values()][0]!.messages.filter((m) => m.role === 'user').map((m) => m.content);
-    expect(runs).toEqual(['[Tester] one', '[Tester] two']);
+    expect(runs).toEqual([`[Tester (${discord.defaultUserId})] one`, `[Tester (${discord.defaultUserId})] two`]);
   });
 
   it('never pings: model text with @everyone and user mentions is sent with no mentions allowed', async () => {
@@ -125,11 +125,14 @@ describe('long and failing runs', () => {
     expect(routes.at(-1)).toMatch(/^PATCH \/channels\//);
   });
 
-  it('shows a model failure plainly in the message, never as a stuck live reply', async () => {
+  it('shows a model failure plainly in the message, never as a stuck live reply; the provider's words go only to the asker', async () => {
     const { discord } = await startStack({ gateway: 'openclaw-v4' });
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'please FAIL' } });
     const [message] = await waitForSettledReply(discord, token);
-    expect(message!.content).toMatch(/\n\n⚠️ \*\*Error:\*\* LLM request failed: provider rejected the request schema or tool payload\.$/);
+    expect(message!.content).toMatch(/\n\n⚠️ \*\*Error:\*\* The agent's run failed; the details went to Tester privately\.$/);
+    expect(message!.content).not.toContain('provider rejected');
     expect(isLive(message!)).toBe(false);
+    const notes = discord.interaction(token)!.followUps.filter((m) => m.ephemeral);
+    expect(notes.map((m) => m.content)).toEqual(['❌ Your question failed. The gateway said: LLM request failed: provider rejected the request schema or tool payload.']);
   });
 });
