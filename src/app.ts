@@ -4,6 +4,7 @@ import { discordDefaultLimit } from './discord/buckets.js';
 import { loadCommands } from './discord/loader.js';
 import { renderReply } from './discord/render/reply.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
+import { GatewayError } from './gateway/errors.js';
 import { gatewayClientOptions } from './gateway/options.js';
 import { writeHealth } from './health.js';
 import type { Logger } from './log.js';
@@ -52,11 +53,20 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
       // Fatal gateway errors are the caller's to report; this only keeps the rejection from going unhandled.
       gatewayReady.catch(() => {});
       await bot.start(config.discord.token ?? '');
-      stopHealth = writeHealth(config.health.file, () => ({ discord: bot.client.isReady(), gateway: gateway.connected, activeRuns: relay.load.active }));
-      void gatewayReady.then(async () => {
-        const recovered = await relay.recover((location) => bot.writerFor(location));
-        if (recovered > 0) logger.info({ recovered }, 'finished replies left from before the restart');
-      }, () => {});
+      stopHealth = writeHealth(
+        config.health.file,
+        () => ({ discord: bot.client.isReady(), gateway: gateway.connected, activeRuns: relay.load.active }),
+        (error) => logger.error({ err: error, file: config.health.file }, 'cannot write the health report'),
+      );
+      void gatewayReady
+        .then(async () => {
+          const recovered = await relay.recover((location) => bot.writerFor(location));
+          if (recovered > 0) logger.info({ recovered }, 'finished replies left from before the restart');
+        })
+        .catch((error: unknown) => {
+          // A fatal gateway error is reported by its own handler; anything else here is recovery failing.
+          if (!(error instanceof GatewayError && error.fatal)) logger.error({ err: error }, 'could not finish the replies left from before the restart');
+        });
     },
     async stop() {
       stopHealth();

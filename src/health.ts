@@ -10,14 +10,24 @@ export interface HealthReport {
 
 export const HEALTH_INTERVAL_MS = 15_000;
 
-/** Writes the report every 15 s (atomically), until the returned stop function is called. */
-export function writeHealth(file: string, report: () => Omit<HealthReport, 'at'>): () => void {
+/**
+ * Writes the report every 15 s (atomically), until the returned stop function is called. A failed write (a full or
+ * read-only volume) is reported once through `onError` and retried at the next tick; the bot keeps running.
+ */
+export function writeHealth(file: string, report: () => Omit<HealthReport, 'at'>, onError: (error: unknown) => void = () => {}): () => void {
   if (!file) return () => {};
-  mkdirSync(dirname(file), { recursive: true });
+  let failing = false;
   const write = () => {
-    const temp = `${file}.tmp`;
-    writeFileSync(temp, JSON.stringify({ at: Date.now(), ...report() }));
-    renameSync(temp, file);
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const temp = `${file}.tmp`;
+      writeFileSync(temp, JSON.stringify({ at: Date.now(), ...report() }));
+      renameSync(temp, file);
+      failing = false;
+    } catch (error) {
+      if (!failing) onError(error);
+      failing = true;
+    }
   };
   write();
   const timer = setInterval(write, HEALTH_INTERVAL_MS);

@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     die(`discord: cannot log in: ${(error as Error).message}`);
   }
   logger.info({ version: VERSION }, 'clawcord is running');
+  // Past start-up, one failed background task (a store write, a Discord edit) must not take every live reply down.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
+  process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception (kept running)'));
 
   let stopping = false;
   const stop = async (signal: string) => {

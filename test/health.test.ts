@@ -15,4 +15,15 @@ describe('health report', () => {
     writeFileSync(file, JSON.stringify({ at: Date.now(), discord: false, gateway: true, activeRuns: 0 }));
     expect(checkHealth(file)).toEqual({ healthy: false, reason: 'not connected to Discord' });
   });
+
+  it('a report that cannot be written is reported once, never thrown (finding 4)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clawcord-health-'));
+    // A file where the report's folder should be: every write fails.
+    writeFileSync(join(dir, 'blocked'), 'not a folder');
+    const errors: unknown[] = [];
+    const stop = writeHealth(join(dir, 'blocked', 'health.json'), () => ({ discord: true, gateway: true, activeRuns: 0 }), (error) => errors.push(error));
+    stop();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/ENOTDIR|EEXIST/);
+  });
 });

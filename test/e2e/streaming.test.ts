@@ -125,7 +125,7 @@ describe('long and failing runs', () => {
     expect(routes.at(-1)).toMatch(/^PATCH \/channels\//);
   });
 
-  it('shows a model failure plainly in the message, never as a stuck live reply; the provider's words go only to the asker', async () => {
+  it("shows a model failure plainly in the message, never as a stuck live reply; the provider's words go only to the asker", async () => {
     const { discord } = await startStack({ gateway: 'openclaw-v4' });
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'please FAIL' } });
     const [message] = await waitForSettledReply(discord, token);
