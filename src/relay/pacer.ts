@@ -7,6 +7,9 @@ import { WriteError, type LiveReply } from './live-reply.js';
  * for the benchmark only: `llmcord` edits on one 1 s timer shared by the whole bot, `openclaw-plugin` on a 1.2 s
  * timer per reply; neither looks at rate limits (discord.js queues what Discord would refuse).
  */
+/** Consecutive failed writes (about 2.5 minutes of backoff) after which a message is given up. */
+export const MAX_WRITE_FAILURES = 10;
+
 export type EditPolicy = 'clawcord' | 'llmcord' | 'openclaw-plugin';
 
 export interface PacerOptions {
@@ -166,6 +169,13 @@ export class Pacer {
       return;
     }
     reply.failures += 1;
+    if (reply.failures >= MAX_WRITE_FAILURES) {
+      // Days of a dead route must not keep a reply (and its retries) alive: what it shows stays as it is.
+      this.options.logger.warn({ index, failures: reply.failures, reason: writeError.message }, 'a reply message keeps failing; giving it up');
+      reply.abandon(index);
+      reply.failures = 0;
+      return;
+    }
     const backoff = Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** (reply.failures - 1));
     reply.retryAt = this.now() + (writeError.retryAfterMs ?? backoff);
     this.options.logger.warn({ index, failures: reply.failures, retryInMs: reply.retryAt - this.now(), reason: writeError.message }, 'writing a reply failed; will retry');

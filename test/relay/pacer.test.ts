@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateBudget } from '../../src/relay/budget.js';
 import { LiveReply, WriteError, type ReplyWriter, type WriteRoute } from '../../src/relay/live-reply.js';
-import { Pacer } from '../../src/relay/pacer.js';
+import { MAX_WRITE_FAILURES, Pacer } from '../../src/relay/pacer.js';
 import type { RenderedMessage, ReplyPhase } from '../../src/relay/phase.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -154,5 +154,16 @@ describe('Pacer', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await reply.whenSettled();
     expect(writes.map((w) => w.content)).toEqual(['complete answer']);
+  });
+
+  it('gives a message up after persistent failures instead of retrying it forever (finding 19)', async () => {
+    const writes: Write[] = [];
+    const pacer = new Pacer(new RateBudget(fiveEveryFive), { minIntervalMs: 1_000, logger: silentLogger });
+    const reply = new LiveReply(recordingWriter('a', writes, { failures: Number.POSITIVE_INFINITY }), render, { kind: 'streaming' }, pacer.poke);
+    reply.setPhase({ kind: 'final' }, 'never shown');
+    await vi.advanceTimersByTimeAsync(MAX_WRITE_FAILURES * 31_000);
+    await reply.whenSettled();
+    expect(writes).toEqual([]);
+    expect(pacer.backlog).toBe(0);
   });
 });
