@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import { RateBudget } from './relay/budget.js';
 import { Pacer, type EditPolicy } from './relay/pacer.js';
 import { Relay } from './relay/relay.js';
+import { StoreLease } from './store/lease.js';
 import { Store } from './store/store.js';
 
 export interface App {
@@ -18,7 +19,9 @@ export interface App {
   relay: Relay;
   bot: Bot;
   store: Store;
-  /** Logs in to Discord and connects to the gateway; rejects on a refused Discord token. */
+  /** One process per store: taken at start, released at stop. */
+  lease: StoreLease;
+  /** Takes the store lease (waiting for another process, or refusing), logs in to Discord and connects to the gateway; rejects on a refused Discord token. */
   start(): Promise<void>;
   /** Marks live replies interrupted, then closes Discord, the gateway and the store. */
   stop(): Promise<void>;
@@ -27,6 +30,7 @@ export interface App {
 /** Builds the whole bot from a config: gateway client, relay, Discord side, store. */
 export async function createApp(config: Config, logger: Logger, gatewayOverrides: Partial<GatewayClientOptions> = {}): Promise<App> {
   const store = await Store.open(config.store.url);
+  const lease = new StoreLease(store, { logger: logger.child({ component: 'lease' }) });
   const gateway = new GatewayClient({ ...gatewayClientOptions(config.gateway, logger.child({ component: 'gateway' })), ...gatewayOverrides });
   const budget = new RateBudget(discordDefaultLimit);
   // The benchmark compares clawcord's edit policy with those of other relays; users have no such switch.
@@ -48,7 +52,9 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
     relay,
     bot,
     store,
+    lease,
     async start() {
+      await lease.acquire(config.store.whenLocked === 'wait');
       const gatewayReady = gateway.start();
       // Fatal gateway errors are the caller's to report; this only keeps the rejection from going unhandled.
       gatewayReady.catch(() => {});
@@ -73,6 +79,7 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
       await relay.shutdown();
       await bot.client.destroy();
       await gateway.close();
+      await lease.release().catch((error: unknown) => logger.warn({ err: error }, 'could not release the store lease'));
       await store.close();
     },
   };

@@ -1,6 +1,7 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, registerSecret, scrubSecrets } from './log.js';
+import { LeaseHeldError } from './store/lease.js';
 import { VERSION } from './version.js';
 
 /** Prints one plain line (no stack trace) and exits non-zero. */
@@ -25,9 +26,11 @@ async function main(): Promise<void> {
 
   // An unreachable gateway is retried in the background; a refused token, protocol or device is fatal.
   app.gateway.on('fatal', (error) => die(`gateway: ${error.message}`));
+  app.lease.on('lost', (holder) => die(`another clawcord process (pid ${holder.pid} on ${holder.host}) took over the store; stopping`));
   try {
     await app.start();
   } catch (error) {
+    if (error instanceof LeaseHeldError) die(`store: ${error.message}`);
     const code = (error as { code?: string }).code;
     if (code === 'TokenInvalid') die('discord.token (DISCORD_TOKEN): Discord rejected the token');
     if (code === 'DisallowedIntents') die('discord: the Message Content intent is not enabled for this bot (needed by threads.followUpWithoutMention)');

@@ -97,6 +97,8 @@ export const threadsSchema = z.strictObject({
 
 export const storeSchema = z.strictObject({
   url: z.string().min(1).default('sqlite://data/clawcord.sqlite'),
+  /** Another clawcord process holds the store (a rolling deploy): wait until it stops, or exit at once. */
+  whenLocked: z.enum(['wait', 'exit']).default('wait'),
 });
 
 export const healthSchema = z.strictObject({

@@ -53,6 +53,14 @@ export interface RunRecord {
   location: ReplyLocation;
 }
 
+/** Which process owns the store (and so the bot token's work), kept fresh by a heartbeat. */
+export interface LeaseRecord {
+  owner: string;
+  pid: number;
+  host: string;
+  heartbeatAt: number;
+}
+
 /**
  * The bot's persistent state in a Keyv store: SQLite (`sqlite://path/to/file.sqlite`, the default under ./data/)
  * or `memory://` for throwaway runs.
@@ -94,6 +102,18 @@ export class Store {
       if (String(key).startsWith('mapping:') && value) mappings.push(value as ChannelMapping);
     }
     return mappings;
+  }
+
+  async lease(): Promise<LeaseRecord | undefined> {
+    return (await this.keyv.get<LeaseRecord>('lease')) ?? undefined;
+  }
+
+  async saveLease(lease: LeaseRecord): Promise<void> {
+    await this.keyv.set('lease', lease);
+  }
+
+  async deleteLease(): Promise<void> {
+    await this.keyv.delete('lease');
   }
 
   async runs(): Promise<RunRecord[]> {
