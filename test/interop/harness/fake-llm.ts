@@ -13,6 +13,25 @@ export interface FakeLlmRequest {
   at: number;
   /** The parsed request body, as sent by the gateway. */
   body: unknown;
+  /** Names of the tools the gateway offered the model in this request. */
+  tools: string[];
+  /** Tool results the gateway sent back since the prompt (`role: "tool"` messages), in order. */
+  toolResults: ToolResult[];
+  /** What the fake answered: plain text, or tool calls (with any text said before them). */
+  answer?: { kind: 'text'; text: string } | { kind: 'tool_calls'; say: string; calls: ToolCall[] };
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ToolResult {
+  toolCallId: string;
+  /** The tool's name, from the call the fake made with that id. */
+  name: string | undefined;
+  text: string;
 }
 
 export interface FakeLlmOptions {
@@ -74,6 +93,116 @@ export function extractUserText(body: unknown): string {
     return text.replace(/\n\nRuntime:[\s\S]*$/, '').trim();
   }
   return '';
+}
+
+// Tool-calling prompts. `SAY:<text>` is said before the next tool call (in the same response), each
+// `TOOLCALL:<tool>:<args>` is one model step that calls a tool, and `REPLY:<text>` is the final answer once every
+// tool result is back (default `Tool results: <tool>=<result>; …`; `{results}` in it stands for that list). <args> is
+// a JSON object, or a plain string given to the tool's first required parameter (exec: command, read: path).
+const TRIGGER = /(?:^|\s)(SAY|TOOLCALL|REPLY):/g;
+
+export interface ToolScript {
+  steps: Array<{ say: string; tool: string; args: string }>;
+  reply: string | undefined;
+}
+
+/** The tool script in a prompt, or undefined when the prompt has no TOOLCALL. */
+export function parseToolScript(userText: string): ToolScript | undefined {
+  const marks = [...userText.matchAll(TRIGGER)].map((m) => ({
+    kind: m[1] as 'SAY' | 'TOOLCALL' | 'REPLY',
+    start: m.index,
+    body: m.index + m[0].length,
+  }));
+  if (!marks.some((m) => m.kind === 'TOOLCALL')) return undefined;
+  const script: ToolScript = { steps: [], reply: undefined };
+  let say: string[] = [];
+  marks.forEach((mark, i) => {
+    const text = userText.slice(mark.body, marks[i + 1]?.start ?? userText.length).trim();
+    if (mark.kind === 'SAY') say.push(text);
+    else if (mark.kind === 'REPLY') script.reply = text;
+    else {
+      const colon = text.indexOf(':');
+      const tool = colon < 0 ? text : text.slice(0, colon);
+      script.steps.push({ say: say.join(' '), tool, args: colon < 0 ? '' : text.slice(colon + 1).trim() });
+      say = [];
+    }
+  });
+  return script;
+}
+
+// Real tools run on the test machine: only these exec commands, without shell operators.
+const HARMLESS_COMMAND = /^(?:echo|printf|sleep|cat|ls|pwd|true)(?:\s[^;&|<>`$(){}\\]*)?$/;
+
+interface OfferedTool {
+  name: string;
+  parameters?: { required?: unknown; properties?: Record<string, unknown> };
+}
+
+function offeredTools(body: Record<string, unknown>): OfferedTool[] {
+  if (!Array.isArray(body.tools)) return [];
+  return body.tools
+    .map((t) => (t as { function?: OfferedTool }).function)
+    .filter((f): f is OfferedTool => typeof f?.name === 'string');
+}
+
+/** The arguments of a scripted call, or why it cannot be made. */
+function toolArguments(step: ToolScript['steps'][number], offered: OfferedTool[]): Record<string, unknown> | string {
+  const tool = offered.find((t) => t.name === step.tool);
+  if (!tool) return `the gateway did not offer tool ${step.tool} (offered: ${offered.map((t) => t.name).join(', ') || 'none'})`;
+  let args: Record<string, unknown>;
+  if (step.args.startsWith('{')) {
+    try {
+      args = JSON.parse(step.args) as Record<string, unknown>;
+    } catch {
+      return `arguments for ${step.tool} are not JSON: ${step.args}`;
+    }
+  } else {
+    const required = Array.isArray(tool.parameters?.required) ? (tool.parameters.required as string[]) : [];
+    const first = required[0] ?? Object.keys(tool.parameters?.properties ?? {})[0];
+    if (!first) return `tool ${step.tool} takes no parameter for ${JSON.stringify(step.args)}`;
+    args = { [first]: step.args };
+  }
+  const command = step.tool === 'exec' ? args.command : undefined;
+  if (command !== undefined && (typeof command !== 'string' || !HARMLESS_COMMAND.test(command.trim()))) {
+    return `exec command ${JSON.stringify(command)} is not on the fake's harmless list`;
+  }
+  return args;
+}
+
+/** Index of the prompt: the last user message that is not the gateway's internal-context block. */
+function promptIndex(messages: unknown[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (m?.role === 'user' && !textOf(m.content).includes(INTERNAL_CONTEXT_MARKER)) return i;
+  }
+  return -1;
+}
+
+/** What the gateway sent back since the prompt: the fake's own tool calls and their results. */
+function toolTurns(body: Record<string, unknown>): { calls: number; results: ToolResult[] } {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const names = new Map<string, string>();
+  const results: ToolResult[] = [];
+  let calls = 0;
+  for (const raw of messages.slice(promptIndex(messages) + 1)) {
+    const m = raw as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_call_id?: unknown } | null;
+    if (m?.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
+      calls++;
+      for (const c of m.tool_calls as Array<{ id?: string; function?: { name?: string } }>) {
+        if (c.id) names.set(c.id, c.function?.name ?? '');
+      }
+    } else if (m?.role === 'tool') {
+      const id = String(m.tool_call_id ?? '');
+      results.push({ toolCallId: id, name: names.get(id), text: textOf(m.content) });
+    }
+  }
+  return { calls, results };
+}
+
+function finalToolReply(script: ToolScript, results: ToolResult[]): string {
+  const list = results.map((r) => `${r.name ?? '?'}=${r.text.trim()}`).join('; ');
+  if (script.reply === undefined) return `Tool results: ${list}`;
+  return script.reply.replaceAll('{results}', list);
 }
 
 function localModel(model: string): string {
@@ -145,7 +274,18 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     const stream = body.stream === true;
     const status =
       failQueue.shift() ?? (userText.includes('FAIL500') ? 500 : userText.includes('FAIL400') ? 400 : 200);
-    const rec: FakeLlmRequest = { model, userText, stream, status, closedByClient: false, at: Date.now(), body };
+    completionId++;
+    const rec: FakeLlmRequest = {
+      model,
+      userText,
+      stream,
+      status,
+      closedByClient: false,
+      at: Date.now(),
+      body,
+      tools: offeredTools(body).map((t) => t.name),
+      toolResults: toolTurns(body).results,
+    };
     api.requests.push(rec);
     res.on('close', () => {
       if (!res.writableFinished) rec.closedByClient = true;
@@ -157,34 +297,36 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       return;
     }
 
-    const slow = slowWhen.test(userText);
-    const reply = api.expectedReply(model, userText);
-    const tokens = slow ? tokenize(reply, api.slowTokens) : tokenize(reply, 12);
+    const answer = decideAnswer(model, userText, body, rec);
+    rec.answer = answer;
+    const slow = answer.kind === 'text' && slowWhen.test(userText);
+    const spoken = answer.kind === 'text' ? answer.text : answer.say;
+    const tokens = !spoken ? [] : slow ? tokenize(spoken, api.slowTokens) : tokenize(spoken, 12);
     const delay = slow ? api.slowTokenDelayMs : api.tokenDelayMs;
-    const id = `chatcmpl-fake-${++completionId}`;
+    const toolCalls = answer.kind === 'tool_calls'
+      ? answer.calls.map((c, index) => ({ index, id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } }))
+      : [];
+    const finish = toolCalls.length > 0 ? 'tool_calls' : 'stop';
+    const id = `chatcmpl-fake-${completionId}`;
     const created = Math.floor(Date.now() / 1000);
     // Small, fixed-ish usage: reporting the real prompt size (~25k tokens) makes the gateway compact the session.
-    const usage = { prompt_tokens: 10 + Math.ceil(userText.length / 4), completion_tokens: tokens.length };
+    const usage = { prompt_tokens: 10 + Math.ceil(userText.length / 4), completion_tokens: tokens.length + toolCalls.length };
     const usageBody = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
 
     if (!stream) {
       await sleep(delay * tokens.length);
       if (rec.closedByClient) return;
-      json(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
-        usage: usageBody,
-      });
+      const message = toolCalls.length > 0
+        ? { role: 'assistant', content: spoken || null, tool_calls: toolCalls.map(({ index: _, ...call }) => call) }
+        : { role: 'assistant', content: spoken };
+      json(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: finish }], usage: usageBody });
       return;
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (delta: Record<string, unknown>, finish: string | null = null) =>
+    const send = (delta: Record<string, unknown>, finishReason: string | null = null) =>
       res.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`,
       );
     send({ role: 'assistant', content: '' });
     for (const token of tokens) {
@@ -192,12 +334,34 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       if (rec.closedByClient) return;
       send({ content: token });
     }
-    send({}, 'stop');
+    // Like OpenAI: the first chunk of a call names it, the arguments follow in pieces.
+    for (const call of toolCalls) {
+      await sleep(delay);
+      if (rec.closedByClient) return;
+      const args = call.function.arguments;
+      const cut = Math.ceil(args.length / 2);
+      send({ tool_calls: [{ ...call, function: { name: call.function.name, arguments: '' } }] });
+      send({ tool_calls: [{ index: call.index, function: { arguments: args.slice(0, cut) } }] });
+      send({ tool_calls: [{ index: call.index, function: { arguments: args.slice(cut) } }] });
+    }
+    send({}, finish);
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
     if (streamOptions?.include_usage) {
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageBody })}\n\n`);
     }
     res.end('data: [DONE]\n\n');
+  }
+
+  /** Plain prompts get the greeting (or the slow reply); tool scripts get their next step. */
+  function decideAnswer(model: string, userText: string, body: Record<string, unknown>, rec: FakeLlmRequest): NonNullable<FakeLlmRequest['answer']> {
+    const script = parseToolScript(userText);
+    if (!script) return { kind: 'text', text: api.expectedReply(model, userText) };
+    const done = toolTurns(body);
+    const step = script.steps[done.calls];
+    if (!step) return { kind: 'text', text: finalToolReply(script, rec.toolResults) };
+    const args = toolArguments(step, offeredTools(body));
+    if (typeof args === 'string') return { kind: 'text', text: `fake-llm cannot call the tool: ${args}` };
+    return { kind: 'tool_calls', say: step.say, calls: [{ id: `call_${completionId}_0`, name: step.tool, arguments: args }] };
   }
 
   const server = http.createServer((req, res) => {
