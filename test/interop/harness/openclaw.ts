@@ -40,6 +40,10 @@ export interface RunningGateway {
   stateDir: string;
   /** The gateway's own log file (JSON lines). stdout/stderr go to stdout.log beside it. */
   logFile: string;
+  /** The agent's workspace: the exec tool's working directory, where `read` finds relative paths. */
+  workspaceDir(agent: string): string;
+  /** Writes a file into the agent's workspace (created if the agent has not run yet). */
+  writeWorkspaceFile(agent: string, name: string, text: string): Promise<void>;
   /** Stops (as stop() does, keeping the state) and starts again on the same port; resolves on hello-ok. */
   restart(): Promise<void>;
   /** SIGTERM to the gateway and its helpers, SIGKILL after 5 s (v4 would drain in-flight runs for up to 315 s).
@@ -51,6 +55,8 @@ export interface RunningGateway {
 export const AGENTS = ['main', 'cody', 'ops'];
 export const MODELS = ['fake/fake-fast', 'fake/fake-smart'];
 const READY_TIMEOUT_MS = 240_000;
+/** How long an exec tool call may run before the gateway backgrounds it (both versions cap it at 120 s). */
+export const EXEC_FOREGROUND_MS = 60_000;
 const NETGUARD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'netguard.cjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,6 +117,9 @@ function buildConfig(version: OpenClawVersion, p: { port: number; token: string;
     // the browser control service would listen on a second, derived port
     browser: { enabled: false },
     logging: { file: path.join(p.runDir, 'logs', 'openclaw.log') },
+    // A command still running after backgroundMs (default 10 s) is moved to the background and the tool returns "still
+    // running"; the long tool steps of the tests must stay in the foreground, as a build or a test suite would.
+    tools: { exec: { backgroundMs: EXEC_FOREGROUND_MS } },
   };
   const workspace = (id: string) => path.join(p.runDir, `workspace-${id}`);
   const agent = (id: string, name: string, model?: string) => ({
@@ -413,6 +422,12 @@ export async function startOpenClawGateway(opts: StartOpenClawOptions): Promise<
     models: [...MODELS],
     stateDir,
     logFile,
+    workspaceDir: (agent) => path.join(runDir, `workspace-${agent}`),
+    async writeWorkspaceFile(agent, name, text) {
+      const dir = path.join(runDir, `workspace-${agent}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, name), text);
+    },
     async restart() {
       await stop();
       await launch();
