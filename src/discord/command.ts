@@ -5,7 +5,13 @@ import type {
 } from 'discord.js';
 import type { BotContext } from './context.js';
 
-export type CommandDefinition = RESTPostAPIChatInputApplicationCommandsJSONBody;
+/**
+ * A slash command as sent to Discord. Discord's OpenAPI spec types `default_member_permissions` in requests as an
+ * integer (its answers carry a string), so clawcord sends a number.
+ */
+export type CommandDefinition = Omit<RESTPostAPIChatInputApplicationCommandsJSONBody, 'default_member_permissions'> & {
+  default_member_permissions?: number | null;
+};
 
 /** Who may run a command unless the config says otherwise. */
 export type CommandAccess = 'member' | 'admin';

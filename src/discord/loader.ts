@@ -1,5 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { ApplicationIntegrationType, InteractionContextType, PermissionFlagsBits } from 'discord.js';
+import { accessSchema, type AccessConfig } from '../config/schema.js';
 import { isCommand, type Command, type CommandDefinition } from './command.js';
 
 // Resolves to `commands/` from src/discord/ (vitest on .ts sources) and to dist/commands/ from dist/src/discord/.
@@ -34,6 +36,24 @@ export async function loadCommands(dir: URL = COMMANDS_DIR): Promise<Map<string,
   return commands;
 }
 
-export function commandDefinitions(commands: ReadonlyMap<string, Command>): CommandDefinition[] {
-  return [...commands.values()].map((command) => command.definition);
+/**
+ * Where Discord offers the commands, and to whom by default:
+ * - installed to servers only (`integration_types`), so a user install cannot bring them to servers without the
+ *   bot, where no access rule was ever written for;
+ * - in servers, and in the bot's DMs only when `access.allowDMs` is on (`contexts`);
+ * - admin commands hidden from members without Manage Server (`default_member_permissions`), but only when Manage
+ *   Server is what makes a clawcord admin: admins by role or user id would not see their commands otherwise.
+ *   Server admins can change it under Integrations; clawcord's own check runs regardless.
+ */
+export function commandDefinitions(commands: ReadonlyMap<string, Command>, access: AccessConfig = accessSchema.parse({})): CommandDefinition[] {
+  const adminsByPermission = access.admins.manageGuild && access.admins.roles.length === 0 && access.admins.users.length === 0;
+  return [...commands.values()].map((command) => {
+    const needsAdmin = (access.commands[command.definition.name] ?? command.access) === 'admin';
+    return {
+      ...command.definition,
+      integration_types: [ApplicationIntegrationType.GuildInstall],
+      contexts: access.allowDMs ? [InteractionContextType.Guild, InteractionContextType.BotDM] : [InteractionContextType.Guild],
+      ...(needsAdmin && adminsByPermission ? { default_member_permissions: Number(PermissionFlagsBits.ManageGuild) } : {}),
+    };
+  });
 }

@@ -25,12 +25,14 @@ export async function syncCommands(options: SyncCommandsOptions): Promise<SyncRe
   const { rest, applicationId, definitions, guildId, logger } = options;
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   const scope = guildId ? `guild ${guildId}` : 'global';
+  // Where a command may be used is a property of global commands only; a guild's commands are used in that guild.
+  const body = guildId ? definitions.map((definition) => withoutKeys(definition as Json, GLOBAL_ONLY)) : definitions;
   const registered = await rest.get(route);
-  if (Array.isArray(registered) && sameCommands(definitions, registered, guildId !== undefined)) {
+  if (Array.isArray(registered) && sameCommands(body as readonly Json[], registered, guildId !== undefined)) {
     logger.debug({ count: definitions.length, scope }, 'slash commands are up to date');
     return { changed: false, count: definitions.length };
   }
-  await rest.put(route, { body: definitions });
+  await rest.put(route, { body });
   logger.info({ count: definitions.length, scope }, 'registered slash commands');
   return { changed: true, count: definitions.length };
 }
@@ -71,7 +73,14 @@ const ALWAYS_COMPARED = new Set([
 ]);
 
 // Discord ignores these on guild commands and does not echo them.
-const GLOBAL_ONLY = new Set(['dm_permission', 'contexts', 'integration_types']);
+const GLOBAL_ONLY: ReadonlySet<string> = new Set(['dm_permission', 'contexts', 'integration_types']);
+
+// Sets, whatever order Discord lists them in.
+const UNORDERED: ReadonlySet<string> = new Set(['contexts', 'integration_types']);
+
+function withoutKeys(value: Json, keys: ReadonlySet<string>): Json {
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
+}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -84,7 +93,10 @@ function canonical(value: unknown, dropKeys: ReadonlySet<string> = new Set()): u
   const out: Json = {};
   for (const [key, raw] of Object.entries(value)) {
     if (dropKeys.has(key)) continue;
-    const item = canonical(raw);
+    let item = canonical(raw);
+    // Permissions are a bit set: sent as a number, answered as a string.
+    if (key === 'default_member_permissions' && (typeof item === 'number' || typeof item === 'bigint')) item = String(item);
+    if (UNORDERED.has(key) && Array.isArray(item)) item = [...(item as number[])].sort((a, b) => a - b);
     const empty =
       item === undefined ||
       item === null ||
@@ -107,16 +119,16 @@ function matches(ours: unknown, theirs: unknown): boolean {
   return ours === theirs;
 }
 
-function sameCommands(ours: readonly CommandDefinition[], theirs: readonly unknown[], guild: boolean): boolean {
+function sameCommands(ours: readonly Json[], theirs: readonly unknown[], guild: boolean): boolean {
   if (ours.length !== theirs.length) return false;
-  const drop = guild ? GLOBAL_ONLY : new Set<string>();
   const key = (command: Json) => `${String(command['type'] ?? 1)}:${String(command['name'])}`;
   const registered = new Map<string, Json>();
-  for (const command of theirs) {
-    if (isObject(command)) registered.set(key(command), canonical(command, drop) as Json);
-  }
+  for (const command of theirs) if (isObject(command)) registered.set(key(command), command);
   return ours.every((definition) => {
+    // With `contexts` set Discord ignores the deprecated `dm_permission`, whatever it echoes for it.
+    const drop = guild ? GLOBAL_ONLY : definition['contexts'] !== undefined ? new Set(['dm_permission']) : new Set<string>();
     const mine = canonical(definition, drop) as Json;
-    return matches(mine, registered.get(key(mine)));
+    const theirs = registered.get(key(mine));
+    return theirs !== undefined && matches(mine, canonical(theirs, drop));
   });
 }

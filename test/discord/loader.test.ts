@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { accessSchema } from '../../src/config/schema.js';
 import { commandDefinitions, loadCommands } from '../../src/discord/loader.js';
 
 const optionNames = (options: readonly { name: string }[] | undefined) => (options ?? []).map((o) => o.name);
@@ -21,11 +22,26 @@ describe('loadCommands', () => {
     for (const [name, command] of commands) expect(command.definition.name).toBe(name);
   });
 
-  it('commandDefinitions returns the definitions', async () => {
+  it('commandDefinitions offers the commands in servers only, admin ones to Manage Server by default', async () => {
     const commands = await loadCommands();
     const definitions = commandDefinitions(commands);
     expect(definitions).toHaveLength(8);
-    expect(definitions).toEqual([...commands.values()].map((c) => c.definition));
+    expect(definitions.map(({ integration_types, contexts, default_member_permissions, ...rest }) => rest)).toEqual([...commands.values()].map((c) => c.definition));
+    expect(definitions.every((d) => JSON.stringify(d.integration_types) === '[0]' && JSON.stringify(d.contexts) === '[0]')).toBe(true);
+    const gated = Object.fromEntries(definitions.map((d) => [d.name, d.default_member_permissions ?? null]));
+    expect(gated).toEqual({ abort: null, agent: 32, ask: null, history: null, model: 32, reset: 32, sessions: null, status: null });
+  });
+
+  it('commandDefinitions follows the access config: DMs, overrides, and admins by role', async () => {
+    const commands = await loadCommands();
+    const access = accessSchema.parse({ allowDMs: true, commands: { ask: 'admin', reset: 'member' } });
+    const definitions = commandDefinitions(commands, access);
+    expect(definitions.every((d) => JSON.stringify(d.contexts) === '[0,1]')).toBe(true);
+    const gated = definitions.filter((d) => d.default_member_permissions !== undefined).map((d) => d.name);
+    expect(gated).toEqual(['agent', 'ask', 'model']);
+    // Admins by role need not have Manage Server; hiding the commands from everyone else would hide them too.
+    const byRole = commandDefinitions(commands, accessSchema.parse({ admins: { roles: ['500000000000000001'] } }));
+    expect(byRole.filter((d) => d.default_member_permissions !== undefined)).toEqual([]);
   });
 
   describe('in a folder of its own', () => {

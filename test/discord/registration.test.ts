@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType, REST } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CommandDefinition } from '../../src/discord/command.js';
+import { accessSchema } from '../../src/config/schema.js';
 import { commandDefinitions, loadCommands } from '../../src/discord/loader.js';
 import { syncCommands } from '../../src/discord/registration.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
@@ -135,6 +136,50 @@ describe('syncCommands', () => {
     answerListWith(discordEcho(fake.applicationId, fake.guildId));
     expect((await sync(DEFINITIONS, fake.guildId)).changed).toBe(false);
     expect(puts()).toBe(0);
+  });
+
+  it('writes nothing on a restart when Discord echoes the install scope its own way', async () => {
+    const definitions = commandDefinitions(await loadCommands(), accessSchema.parse({ allowDMs: true }));
+    // Discord answers permissions as a string, may list contexts in its own order and fills in dm_permission.
+    const echo = definitions.map((d, n) => ({
+      id: String(2000 + n),
+      application_id: fake.applicationId,
+      version: String(3000 + n),
+      type: 1,
+      name_localizations: null,
+      description_localizations: null,
+      nsfw: false,
+      ...d,
+      default_member_permissions: d.default_member_permissions === undefined ? null : String(d.default_member_permissions),
+      contexts: [...(d.contexts ?? [])].reverse(),
+      dm_permission: false,
+    }));
+    answerListWith(echo);
+    expect((await sync(definitions)).changed).toBe(false);
+    // Against the fake's own store, too.
+    expect((await sync(definitions)).changed).toBe(true);
+    expect((await sync(definitions)).changed).toBe(false);
+    expect(puts()).toBe(1);
+    const body = fake.requests.find((r) => r.method === 'PUT')?.body as Array<Record<string, unknown>>;
+    expect(body.find((c) => c['name'] === 'reset')).toMatchObject({ default_member_permissions: 32, contexts: [0, 1], integration_types: [0] });
+
+    for (const [what, patch] of [
+      ['user installs allowed', { integration_types: [0, 1] }],
+      ['group DMs allowed', { contexts: [0, 1, 2] }],
+      ['the permission gate dropped', { default_member_permissions: null }],
+    ] as const) {
+      answerListWith(echo.map((c) => (c.name === 'reset' ? { ...c, ...patch } : c)));
+      expect((await sync(definitions)).changed, what).toBe(true);
+    }
+  });
+
+  it('sends no install scope to a guild, where Discord does not keep it', async () => {
+    const definitions = commandDefinitions(await loadCommands());
+    expect((await sync(definitions, fake.guildId)).changed).toBe(true);
+    expect((await sync(definitions, fake.guildId)).changed).toBe(false);
+    const body = fake.requests.find((r) => r.method === 'PUT')?.body as Array<Record<string, unknown>>;
+    expect(body.some((c) => 'contexts' in c || 'integration_types' in c)).toBe(false);
+    expect(body.find((c) => c['name'] === 'model')?.['default_member_permissions']).toBe(32);
   });
 
   type Echo = Record<string, unknown> & { options?: Record<string, unknown>[] };
