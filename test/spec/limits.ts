@@ -51,6 +51,8 @@ export const DISCORD_LIMITS = {
 
 const L = DISCORD_LIMITS;
 const IS_COMPONENTS_V2 = 1 << 15;
+/** application-commands.mdx, Application Command Naming: CHAT_INPUT command and option names. */
+const CHAT_INPUT_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -146,6 +148,20 @@ function checkComponents(c: Collector, components: unknown[], at: string, v2: bo
   }
 }
 
+/**
+ * message.mdx, Create Message: a new message needs at least one of content, embeds, sticker_ids, components,
+ * files or a poll (whitespace-only content counts as none); a forward needs none of them.
+ */
+function emptyMessage(body: unknown, files: number): Finding[] {
+  if (!isObject(body)) return files > 0 ? [] : [{ pointer: '', message: 'a message needs content, embeds, stickers, components, files or a poll' }];
+  const content = typeof body['content'] === 'string' && body['content'].trim().length > 0;
+  const some = (key: string) => list(body[key]).length > 0;
+  const poll = isObject(body['poll']);
+  const forward = isObject(body['message_reference']) && body['message_reference']['type'] === 1;
+  if (content || some('embeds') || some('sticker_ids') || some('components') || files > 0 || poll || forward) return [];
+  return [{ pointer: '', message: 'a message needs content, embeds, stickers, components, files or a poll (whitespace is no content)' }];
+}
+
 /** A message body: create, edit, webhook execute/edit, or an interaction reply's `data`. */
 export function messageLimits(body: unknown, at = ''): Finding[] {
   const c = new Collector();
@@ -183,22 +199,37 @@ function choiceLimits(c: Collector, choices: unknown[], at: string): void {
   });
 }
 
-function commandLimits(c: Collector, command: unknown, at: string): void {
+/** Lowercase where a lowercase form exists, and only letters, digits, `-`, `_` and `'`. */
+function chatInputName(c: Collector, pointer: string, name: unknown): void {
+  if (typeof name !== 'string') return;
+  if (!CHAT_INPUT_NAME.test(name) || name !== name.toLowerCase()) {
+    c.fail(pointer, `${JSON.stringify(name)} is not a valid CHAT_INPUT name (lowercase letters, digits, - _ ' only, 1 to 32)`);
+  }
+}
+
+function commandLimits(c: Collector, command: unknown, at: string, chatInput: boolean): void {
   if (!isObject(command)) return;
   c.text(`${at}/name`, command['name'], L.commandName);
+  if (chatInput) chatInputName(c, `${at}/name`, command['name']);
   c.text(`${at}/description`, command['description'], L.commandDescription);
   const options = list(command['options']);
   c.max(`${at}/options`, options.length, L.commandOptions, 'options');
   options.forEach((option, i) => {
     if (!isObject(option)) return;
     const here = `${at}/options/${i}`;
-    if (option['type'] === 1 || option['type'] === 2) commandLimits(c, option, here);
+    if (option['type'] === 1 || option['type'] === 2) commandLimits(c, option, here, true);
     else {
       c.text(`${here}/name`, option['name'], L.commandName);
+      chatInputName(c, `${here}/name`, option['name']);
       c.text(`${here}/description`, option['description'], L.commandDescription);
       if (Array.isArray(option['choices'])) choiceLimits(c, option['choices'], `${here}/choices`);
     }
   });
+}
+
+/** A command's type: 1 CHAT_INPUT unless given. */
+function isChatInput(command: unknown): boolean {
+  return !isObject(command) || command['type'] === undefined || command['type'] === 1;
 }
 
 function callbackLimits(body: unknown): Finding[] {
@@ -250,7 +281,8 @@ const COMMAND_OPERATIONS = new Set([
 ]);
 
 /** Findings (pointers into the request body) for the documented limits of one operation's request. */
-export function documentedLimits(operationId: string, body: unknown): Finding[] {
+export function documentedLimits(operationId: string, body: unknown, files = 0): Finding[] {
+  if (operationId === 'create_message' || operationId === 'execute_webhook') return [...emptyMessage(body, files), ...messageLimits(body)];
   if (MESSAGE_OPERATIONS.has(operationId)) return messageLimits(body);
   if (operationId === 'create_interaction_response') return callbackLimits(body);
   if (operationId === 'create_thread' || operationId === 'create_thread_from_message') return threadLimits(body);
@@ -261,12 +293,12 @@ export function documentedLimits(operationId: string, body: unknown): Finding[] 
   }
   if (COMMAND_OPERATIONS.has(operationId)) {
     const c = new Collector();
-    commandLimits(c, body, '');
+    commandLimits(c, body, '', isChatInput(body));
     return c.findings;
   }
   if (operationId === 'bulk_set_application_commands' || operationId === 'bulk_set_guild_application_commands') {
     const c = new Collector();
-    list(body).forEach((command, i) => commandLimits(c, command, `/${i}`));
+    list(body).forEach((command, i) => commandLimits(c, command, `/${i}`, isChatInput(command)));
     return c.findings;
   }
   return [];

@@ -70,7 +70,7 @@ describe('requests', () => {
     for (const line of lines) {
       expect(line).toMatch(/^POST \/interactions\/\{interaction_id\}\/\{interaction_token\}\/callback body\/data\/components\/0\/components\/0\/style: /);
     }
-    expect(checkRequest(post(`/channels/${CHANNEL}/messages`, { content: 12 })).violations).toEqual([
+    expect(checkRequest(post(`/channels/${CHANNEL}/messages`, { content: 12, embeds: [{ title: 'ok' }] })).violations).toEqual([
       { route: 'POST /channels/{channel_id}/messages', part: 'body', pointer: '/content', message: 'must be string,null' },
     ]);
     const unknownType = checkRequest(post(`/interactions/${INTERACTION}/${TOKEN}/callback`, { type: 3 })).violations;
