@@ -6,7 +6,6 @@ import { userMessage } from './messages.js';
 import { channelObject, memberObject, messageObject, roleObject, userObject } from './objects.js';
 import { interactionToken, snowflake } from './snowflake.js';
 import {
-  DEFAULT_BOT_PERMISSIONS,
   DEFAULT_MEMBER_PERMISSIONS,
   type StoredChannel,
   type StoredCommand,
@@ -127,7 +126,7 @@ export class Drivers {
       version: 1,
       data,
       channel_id: loc.channel.id,
-      app_permissions: base.appPermissions ?? DEFAULT_BOT_PERMISSIONS,
+      app_permissions: base.appPermissions ?? ctx.appPermissionsIn(loc.channel),
       locale: base.locale ?? 'en-US',
       entitlements: [],
       authorizing_integration_owners: { '0': loc.guildId ?? '0' },
@@ -156,7 +155,7 @@ export class Drivers {
       channelId: loc.channel.id,
       guildId: loc.guildId,
       userId: user.id,
-      dispatchedAt: Date.now(),
+      dispatchedAt: ctx.now(),
       payload,
       commandName: extra.commandName ?? null,
       commandType: extra.commandType ?? null,
@@ -329,6 +328,11 @@ export class Drivers {
     let content = opts.content;
     const mention = `<@${ctx.botUserId}>`;
     if (opts.mentionsBot && !content.includes(mention) && !content.includes(`<@!${ctx.botUserId}>`)) content = `${mention} ${content}`;
+    if (opts.mentionsBotRole) {
+      const role = channel.guildId ? ctx.store.botRole(channel.guildId) : undefined;
+      if (!role) throw new Error('fake-discord: mentionsBotRole needs a guild channel (DMs have no roles)');
+      if (!content.includes(`<@&${role.id}>`)) content = `<@&${role.id}> ${content}`;
+    }
     const message = userMessage(ctx.store, ctx.httpBase, channel, author.id, content, opts.replyTo ?? null, opts.attachments ?? []);
     ctx.store.addMessage(message);
     if (channel.thread?.archived && !channel.thread.locked) {

@@ -43,6 +43,7 @@ export const Errors = {
   invalidWebhookToken: () => new ApiError(401, 50027, 'Invalid Webhook Token'),
   threadArchived: () => new ApiError(400, 50083, 'Thread is archived'),
   threadAlreadyCreated: () => new ApiError(400, 160004, 'A thread has already been created for this message'),
+  threadLocked: () => new ApiError(400, 160005, 'Thread is locked'),
   tooManyCommands: () => new ApiError(400, 30032, 'Maximum number of application commands reached (100)'),
   invalidFormBody: (errors: ErrorTree) => new ApiError(400, 50035, 'Invalid Form Body', errors),
 } as const;

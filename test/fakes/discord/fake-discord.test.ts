@@ -16,6 +16,7 @@ import {
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { formatViolation } from '../../spec/validate.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './index.js';
 
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages];
@@ -27,8 +28,11 @@ afterEach(async () => {
   // Teardown order matters: destroy the client first, then close the fake (see the reference doc, pitfall 7).
   await client?.destroy();
   client = undefined;
+  const violations = fake?.specViolations() ?? [];
   await fake?.close();
   fake = undefined;
+  // The fake's own traffic follows Discord's spec too; tests that send a bad request on purpose take its violations.
+  expect(violations.map(formatViolation)).toEqual([]);
 });
 
 async function start(
@@ -385,7 +389,7 @@ describe('more Discord behaviour', () => {
         }
         const res = await i.deferReply({ withResponse: true });
         const follow = await i.followUp('answer');
-        done.resolve({ replyId: undefined, followId: follow.id, deferredId: res.resource?.message?.id });
+        done.resolve({ replyId: undefined, followId: follow.id, deferredId: res.interaction.responseMessageId ?? undefined });
       } catch (err) {
         done.reject(err);
       }
@@ -397,20 +401,28 @@ describe('more Discord behaviour', () => {
     expect(s.original).toMatchObject({ id: first.replyId, content: 'only you', ephemeral: true, type: 20 });
     expect(fake.visibleMessages(fake.channelId('general'))).toEqual([]);
 
-    const again = deferred<{ followId: string; deferredId: string | undefined }>();
+    const again = deferred<{ followId: string; deferredId: string | null; loading: boolean | null; resource: unknown }>();
     client.removeAllListeners(Events.InteractionCreate);
     client.on(Events.InteractionCreate, async (i) => {
       if (!i.isChatInputCommand()) return;
       const res = await i.deferReply({ withResponse: true });
-      const follow = await i.followUp('answer');
-      again.resolve({ followId: follow.id, deferredId: res.resource?.message?.id });
+      // Asking for a private follow-up right after a public deferral: Discord edits the deferral, which stays public.
+      const follow = await i.followUp({ content: 'answer', flags: 64 });
+      again.resolve({ followId: follow.id, deferredId: res.interaction.responseMessageId, loading: res.interaction.responseMessageLoading, resource: res.resource });
     });
     const asked = fake.sendChatInput({ name: 'ask' });
-    const { followId, deferredId } = await again.promise;
+    const { followId, deferredId, loading, resource } = await again.promise;
+    // A deferral's answer has no resource (so no resource.message): the message id is in interaction.response_message_id.
+    expect(resource).toBeNull();
+    expect(loading).toBe(true);
+    expect(fake.requests.find((r) => r.route === 'POST /interactions/:interaction/:token/callback' && r.query['with_response'] === 'true' && (r.body as { type: number }).type === 5)?.responseBody).toEqual({
+      interaction: { id: asked.id, type: 2, response_message_id: deferredId, response_message_loading: true, response_message_ephemeral: false },
+    });
     expect(followId).toBe(deferredId);
     const view = fake.interaction(asked.token)!;
     expect(view.followUps).toEqual([]);
-    expect(view.original?.content).toBe('answer');
+    expect(view.original).toMatchObject({ content: 'answer', ephemeral: false });
+    expect(fake.visibleMessages(fake.channelId('general')).map((m) => m.content)).toEqual(['answer']);
   });
 
   it('files, validation errors, edits and deletes through the channel routes', async () => {
@@ -425,6 +437,11 @@ describe('more Discord behaviour', () => {
 
     await expect(channel.send('x'.repeat(2001))).rejects.toMatchObject({ code: 50035, status: 400 });
     await expect(channel.send({ content: '   ' })).rejects.toMatchObject({ code: 50006 });
+    // Both were bad on purpose: the spec check names them too.
+    expect(fake.takeSpecViolations().map(formatViolation)).toEqual([
+      'POST /channels/{channel_id}/messages body/content: length: 2001, Discord allows at most 2000',
+      'POST /channels/{channel_id}/messages body: a message needs content, embeds, stickers, components, files or a poll (whitespace is no content)',
+    ]);
 
     const m = await channel.send('v1');
     await m.edit('v2');
@@ -566,6 +583,10 @@ describe('more Discord behaviour', () => {
     expect(fake.commands(fake.guildId).map((c) => c.description)).toEqual(['Show the status']);
     await expect(client.application!.commands.set([{ name: 'Bad Name', description: 'x' }])).rejects.toMatchObject({ code: 50035 });
     await expect(client.application!.commands.set([{ name: 'ok', description: 'd'.repeat(101) }])).rejects.toMatchObject({ code: 50035 });
+    expect(fake.takeSpecViolations().map(formatViolation)).toEqual([
+      'PUT /applications/{application_id}/commands body/0/name: "Bad Name" is not a valid CHAT_INPUT name (lowercase letters, digits, - _ \' only, 1 to 32)',
+      'PUT /applications/{application_id}/commands body/0/description: must NOT have more than 100 characters',
+    ]);
     await guild.commands.delete(created.id);
     expect(fake.commands(fake.guildId)).toEqual([]);
   });

@@ -7,6 +7,7 @@ import type { Overrides } from './faults.js';
 import type { UploadedFile } from './messages.js';
 import { injected429, type BucketSpec, type LimitKind, type RateLimiter } from './ratelimits.js';
 import type { RequestLog } from './recorder.js';
+import type { SpecChecker } from './spec-check.js';
 import type { Store } from './store.js';
 import type { JsonObject, OverrideRequest, RequestRecord } from './types.js';
 
@@ -74,13 +75,22 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function parseBody(raw: Buffer, contentType: string | undefined): Promise<{ body: unknown; files: UploadedFile[] }> {
-  if (raw.length === 0) return { body: undefined, files: [] };
+interface ParsedBody {
+  body: unknown;
+  files: UploadedFile[];
+  /** Multipart text fields other than payload_json. */
+  fields: Record<string, string>;
+  /** The JSON part: the body itself, or a multipart body's payload_json (undefined without one). */
+  json: unknown;
+}
+
+async function parseBody(raw: Buffer, contentType: string | undefined): Promise<ParsedBody> {
+  if (raw.length === 0) return { body: undefined, files: [], fields: {}, json: undefined };
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('multipart/form-data')) {
     const form = await new Response(raw, { headers: { 'content-type': contentType ?? '' } }).formData();
     let body: unknown = undefined;
-    const fields: JsonObject = {};
+    const fields: Record<string, string> = {};
     const files: UploadedFile[] = [];
     for (const [key, value] of form.entries()) {
       if (typeof value === 'string') {
@@ -95,14 +105,16 @@ async function parseBody(raw: Buffer, contentType: string | undefined): Promise<
         });
       }
     }
-    if (body === undefined && Object.keys(fields).length > 0) body = fields;
-    return { body, files };
+    const json = body;
+    if (body === undefined && Object.keys(fields).length > 0) body = { ...fields };
+    return { body, files, fields, json };
   }
   const text = raw.toString('utf8');
   try {
-    return { body: JSON.parse(text), files: [] };
+    const body: unknown = JSON.parse(text);
+    return { body, files: [], fields: {}, json: body };
   } catch {
-    return { body: text, files: [] };
+    return { body: text, files: [], fields: {}, json: text };
   }
 }
 
@@ -118,6 +130,7 @@ export interface HttpDeps {
   log: RequestLog;
   limiter: RateLimiter;
   overrides: Overrides;
+  spec: SpecChecker;
   routes: RouteDef[];
   warnUnmatched: boolean;
   /** Called for upgrade requests (the gateway). */
@@ -237,12 +250,21 @@ export class FakeHttpServer {
     const segments = versioned ? url.pathname.slice(API_PREFIX.length).split('/').filter(Boolean).map(decodeSegment) : [];
     const path = versioned ? `/${segments.join('/')}` : url.pathname;
     const query = parseQuery(url);
-    let parsed: { body: unknown; files: UploadedFile[] };
+    let parsed: ParsedBody;
     try {
       parsed = await parseBody(raw, req.headers['content-type']);
     } catch {
-      parsed = { body: raw.toString('utf8'), files: [] };
+      parsed = { body: raw.toString('utf8'), files: [], fields: {}, json: raw.toString('utf8') };
     }
+    const specRequest = {
+      method,
+      path,
+      query,
+      contentType: req.headers['content-type'],
+      body: parsed.json,
+      files: parsed.files.map((f) => f.field),
+      fields: parsed.fields,
+    };
     const matched = versioned ? this.match(method, segments) : null;
     const route = matched?.route ?? null;
     const authorized = route?.auth === 'none' || req.headers.authorization === `Bot ${this.deps.token}`;
@@ -265,12 +287,21 @@ export class FakeHttpServer {
       overridden: false,
       authorized,
     };
-    const finish = (status: number, body: unknown, headers: Record<string, string>): void => {
+    /** Records the request; `answered` is what was sent, unless the test chose it (an override) or none was sent. */
+    const record = (answered?: { status: number; body: unknown }): void => {
+      entry.durationMs = performance.now() - started;
+      this.deps.log.record(entry);
+      const hasBody = answered !== undefined && answered.status !== 204 && answered.body !== undefined;
+      this.deps.spec.add(entry.seq, {
+        request: specRequest,
+        response: answered && { status: answered.status, contentType: hasBody ? 'application/json' : undefined, body: hasBody ? answered.body : undefined },
+      });
+    };
+    const finish = (status: number, body: unknown, headers: Record<string, string>, chosenByTest = false): void => {
       this.send(res, status, body, headers);
       entry.status = status;
       entry.responseBody = body;
-      entry.durationMs = performance.now() - started;
-      this.deps.log.record(entry);
+      record(chosenByTest ? undefined : { status, body });
     };
 
     const bucketSpec: BucketSpec | null =
@@ -289,13 +320,11 @@ export class FakeHttpServer {
       if (override.delayMs) await sleep(override.delayMs);
       if (this.closing) return;
       if (override.hang) {
-        entry.durationMs = performance.now() - started;
-        this.deps.log.record(entry);
+        record();
         return;
       }
       if (override.drop) {
-        entry.durationMs = performance.now() - started;
-        this.deps.log.record(entry);
+        record();
         const socket = req.socket;
         if (override.drop === 'reset') socket.resetAndDestroy();
         else socket.end();
@@ -318,7 +347,7 @@ export class FakeHttpServer {
         if (body === undefined && override.status >= 400) {
           body = override.status >= 500 ? { message: `${override.status}: Injected Error`, code: 0 } : { message: 'Injected error', code: 0 };
         }
-        finish(override.status, body, { ...headers, ...(override.headers ?? {}) });
+        finish(override.status, body, { ...headers, ...(override.headers ?? {}) }, true);
         return;
       }
     }

@@ -20,7 +20,8 @@ import { channelRoutes } from './routes/channels.js';
 import { interactionRoutes } from './routes/interactions.js';
 import { miscRoutes } from './routes/misc.js';
 import { snowflake } from './snowflake.js';
-import { MessageFlags, Store, type StoredInteraction, type StoredMessage } from './store.js';
+import { SpecChecker } from './spec-check.js';
+import { DEFAULT_BOT_PERMISSIONS, MessageFlags, Store, type StoredInteraction, type StoredMessage } from './store.js';
 import type {
   AutocompleteChoice,
   AutocompleteOptions,
@@ -33,14 +34,17 @@ import type {
   FakeStats,
   FakeUserSpec,
   InteractionView,
+  IssuedSecrets,
   MessageQuery,
   ModalSubmitOptions,
   OverrideHandle,
   OverrideSpec,
   RecordedMessage,
+  RecordedSpecViolation,
   RequestRecord,
   SelectOptions,
   SentInteraction,
+  ThreadState,
   UserMessageOptions,
 } from './types.js';
 
@@ -48,6 +52,17 @@ export type * from './types.js';
 export { DEFAULT_RATE_LIMITS } from './ratelimits.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
+
+const startListeners = new Set<(fake: FakeDiscord) => void>();
+
+/**
+ * Calls `listener` with every fake Discord started from now on in this process (test harnesses use it to check each
+ * fake's spec violations after a test). Returns a function that removes the listener.
+ */
+export function onFakeDiscordStarted(listener: (fake: FakeDiscord) => void): () => void {
+  startListeners.add(listener);
+  return () => startListeners.delete(listener);
+}
 
 function recordedMessage(store: Store, m: StoredMessage): RecordedMessage {
   const reactions: Record<string, string[]> = {};
@@ -119,11 +134,12 @@ class FakeDiscordServer implements FakeDiscord {
   constructor(
     readonly port: number,
     private readonly store: Store,
-    ctx: FakeContext,
+    private readonly ctx: FakeContext,
     private readonly gw: Gateway,
     private readonly http: FakeHttpServer,
     private readonly log: RequestLog,
     private readonly overrides: Overrides,
+    private readonly spec: SpecChecker,
     private readonly drivers: Drivers,
     private readonly waiter: Waiter,
   ) {
@@ -145,6 +161,39 @@ class FakeDiscordServer implements FakeDiscord {
 
   addUser(spec: FakeUserSpec): string {
     return this.store.upsertUser(spec).id;
+  }
+
+  botRoleId(guildId: string = this.guildId): string {
+    const role = this.store.botRole(guildId);
+    if (!role) throw new Error(`fake-discord: no bot role in guild ${guildId}`);
+    return role.id;
+  }
+
+  setThreadState(threadId: string, state: ThreadState): void {
+    const thread = this.store.channel(threadId);
+    if (!thread?.thread) throw new Error(`fake-discord: ${threadId} is not a thread`);
+    if (state.archived !== undefined && state.archived !== thread.thread.archived) {
+      thread.thread.archived = state.archived;
+      thread.thread.archiveTimestamp = this.ctx.now();
+    }
+    if (state.locked !== undefined) thread.thread.locked = state.locked;
+    this.ctx.emitChannelUpdate(thread);
+    this.store.changed();
+  }
+
+  setBotCanView(channelId: string, canView: boolean): void {
+    const channel = this.store.channel(channelId);
+    if (!channel) throw new Error(`fake-discord: unknown channel ${channelId}`);
+    channel.botCanView = canView;
+  }
+
+  advanceClock(ms: number): void {
+    if (!(ms >= 0)) throw new Error('fake-discord: the clock only moves forward');
+    this.ctx.clockOffsetMs += ms;
+  }
+
+  issuedSecrets(): IssuedSecrets {
+    return { botToken: this.token, interactionTokens: [...this.store.interactions.values()].map((i) => i.token) };
   }
 
   // --- recording -----------------------------------------------------------------------------------------------
@@ -175,6 +224,14 @@ class FakeDiscordServer implements FakeDiscord {
 
   clearOverrides(): void {
     this.overrides.clear();
+  }
+
+  specViolations(): RecordedSpecViolation[] {
+    return this.spec.violations();
+  }
+
+  takeSpecViolations(): RecordedSpecViolation[] {
+    return this.spec.take();
   }
 
   // --- store ---------------------------------------------------------------------------------------------------
@@ -277,6 +334,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     token: opts.token ?? 'FAKE.BOT.TOKEN',
     ackDeadlineMs: opts.ackDeadlineMs === undefined ? 3000 : opts.ackDeadlineMs,
     tokenTtlMs: opts.tokenTtlMs === undefined ? 15 * 60_000 : opts.tokenTtlMs,
+    botPermissions: BigInt(opts.botPermissions ?? DEFAULT_BOT_PERMISSIONS),
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 41_250,
     echoMessages: opts.echoMessages ?? true,
     privileged: {
@@ -314,12 +372,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   const log = new RequestLog(opts.requestLogLimit ?? Number.POSITIVE_INFINITY);
   const limiter = new RateLimiter(resolveRateLimits(opts.rateLimits));
   const overrides = new Overrides();
+  const spec = new SpecChecker(opts.specValidation ?? true);
   const http = new FakeHttpServer({
     token: options.token,
     store,
     log,
     limiter,
     overrides,
+    spec,
     routes: [...miscRoutes(ctx), ...commandRoutes(ctx), ...channelRoutes(ctx), ...interactionRoutes(ctx)],
     warnUnmatched: opts.warnUnmatched ?? true,
     onUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
@@ -363,5 +423,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     });
 
   const drivers = new Drivers(ctx, waiter);
-  return new FakeDiscordServer(port, store, ctx, gateway, http, log, overrides, drivers, waiter);
+  const fake = new FakeDiscordServer(port, store, ctx, gateway, http, log, overrides, spec, drivers, waiter);
+  for (const listener of startListeners) listener(fake);
+  return fake;
 }

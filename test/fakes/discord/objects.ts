@@ -51,6 +51,7 @@ export function roleObject(role: StoredRole): JsonObject {
     managed: role.managed,
     mentionable: role.mentionable,
     flags: 0,
+    ...(role.tags ? { tags: { ...role.tags } } : {}),
   };
 }
 
@@ -180,6 +181,7 @@ export function guildObject(guild: StoredGuild): JsonObject {
     nsfw: false,
     premium_progress_bar_enabled: false,
     incidents_data: null,
+    home_header: null,
   };
 }
 
@@ -237,6 +239,45 @@ export function applicationObject(store: Store, flags: number): JsonObject {
   };
 }
 
+const SELECT_TYPES = new Set([3, 5, 6, 7, 8]);
+
+/**
+ * Components as Discord answers them: every component has an `id` (components reference: left out, the API gives
+ * sequential ones, skipping ids already used) and selects their min_values and max_values (default 1).
+ */
+export function componentsForResponse(components: unknown[]): unknown[] {
+  const used = new Set<number>();
+  const collect = (list: unknown[]): void => {
+    for (const c of list) {
+      if (typeof c !== 'object' || c === null) continue;
+      const obj = c as JsonObject;
+      if (typeof obj['id'] === 'number' && obj['id'] > 0) used.add(obj['id']);
+      if (Array.isArray(obj['components'])) collect(obj['components']);
+      if (typeof obj['accessory'] === 'object' && obj['accessory'] !== null) collect([obj['accessory']]);
+    }
+  };
+  collect(components);
+  let next = 1;
+  const fill = (list: unknown[]): unknown[] =>
+    list.map((c) => {
+      if (typeof c !== 'object' || c === null) return c;
+      const out: JsonObject = { ...(c as JsonObject) };
+      if (!(typeof out['id'] === 'number' && out['id'] > 0)) {
+        while (used.has(next)) next += 1;
+        out['id'] = next;
+        used.add(next);
+      }
+      if (typeof out['type'] === 'number' && SELECT_TYPES.has(out['type'])) {
+        out['min_values'] ??= 1;
+        out['max_values'] ??= 1;
+      }
+      if (Array.isArray(out['components'])) out['components'] = fill(out['components']);
+      if (typeof out['accessory'] === 'object' && out['accessory'] !== null) out['accessory'] = fill([out['accessory']])[0];
+      return out;
+    });
+  return fill(components);
+}
+
 export interface MessageObjectOptions {
   /** Gateway payloads carry guild_id and the author's member. */
   gateway?: boolean;
@@ -265,7 +306,7 @@ export function messageObject(store: Store, m: StoredMessage, opts: MessageObjec
     timestamp: iso(m.createdAt),
     edited_timestamp: m.editedAt === null ? null : iso(m.editedAt),
     flags: m.flags,
-    components: m.components,
+    components: componentsForResponse(m.components),
     id: m.id,
     channel_id: m.channelId,
     author: author ? userObject(author) : { id: m.authorId, username: 'unknown', discriminator: '0', global_name: null, avatar: null },

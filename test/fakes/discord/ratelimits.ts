@@ -29,7 +29,8 @@ interface WindowState {
 export interface RateLimitAnswer {
   status: 429;
   headers: Record<string, string>;
-  body: { message: string; retry_after: number; global: boolean };
+  /** The spec's RatelimitedResponse: Error's code and message, plus retry_after and global. */
+  body: { message: string; code: number; retry_after: number; global: boolean };
   scope: 'bucket' | 'global';
 }
 
@@ -92,7 +93,7 @@ export class RateLimiter {
           'x-ratelimit-global': 'true',
           'x-ratelimit-scope': 'global',
         },
-        body: { message: 'You are being rate limited.', retry_after: seconds(retryAfterMs), global: true },
+        body: { message: 'You are being rate limited.', code: 0, retry_after: seconds(retryAfterMs), global: true },
       };
     }
     w.count += 1;
@@ -144,7 +145,7 @@ export class RateLimiter {
             'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
             'x-ratelimit-scope': 'user',
           },
-          body: { message: 'You are being rate limited.', retry_after: seconds(retryAfterMs), global: false },
+          body: { message: 'You are being rate limited.', code: 0, retry_after: seconds(retryAfterMs), global: false },
         },
       };
     }
@@ -179,6 +180,6 @@ export function injected429(retryAfterSec: number, global: boolean, bucket: { ha
     status: 429,
     scope: global ? 'global' : 'bucket',
     headers,
-    body: { message: 'You are being rate limited.', retry_after: retryAfterSec, global },
+    body: { message: 'You are being rate limited.', code: 0, retry_after: retryAfterSec, global },
   };
 }

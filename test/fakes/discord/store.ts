@@ -56,6 +56,8 @@ export interface StoredRole {
   mentionable: boolean;
   hoist: boolean;
   managed: boolean;
+  /** A bot's managed role carries the bot's user id. */
+  tags?: { bot_id: string };
 }
 
 export interface StoredMember {
@@ -103,6 +105,8 @@ export interface StoredChannel {
   /** DM channels: the recipient user ids. */
   recipients: string[];
   thread: StoredThreadState | null;
+  /** The bot has View Channel here (a thread also needs it on its parent). */
+  botCanView: boolean;
 }
 
 export interface StoredAttachment extends AttachmentInfo {
@@ -213,11 +217,13 @@ export class Store {
   readonly events = new EventEmitter();
   readonly botUserId: string;
   readonly applicationId: string;
+  private readonly botUsername: string;
 
   constructor(opts: { botUserId: string; applicationId: string; botUsername: string; guilds?: FakeGuildSpec[] }) {
     this.events.setMaxListeners(0);
     this.botUserId = opts.botUserId;
     this.applicationId = opts.applicationId;
+    this.botUsername = opts.botUsername;
     this.users.set(opts.botUserId, {
       id: opts.botUserId,
       username: opts.botUsername,
@@ -297,8 +303,22 @@ export class Store {
       });
       position += 1;
     }
+    // Discord gives a bot joining with permissions a managed role named after it, tagged with its id
+    // (permissions.mdx, Role Tags: bot_id); members can mention it like any role.
+    const botRoleId = snowflake();
+    guild.roles.set(botRoleId, {
+      id: botRoleId,
+      name: this.botUsername,
+      permissions: DEFAULT_BOT_PERMISSIONS,
+      color: 0,
+      position,
+      mentionable: false,
+      hoist: false,
+      managed: true,
+      tags: { bot_id: this.botUserId },
+    });
     this.guilds.set(id, guild);
-    guild.members.set(this.botUserId, { userId: this.botUserId, roles: [], nick: null, joinedAt: now });
+    guild.members.set(this.botUserId, { userId: this.botUserId, roles: [botRoleId], nick: null, joinedAt: now });
     for (const member of spec.members ?? []) {
       const user = this.upsertUser(member.user);
       guild.members.set(user.id, { userId: user.id, roles: member.roles ?? [], nick: member.nick ?? null, joinedAt: now });
@@ -323,6 +343,7 @@ export class Store {
         flags: 0,
         recipients: [],
         thread: null,
+        botCanView: c.botCanView ?? true,
       };
       if (isThreadType(type)) {
         if (!channel.parentId) throw new Error(`fake-discord: thread '${c.name}' needs parentId`);
@@ -346,6 +367,11 @@ export class Store {
 
   guild(id: string): StoredGuild | undefined {
     return this.guilds.get(id);
+  }
+
+  /** The bot's managed role in a guild. */
+  botRole(guildId: string): StoredRole | undefined {
+    return [...(this.guilds.get(guildId)?.roles.values() ?? [])].find((r) => r.tags?.bot_id === this.botUserId);
   }
 
   channel(id: string): StoredChannel | undefined {
@@ -400,6 +426,7 @@ export class Store {
       flags: 0,
       recipients: [userId],
       thread: null,
+      botCanView: true,
     };
     this.channels.set(channel.id, channel);
     return channel;

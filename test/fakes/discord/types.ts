@@ -1,4 +1,7 @@
 // Public types of the fake Discord. Everything a test touches is declared here; index.ts re-exports it.
+import type { SpecViolation } from '../../spec/validate.js';
+
+export type { SpecViolation };
 
 /** A JSON object as it travels over the wire. */
 export type JsonObject = Record<string, unknown>;
@@ -27,6 +30,12 @@ export interface FakeChannelSpec {
   /** Threads only. */
   archived?: boolean;
   locked?: boolean;
+  /**
+   * Whether the bot has View Channel here. Default true. Without it the channel routes answer 403 50001, no message
+   * events from it reach the bot, and app_permissions lack VIEW_CHANNEL, while interactions and their webhook still
+   * work. A thread follows its parent.
+   */
+  botCanView?: boolean;
 }
 
 export interface FakeRoleSpec {
@@ -82,8 +91,18 @@ export interface FakeDiscordOptions {
   botUsername?: string;
   /** A callback later than this after INTERACTION_CREATE answers 404 10062. Default 3000; `null` disables. */
   ackDeadlineMs?: number | null;
-  /** Webhook routes of an interaction token older than this answer 401 50027. Default 15 min; `null` disables. */
+  /**
+   * Webhook routes of an interaction token older than this answer 401 50027. Default 15 min (Discord's); `null`
+   * disables. Both limits count on the fake's clock, which advanceClock() moves.
+   */
   tokenTtlMs?: number | null;
+  /** The bot's permissions in a channel, sent as app_permissions. Default: a member's plus Manage Messages/Threads and Mention Everyone. */
+  botPermissions?: string | bigint;
+  /**
+   * Check every request and answer against Discord's OpenAPI spec and documented limits (test/spec); read them with
+   * specViolations(). Default true.
+   */
+  specValidation?: boolean;
   /** Partial config is merged over the defaults; `false` disables rate limiting (no headers, no 429s). */
   rateLimits?: Partial<RateLimitConfig> | false;
   /** HELLO heartbeat_interval. Default 41250. */
@@ -459,6 +478,8 @@ export interface UserMessageOptions {
   author?: FakeUserSpec;
   /** Make it mention the bot: `<@botId> ` is put in front unless the content already has it. */
   mentionsBot?: boolean;
+  /** Make it mention the bot's managed role (`<@&roleId> ` in front; `mention_roles` lists it). Guild channels only. */
+  mentionsBotRole?: boolean;
   /** Reply to this message id. */
   replyTo?: string;
   attachments?: Array<{ filename: string; contentType?: string; size?: number; url?: string }>;
@@ -477,6 +498,23 @@ export interface SentInteraction {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The fake
+
+/** A spec violation of one request (`seq` as in `requests`). */
+export interface RecordedSpecViolation extends SpecViolation {
+  seq: number;
+}
+
+/** Secrets the fake handed out, for scanning logs. */
+export interface IssuedSecrets {
+  botToken: string;
+  /** Every interaction token sent so far. */
+  interactionTokens: string[];
+}
+
+export interface ThreadState {
+  archived?: boolean;
+  locked?: boolean;
+}
 
 export interface MessageQuery {
   /** Include messages people sent (sendUserMessage). Default false: only what the bot created. */
@@ -502,6 +540,16 @@ export interface FakeDiscord {
   channelId(name: string, guildId?: string): string;
   /** Makes (or updates) a user the drivers and mentions can refer to; returns its id. */
   addUser(spec: FakeUserSpec): string;
+  /** The bot's managed role in a guild (first guild unless given): `tags.bot_id` is the bot's id. */
+  botRoleId(guildId?: string): string;
+  /** Archives, unarchives, locks or unlocks a thread (as a moderator would), with THREAD_UPDATE. */
+  setThreadState(threadId: string, state: ThreadState): void;
+  /** Grants or takes the bot's View Channel in a channel (see FakeChannelSpec.botCanView). */
+  setBotCanView(channelId: string, canView: boolean): void;
+  /** Moves the fake's clock forward: interaction tokens age (tokenTtlMs) and acks come late (ackDeadlineMs). */
+  advanceClock(ms: number): void;
+  /** The bot token and every interaction token the fake issued. */
+  issuedSecrets(): IssuedSecrets;
 
   // recording
   readonly requests: readonly RequestRecord[];
@@ -511,6 +559,13 @@ export interface FakeDiscord {
   resetStats(): void;
   override(spec: OverrideSpec): OverrideHandle;
   clearOverrides(): void;
+  /**
+   * Where the traffic so far disagrees with Discord's OpenAPI spec or documented limits: requests the bot sent and
+   * answers the fake gave (answers a test chose with override() are not checked). Empty with specValidation: false.
+   */
+  specViolations(): RecordedSpecViolation[];
+  /** specViolations(), then forgets them: for tests that send a bad request on purpose. */
+  takeSpecViolations(): RecordedSpecViolation[];
 
   // store
   /** Messages the bot created (deleted and ephemeral ones included, flagged), in creation order. */

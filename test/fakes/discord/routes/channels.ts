@@ -21,13 +21,6 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
   const writableChannel = (id: string): StoredChannel => {
     const channel = ctx.requireChannel(id);
     if (!isTextBasedType(channel.type)) throw Errors.nonTextChannel();
-    if (channel.thread?.archived) {
-      if (channel.thread.locked) throw Errors.threadArchived();
-      // Sending into an archived (unlocked) thread unarchives it.
-      channel.thread.archived = false;
-      channel.thread.archiveTimestamp = Date.now();
-      ctx.emitChannelUpdate(channel);
-    }
     return channel;
   };
 
@@ -58,6 +51,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
       rateLimitPerUser: 0,
       flags: 0,
       recipients: [],
+      botCanView: true,
       thread: {
         ownerId: ctx.botUserId,
         archived: false,
@@ -84,6 +78,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
 
   const react = (req: RouteRequest, add: boolean) => {
     const m = ctx.requireChannelMessage(req.params['channel']!, req.params['message']!);
+    ctx.requireNotArchived(m);
     const emoji = req.params['emoji']!;
     let users = m.reactions.get(emoji);
     if (!users) {
@@ -179,6 +174,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
           files: req.files,
           route: req.route,
         });
+        ctx.postInto(channel);
         store.addMessage(message);
         ctx.emitMessage('MESSAGE_CREATE', message);
         return json(200, messageObject(store, message));
@@ -198,6 +194,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
       handler: (req) => {
         const m = ctx.requireChannelMessage(req.params['channel']!, req.params['message']!);
         if (m.authorId !== ctx.botUserId) throw Errors.cannotEditOthers();
+        ctx.requireNotArchived(m);
         editMessage({ store, httpBase: ctx.httpBase, message: m, body: req.body, files: req.files, route: req.route });
         ctx.emitMessage('MESSAGE_UPDATE', m);
         return json(200, messageObject(store, m));
@@ -210,6 +207,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
       limit: 'channel',
       handler: (req) => {
         const m = ctx.requireChannelMessage(req.params['channel']!, req.params['message']!);
+        ctx.requireNotArchived(m);
         m.deleted = true;
         m.deletedAt = Date.now();
         ctx.emitMessageDelete(m);

@@ -75,6 +75,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
       webhookId: i.applicationId,
       ...extra,
     });
+    ctx.postInto(channelOf(i));
     store.addMessage(message);
     ctx.emitMessage('MESSAGE_CREATE', message);
     return message;
@@ -96,12 +97,14 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
   };
 
   const edit = (i: StoredInteraction, m: StoredMessage, req: RouteRequest): RouteResult => {
+    ctx.requireNotArchived(m);
     editMessage({ store, httpBase: ctx.httpBase, message: m, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
     ctx.emitMessage('MESSAGE_UPDATE', m);
     return json(200, messageObject(store, m));
   };
 
   const remove = (m: StoredMessage): RouteResult => {
+    ctx.requireNotArchived(m);
     m.deleted = true;
     m.deletedAt = Date.now();
     ctx.emitMessageDelete(m);
@@ -146,16 +149,17 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
       type: typeof type === 'number' ? type : -1,
       data: req.body['data'],
       at: req.receivedAt,
-      latencyMs: req.receivedAt - i.dispatchedAt,
+      latencyMs: req.receivedAt + ctx.clockOffsetMs - i.dispatchedAt,
       status: 0,
       withResponse,
       errorCode: null,
     };
     i.callbacks.push(record);
     try {
+      // An acknowledged interaction stays known: a second callback is 40060 however late it comes.
+      if (i.ackedAt !== null) throw Errors.alreadyAcknowledged();
       const deadline = ctx.options.ackDeadlineMs;
       if (deadline !== null && record.latencyMs > deadline) throw Errors.unknownInteraction();
-      if (i.ackedAt !== null) throw Errors.alreadyAcknowledged();
       if (typeof type !== 'number' || !(ALLOWED_CALLBACKS[i.type] ?? []).includes(type) || ((type === 6 || type === 7) && !i.componentMessageId)) {
         const errors = new FormErrors();
         errors.add(['type'], 'INTERACTION_CALLBACK_TYPE_INVALID', `Interaction callback type ${String(type)} is not valid for interaction type ${i.type}.`);
@@ -196,22 +200,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
       }
       i.ackedAt = req.receivedAt;
       i.ackType = type as number;
-      const result: RouteResult = withResponse
-        ? json(200, {
-            interaction: {
-              id: i.id,
-              type: i.type,
-              ...(message
-                ? {
-                    response_message_id: message.id,
-                    response_message_loading: (message.flags & MessageFlags.Loading) !== 0,
-                    response_message_ephemeral: (message.flags & MessageFlags.Ephemeral) !== 0,
-                  }
-                : {}),
-            },
-            resource: message ? { type, message: messageObject(store, message) } : { type },
-          })
-        : json(204);
+      const result: RouteResult = withResponse ? json(200, callbackResponse(i, type as number, message)) : json(204);
       record.status = result.status;
       return result;
     } catch (err) {
@@ -223,13 +212,37 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
     }
   };
 
+  /**
+   * The Interaction Callback Response. receiving-and-responding.mdx, Interaction Callback Resource Object: `message`
+   * only for types 4 and 7. The spec's InteractionCallbackResponse has `resource` branches for types 4, 7 and 12
+   * only, so every other type answers no `resource`. A deferral names its loading message in
+   * `interaction.response_message_id`.
+   */
+  const callbackResponse = (i: StoredInteraction, type: number, message: StoredMessage | null): JsonObject => {
+    const interaction: JsonObject = { id: i.id, type: i.type };
+    const created = type === CallbackType.ChannelMessageWithSource || type === CallbackType.DeferredChannelMessageWithSource || type === CallbackType.UpdateMessage;
+    if (message && created) {
+      Object.assign(interaction, {
+        response_message_id: message.id,
+        response_message_loading: (message.flags & MessageFlags.Loading) !== 0,
+        response_message_ephemeral: (message.flags & MessageFlags.Ephemeral) !== 0,
+      });
+    }
+    const withMessage = type === CallbackType.ChannelMessageWithSource || type === CallbackType.UpdateMessage;
+    return message && withMessage ? { interaction, resource: { type, message: messageObject(store, message) } } : { interaction };
+  };
+
   const followUp = (req: RouteRequest): RouteResult => {
     const i = ctx.interactionForWebhook(req.params['app']!, req.params['token']!);
     if (i.ackedAt === null) throw Errors.unknownWebhook();
     let message: StoredMessage;
     const current = i.originalMessageId ? store.message(i.originalMessageId) : undefined;
     if (i.ackType === CallbackType.DeferredChannelMessageWithSource && current && !current.deleted && current.flags & MessageFlags.Loading) {
-      // Discord: the first follow-up after a deferred reply replaces the "thinking…" message.
+      // receiving-and-responding.mdx, Create Followup Message: right after a type 5 deferral this acts as Edit
+      // Original Interaction Response, and its ephemeral flag is ignored (the deferral's choice stays; editMessage
+      // never changes that flag). What Discord does once @original was deleted is not documented; the fake then
+      // makes a new follow-up.
+      ctx.requireNotArchived(current);
       editMessage({ store, httpBase: ctx.httpBase, message: current, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
       ctx.emitMessage('MESSAGE_UPDATE', current);
       message = current;
