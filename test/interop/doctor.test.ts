@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from './harness/fake-llm.js';
 import { startOpenClawGateway, type OpenClawVersion, type RunningGateway } from './harness/openclaw.js';
+import { deviceKeySecrets, findSecrets } from './harness/secrets.js';
 
 const run = promisify(execFile);
 const VERSIONS: OpenClawVersion[] = ['2026.2.17', '2026.9.6'];
@@ -28,9 +29,10 @@ describe.each(VERSIONS)('npm run doctor against openclaw@%s', (version) => {
   });
 
   it.each(['auto', 'openclaw'] as const)('passes every item with GATEWAY_PROTOCOL=%s', async (protocol) => {
-    const { stdout } = await run(process.execPath, [join(process.cwd(), 'dist/src/doctor/main.js')], {
+    const cwd = mkdtempSync(join(tmpdir(), 'clawcord-interop-doctor-'));
+    const { stdout, stderr } = await run(process.execPath, [join(process.cwd(), 'dist/src/doctor/main.js')], {
       env: { PATH: process.env.PATH, GATEWAY_URL: gateway.url, GATEWAY_TOKEN: gateway.token, GATEWAY_PROTOCOL: protocol },
-      cwd: mkdtempSync(join(tmpdir(), 'clawcord-interop-doctor-')),
+      cwd,
       timeout: 240_000,
     }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`doctor failed:\n${error.stdout ?? ''}${error.stderr ?? ''}${error.message}`);
@@ -40,7 +42,10 @@ describe.each(VERSIONS)('npm run doctor against openclaw@%s', (version) => {
     expect(lines.at(-1)).toBe('9 passed, 0 failed');
     expect(lines.slice(1, -1).every((line) => line.startsWith('✓'))).toBe(true);
     expect(lines[1]).toContain(`openclaw protocol v${gateway.expectedProtocol}`);
-    expect(stdout).not.toContain(gateway.token);
+    // the doctor keeps its device where the config default puts it, under its working directory
+    const secrets = [{ name: 'the gateway token', value: gateway.token }, ...deviceKeySecrets(join(cwd, 'data/device-identity.json'))];
+    expect(secrets.length).toBeGreaterThan(1);
+    expect(findSecrets(`${stdout}\n${stderr}`.split('\n'), secrets)).toEqual([]);
     // The abort reached the model: the fake LLM saw its request closed.
     expect(llm.requests.some((request) => request.closedByClient)).toBe(true);
   });

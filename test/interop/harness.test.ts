@@ -1,0 +1,92 @@
+// The interop harness's own pieces that need no gateway: the fake LLM's tool scripts and the secret scan.
+import { describe, expect, it } from 'vitest';
+import { parseToolScript, startFakeLlm } from './harness/fake-llm.js';
+import { findSecrets } from './harness/secrets.js';
+
+describe('the fake LLM', () => {
+  it('reads SAY, TOOLCALL and REPLY in order, each SAY belonging to the next tool call', () => {
+    expect(parseToolScript('[Tester (1)] SAY:Let me check. TOOLCALL:exec:echo one SAY:Next. TOOLCALL:read:notes.txt REPLY:Done: {results}')).toEqual({
+      steps: [
+        { say: 'Let me check.', tool: 'exec', args: 'echo one' },
+        { say: 'Next.', tool: 'read', args: 'notes.txt' },
+      ],
+      reply: 'Done: {results}',
+    });
+    expect(parseToolScript('TOOLCALL:sessions_yield:{"acknowledgment":"later"}')?.steps[0]?.args).toBe('{"acknowledgment":"later"}');
+    expect(parseToolScript('hello, no tools here')).toBeUndefined();
+  });
+
+  it('answers a tool script with a streamed tool call, then with the final text once the result is back', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const tools = [{ type: 'function', function: { name: 'exec', parameters: { type: 'object', required: ['command'], properties: { command: { type: 'string' } } } } }];
+      const prompt = { role: 'user', content: 'SAY:Checking. TOOLCALL:exec:echo hi REPLY:Got {results}' };
+      const first = await post(llm.baseUrl, { model: 'fake-fast', stream: true, tools, messages: [prompt] });
+      const chunks = sse(first);
+      expect(chunks.map((c) => c.delta.content ?? '').join('')).toBe('Checking.');
+      const named = chunks.find((c) => c.delta.tool_calls?.[0]?.function?.name);
+      expect(named?.delta.tool_calls?.[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'exec' } });
+      expect(chunks.flatMap((c) => c.delta.tool_calls ?? []).map((t) => t.function?.arguments ?? '').join('')).toBe('{"command":"echo hi"}');
+      expect(chunks.at(-1)?.finish_reason).toBe('tool_calls');
+
+      const id = named!.delta.tool_calls![0]!.id!;
+      const call = { role: 'assistant', content: 'Checking.', tool_calls: [{ id, type: 'function', function: { name: 'exec', arguments: '{"command":"echo hi"}' } }] };
+      const second = await post(llm.baseUrl, { model: 'fake-fast', stream: true, tools, messages: [prompt, call, { role: 'tool', tool_call_id: id, content: 'hi' }] });
+      expect(sse(second).map((c) => c.delta.content ?? '').join('')).toBe('Got exec=hi');
+      expect(llm.requests[1]!.toolResults).toEqual([{ toolCallId: id, name: 'exec', text: 'hi' }]);
+    } finally {
+      await llm.close();
+    }
+  });
+
+  it('refuses exec commands outside its harmless list and tools the gateway did not offer', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const tools = [{ type: 'function', function: { name: 'exec', parameters: { required: ['command'] } } }];
+      await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: 'TOOLCALL:exec:rm -rf notes' }] });
+      await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: 'TOOLCALL:exec:echo a; echo b' }] });
+      await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: 'TOOLCALL:read:notes.txt' }] });
+      expect(llm.requests.map((r) => r.answer?.kind)).toEqual(['text', 'text', 'text']);
+      expect(llm.requests.map((r) => (r.answer?.kind === 'text' ? r.answer.text : ''))).toEqual([
+        expect.stringContaining('not on the fake\'s harmless list'),
+        expect.stringContaining('not on the fake\'s harmless list'),
+        expect.stringContaining('did not offer tool read'),
+      ]);
+    } finally {
+      await llm.close();
+    }
+  });
+});
+
+describe('the secret scan', () => {
+  it('names the line and the JSON fields that hold a secret, never the secret', () => {
+    const secret = { name: 'the interaction token', value: 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5' };
+    const lines = [
+      JSON.stringify({ level: 30, msg: 'sent' }),
+      JSON.stringify({ level: 50, err: { url: `https://discord.com/api/v10/webhooks/1/${secret.value}/messages/@original` } }),
+      `plain text ${secret.value}`,
+    ];
+    const hits = findSecrets(lines, [secret]);
+    expect(hits).toEqual(['line 2 (fields err.url): the interaction token', 'line 3 (not JSON): the interaction token']);
+    expect(hits.join('\n')).not.toContain(secret.value);
+  });
+});
+
+interface Chunk {
+  delta: { content?: string; tool_calls?: Array<{ index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }> };
+  finish_reason: string | null;
+}
+
+async function post(baseUrl: string, body: unknown): Promise<string> {
+  const res = await fetch(`${baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return res.text();
+}
+
+function sse(text: string): Chunk[] {
+  return text
+    .split('\n\n')
+    .map((event) => event.replace(/^data: /, '').trim())
+    .filter((data) => data && data !== '[DONE]')
+    .map((data) => JSON.parse(data) as { choices: Chunk[] })
+    .flatMap((chunk) => chunk.choices);
+}
