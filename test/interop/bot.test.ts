@@ -1,20 +1,58 @@
 // The whole bot against real OpenClaw gateways: the real bot process (real discord.js) on the project's fake
 // Discord, GATEWAY_PROTOCOL=auto, and a real gateway of each verified version with the project's fake LLM.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relaySchema } from '../../src/config/schema.js';
+import { attributePrompt } from '../../src/relay/prompt.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import type { RecordedMessage } from '../fakes/discord/types.js';
 import { isLive, replyMessages, waitForSettledReply } from '../e2e/harness.js';
 import { spawnBot, type BotProcess } from '../e2e/process.js';
 import { waitFor } from '../gateway/helpers.js';
-import { startFakeLlm, type FakeLlm } from './harness/fake-llm.js';
+import { startFakeLlm, type FakeLlm, type FakeLlmRequest } from './harness/fake-llm.js';
 import { startOpenClawGateway, type OpenClawVersion, type RunningGateway } from './harness/openclaw.js';
+import { connectOperator, type Operator } from './harness/operator.js';
+import { deviceKeySecrets, findSecrets, type Secret } from './harness/secrets.js';
 
 const VERSIONS: OpenClawVersion[] = ['2026.2.17', '2026.9.6'];
 const ADMIN = { permissions: String(1n << 5n) }; // Manage Server
-const CHANNELS = ['general', 'agents', 'reset', 'abort', 'failure', 'threads', 'restart', 'botrestart'];
+const CHANNELS = ['general', 'agents', 'reset', 'abort', 'failure', 'threads', 'tools', 'directives', 'restart', 'botrestart'];
+const PROMPT_TEMPLATE = relaySchema.parse({}).promptTemplate;
+/** What clawcord puts after a word-starting `/` where the gateway cannot be told to leave commands alone (v3). */
+const WORD_JOINER = '\u2060';
+
+/** A token shaped like Discord's (id.timestamp.hmac), different in every run. */
+function botToken(): string {
+  const part = (n: number) => randomBytes(n).toString('base64url');
+  return `${part(18)}.${part(4)}.${part(28)}`;
+}
+
+interface ChatFrame {
+  runId: string;
+  sessionKey: string;
+  state: string;
+  message?: { content?: Array<{ type?: string; text?: string }> };
+}
+
+/** The text of a `chat` event's message, as the gateway sent it. */
+function chatText(frame: ChatFrame): string {
+  return (frame.message?.content ?? []).map((block) => block.text ?? '').join('');
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 /** What a step checked, for the CI log. */
 function checked(version: string, what: string): void {
@@ -27,7 +65,14 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
   let discord: FakeDiscord;
   let bot: BotProcess;
   let env: Record<string, string>;
+  /** A client of the gateway beside the bot: it sees the gateway's side (chat events, history, sessions). */
+  let operator: Operator;
+  /** Every bot process and fake Discord of this file, and the device key files, for the secret scan at the end. */
+  const bots: BotProcess[] = [];
+  const discords: FakeDiscord[] = [];
+  const deviceKeyFiles: string[] = [];
   const channel = (name: string) => discord.channelId(name);
+  const sessionKey = (channelId: string, agent = 'main') => `agent:${agent}:clawcord:${channelId}`;
 
   /** Sends a slash command and waits for its plain (type 4) answer. */
   async function command(name: string, options: Record<string, string | number | boolean> = {}, where = 'general', member?: object) {
@@ -44,17 +89,39 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     return { token, messages: await waitForSettledReply(discord, token, undefined, 120_000) };
   }
 
-  const userText = (prompt: string) => `[Tester] ${prompt}`;
+  /** The user turn the model sees for a prompt of the default member. */
+  const userText = (prompt: string) => attributePrompt(PROMPT_TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, prompt);
   const lastRequest = (prompt: string) => [...llm.requests].reverse().find((r) => r.userText === userText(prompt));
 
-  const startBot = (): BotProcess => spawnBot(env, { outliveTest: true });
+  const startBot = (): BotProcess => {
+    const started = spawnBot(env, { outliveTest: true });
+    bots.push(started);
+    return started;
+  };
+
+  /** The `chat` final the gateway broadcast for a session since frame `from`. */
+  const gatewayFinal = (key: string, from: number) =>
+    operator.frames
+      .slice(from)
+      .map(({ frame }) => frame)
+      .find((frame) => frame.event === 'chat' && (frame.payload as ChatFrame).sessionKey === key && (frame.payload as ChatFrame).state === 'final')
+      ?.payload as ChatFrame | undefined;
+
+  const sessionModel = async (key: string) => {
+    const list = await operator.rpc<{ sessions: Array<{ key: string; model?: string; modelProvider?: string }> }>('sessions.list', {});
+    const row = list.sessions.find((s) => s.key === key);
+    return row && `${row.modelProvider}/${row.model}`;
+  };
 
   beforeAll(async () => {
     llm = await startFakeLlm({ tokenDelayMs: 120, slowWhen: /SLOW/, slowTokenDelayMs: 300 });
     gateway = await startOpenClawGateway({ version, llmBaseUrl: llm.baseUrl });
-    discord = await startFakeDiscord({ guilds: [{ name: 'Team', channels: CHANNELS.map((name) => ({ name })) }] });
+    discord = await startFakeDiscord({ token: botToken(), guilds: [{ name: 'Team', channels: CHANNELS.map((name) => ({ name })) }] });
+    discords.push(discord);
+    operator = await connectOperator(gateway.url, gateway.token);
     const dir = mkdtempSync(join(tmpdir(), 'clawcord-interop-bot-'));
     const config = join(dir, 'config.json');
+    deviceKeyFiles.push(join(dir, 'device.json'));
     writeFileSync(config, JSON.stringify({ relay: { minEditIntervalMs: 300 }, gateway: { lostRunGraceMs: 15_000, deviceKeyPath: join(dir, 'device.json') } }));
     env = {
       DISCORD_TOKEN: discord.token,
@@ -77,6 +144,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
   afterAll(async () => {
     bot?.child.kill('SIGKILL');
     await bot?.exited;
+    await operator?.close();
     await discord?.close();
     await gateway?.stop();
     await llm?.close();
@@ -180,7 +248,135 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     checked(version, `thread: the mention in the thread ran on agent:main:clawcord:${threadId}, its own session`);
   });
 
-  it('8. a gateway restart in the middle of a slow run: the bot reconnects, the message ends correctly, the next /ask works', async () => {
+  it('8. a run that calls a tool (text, a real exec, text): the reply ends with exactly the gateway\'s final, never intermediate text', async () => {
+    const key = sessionKey(channel('tools'));
+    const fromRequest = llm.requests.length;
+    const fromFrame = operator.frames.length;
+    const { messages } = await ask('SAY:Let me check. TOOLCALL:exec:echo tool-ran-ok REPLY:The command printed {results}', 'tools');
+
+    // The agent really ran the tool: the model's second call carries its output.
+    const requests = llm.requests.slice(fromRequest);
+    expect(requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text']);
+    expect(requests[0]!.tools).toContain('exec');
+    expect(requests[1]!.toolResults.map((r) => [r.name, r.text])).toEqual([['exec', 'tool-ran-ok']]);
+
+    // What the gateway calls the final: v3 only the last segment, v4 every segment joined by a blank line.
+    const final = await waitFor(() => gatewayFinal(key, fromFrame), 10_000, "the gateway's chat final");
+    const finalText = chatText(final);
+    expect(finalText).toBe(
+      gateway.expectedProtocol === 3 ? 'The command printed exec=tool-ran-ok' : 'Let me check.\n\nThe command printed exec=tool-ran-ok',
+    );
+    const last = messages.at(-1)!;
+    expect(last.content, `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
+    expect(isLive(last)).toBe(false);
+    expect(messages.map((m) => m.content).join('\n')).not.toContain('(no text)');
+    checked(version, `text → exec → text: the LLM got the exec output; the gateway's final ${JSON.stringify(finalText)} ends the reply ${JSON.stringify(last.content)}`);
+  });
+
+  it('9. a member\'s inline and directive-only /model, and a /status in a question, reach the LLM as written and change nothing', async () => {
+    const key = sessionKey(channel('directives'));
+    const prompts = ['/model fake/fake-smart what is 2+2', '/model fake/fake-smart', 'why does GET /status fail?'];
+    for (const prompt of prompts) {
+      const from = llm.requests.length;
+      // the default member has no Manage Server: /ask is all they may use
+      const { messages } = await ask(prompt, 'directives');
+      const requests: FakeLlmRequest[] = llm.requests.slice(from);
+      // a directive-only message that the gateway applies never reaches the LLM
+      expect(requests.map((r) => `${r.model}: ${r.userText}`), `the LLM requests for ${JSON.stringify(prompt)}`).toHaveLength(1);
+      const seen = requests[0]!;
+      if (gateway.expectedProtocol === 4) {
+        // clawcord may tell 2026.9 not to interpret commands, so the text goes as it is
+        expect(seen.userText).toBe(userText(prompt));
+      } else {
+        // 2026.2 has no such switch: the slash is defused with a word joiner, the words are otherwise untouched
+        expect(seen.userText.replaceAll(WORD_JOINER, '')).toBe(userText(prompt));
+      }
+      expect(seen.model).toBe('fake-fast');
+      expect(messages.at(-1)!.content).toBe(llm.expectedReply('fake-fast', seen.userText));
+      expect(await sessionModel(key)).toBe('fake/fake-fast');
+    }
+    const { messages } = await ask('and which model answers now?', 'directives');
+    expect(messages.at(-1)!.content).toBe(llm.expectedReply('fake-fast', userText('and which model answers now?')));
+    checked(version, `a member's ${prompts.map((p) => JSON.stringify(p)).join(', ')} reached the LLM ${gateway.expectedProtocol === 4 ? 'byte for byte' : 'intact but for U+2060 after the slash'}; the session stayed on fake/fake-fast`);
+  });
+
+  describe('10. with idle limits shorter than a tool step (runIdleTimeoutMs 8000, recoveryIntervalMs 500)', () => {
+    let shortDiscord: FakeDiscord;
+    let shortBot: BotProcess;
+
+    beforeAll(async () => {
+      shortDiscord = await startFakeDiscord({ token: botToken(), guilds: [{ name: 'Builds', channels: [{ name: 'long' }] }] });
+      discords.push(shortDiscord);
+      const dir = mkdtempSync(join(tmpdir(), 'clawcord-interop-shortidle-'));
+      const config = join(dir, 'config.json');
+      deviceKeyFiles.push(join(dir, 'device.json'));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          relay: { minEditIntervalMs: 300 },
+          gateway: { runIdleTimeoutMs: 8_000, recoveryIntervalMs: 500, deviceKeyPath: join(dir, 'device.json') },
+        }),
+      );
+      shortBot = spawnBot(
+        { ...env, DISCORD_TOKEN: shortDiscord.token, DISCORD_API_BASE: shortDiscord.restBase, CLAWCORD_CONFIG: config, STORE_URL: `sqlite://${join(dir, 'state.sqlite')}` },
+        { outliveTest: true },
+      );
+      bots.push(shortBot);
+      await shortBot.waitForLog(/clawcord is running/, 60_000);
+    });
+
+    afterAll(async () => {
+      shortBot?.child.kill('SIGKILL');
+      await shortBot?.exited;
+      await shortDiscord?.close();
+    });
+
+    it('a 12 s exec after some text: the history holds the tool-call row meanwhile, and the reply still ends with the final answer', async () => {
+      const channelId = shortDiscord.channelId('long');
+      const key = sessionKey(channelId);
+      const fromRequest = llm.requests.length;
+      const fromFrame = operator.frames.length;
+      const { token } = shortDiscord.sendChatInput({
+        name: 'ask',
+        options: { prompt: 'SAY:Starting the long step. TOOLCALL:exec:sleep 12 REPLY:Slept for twelve seconds.' },
+        channelId,
+      });
+
+      // While the command runs, chat.history ends with the intermediate row: the text said so far and the tool call.
+      const midRun = await pollFor(
+        async () => {
+          const history = await operator.rpc<{ messages: Array<{ role: string; stopReason?: string; content?: unknown }> }>('chat.history', { sessionKey: key, limit: 20 });
+          const rows = history.messages;
+          const toolCallRow = rows.find((m) => m.role === 'assistant' && m.stopReason === 'toolUse' && JSON.stringify(m.content).includes('"toolCall"'));
+          return toolCallRow && !rows.some((m) => m.role === 'toolResult') ? rows : undefined;
+        },
+        20_000,
+        'the tool-call row in chat.history',
+      );
+      expect(llm.requests.length - fromRequest).toBe(1); // the tool result is not back yet
+
+      const messages = await waitForSettledReply(shortDiscord, token, undefined, 90_000);
+      // A reply that settled early shows what the bot took for the answer; the gateway carries on regardless.
+      const final = await waitFor(() => gatewayFinal(key, fromFrame), 30_000, "the gateway's chat final");
+      const finalText = chatText(final);
+      expect(finalText).toBe(gateway.expectedProtocol === 3 ? 'Slept for twelve seconds.' : 'Starting the long step.\n\nSlept for twelve seconds.');
+      const last = messages.at(-1)!;
+      expect(last.content, `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
+      expect(isLive(last)).toBe(false);
+      expect(messages.map((m) => m.content).join('\n')).not.toContain('(no text)');
+
+      const requests = llm.requests.slice(fromRequest);
+      expect(requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text']);
+      const toolStepMs = requests[1]!.at - requests[0]!.at;
+      expect(toolStepMs).toBeGreaterThanOrEqual(12_000);
+      checked(
+        version,
+        `a ${(toolStepMs / 1000).toFixed(1)} s tool step against an 8 s idle limit: chat.history held ${midRun.length} rows ending in the tool call mid-run; the reply ended with ${JSON.stringify(finalText)}`,
+      );
+    });
+  });
+
+  it('11. a gateway restart in the middle of a slow run: the bot reconnects, the message ends correctly, the next /ask works', async () => {
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'a SLOW one before the restart' }, channelId: channel('restart') });
     await waitFor(() => replyMessages(discord, token)[0]?.content.startsWith('slow1'), 60_000, 'the slow run to stream');
     const reconnects = bot.output.filter((line) => line.includes('connected to the gateway')).length;
@@ -198,7 +394,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     checked(version, `gateway restart: the bot reconnected; the message ended ${final ? `with the resumed turn's final text ${JSON.stringify(message!.content.slice(0, 80))}` : 'with a clear interrupted note'}; the next /ask worked`);
   });
 
-  it('9. a bot restart in the middle of a run: on start it finishes the message from chat.history', async () => {
+  it('12. a bot restart in the middle of a run: on start it finishes the message from chat.history', async () => {
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'SLOW but steady' }, channelId: channel('botrestart') });
     await waitFor(() => replyMessages(discord, token)[0]?.content.startsWith('slow1'), 60_000, 'the slow run to stream');
     bot.child.kill('SIGKILL');
@@ -216,5 +412,21 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const records = gateway.netguardRecords();
     expect(records.filter((record) => !record.blocked)).toEqual([]);
     checked(version, `${records.length} non-loopback attempt(s) by the gateway, all refused`);
+  });
+
+  it('no line the bot processes logged holds a bot token, an interaction token, the gateway token or a device key', () => {
+    const secrets: Secret[] = [
+      { name: 'the gateway token', value: gateway.token },
+      ...discords.flatMap((d) => [
+        { name: 'the Discord bot token', value: d.token },
+        ...d.interactions().map((i) => ({ name: `the token of interaction ${i.id}`, value: i.token })),
+      ]),
+      ...deviceKeyFiles.flatMap(deviceKeySecrets),
+    ];
+    const lines = bots.flatMap((b, n) => b.output.map((line) => ({ bot: n + 1, line })));
+    const leaks = bots.flatMap((b, n) => findSecrets(b.output, secrets).map((hit) => `bot process ${n + 1}, ${hit}`));
+    expect(leaks).toEqual([]);
+    expect(lines.length).toBeGreaterThan(0);
+    checked(version, `${lines.length} log lines of ${bots.length} bot processes hold none of ${secrets.length} secrets`);
   });
 });
