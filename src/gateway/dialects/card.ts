@@ -5,6 +5,7 @@ import {
   ParamsError,
   SessionNotFoundError,
 } from '../errors.js';
+import { neutraliseCommands, restoreCommands } from '../directives.js';
 import { abortRun, HandshakeClosedError, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, toModelInfo } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
@@ -132,10 +133,11 @@ export class CardDialect implements Dialect {
   }
 
   prepareChatSend(input: ChatSendInput): { params: Frame } {
+    // The card is a façade over OpenClaw, which reads commands anywhere in a message; the card has no flag to stop it.
     return {
       params: compact({
         sessionKey: input.sessionKey,
-        message: input.message,
+        message: neutraliseCommands(input.message),
         thinking: input.thinking,
         timeoutMs: input.timeoutMs,
       }),
@@ -154,13 +156,17 @@ export class CardDialect implements Dialect {
       if (error instanceof SessionNotFoundError) return [];
       throw error;
     }
-    return asArray(asObject(result).messages).filter(isObject).map((message) => ({
-      role: asString(message.role) ?? 'unknown',
-      text: flattenContent(message.content),
-      timestamp: asEpochMs(message.timestamp),
-      runId: asString(message.runId),
-      aborted: false,
-    }));
+    return asArray(asObject(result).messages).filter(isObject).map((message) => {
+      const role = asString(message.role) ?? 'unknown';
+      const text = flattenContent(message.content);
+      return {
+        role,
+        text: role === 'user' ? restoreCommands(text) : text,
+        timestamp: asEpochMs(message.timestamp),
+        runId: asString(message.runId),
+        aborted: false,
+      };
+    });
   }
 
   async modelsList(rpc: Rpc) {

@@ -12,6 +12,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import { abortRun, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import { neutraliseCommands, restoreCommands } from '../directives.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
 
@@ -193,17 +194,21 @@ export class OpenClawDialect implements Dialect {
     return `agent:${agentId.toLowerCase()}:clawcord:${scope}`;
   }
 
-  prepareChatSend(input: ChatSendInput): { params: Frame; runId: string } {
+  prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame; runId: string } {
     // The gateway uses the idempotency key as the run id, so events can be matched before the answer arrives.
     const idempotencyKey = randomUUID();
+    // 2026.9 can be told not to read commands in the text, but only by an admin socket; 2026.2 has no such flag
+    // (its closed params refuse it), so there, and without admin, no slash in the text may start a command.
+    const suppress = Number(info.protocol) >= 4 && (info.scopes?.includes('operator.admin') ?? false);
     return {
       runId: idempotencyKey,
       params: compact({
         sessionKey: input.sessionKey,
-        message: input.message,
+        message: suppress ? input.message : neutraliseCommands(input.message),
         idempotencyKey,
         thinking: input.thinking,
         timeoutMs: input.timeoutMs,
+        suppressCommandInterpretation: suppress ? true : undefined,
       }),
     };
   }
@@ -222,7 +227,7 @@ export class OpenClawDialect implements Dialect {
         const text = flattenContent(message.content);
         return {
           role,
-          text: role === 'user' ? stripEnvelope(text) : text,
+          text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
           timestamp: asEpochMs(message.timestamp),
           runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
           aborted: asObject(message.openclawAbort).aborted === true,
