@@ -212,7 +212,9 @@ export async function startCardGateway(opts: CardGatewayOptions = {}): Promise<C
     'chat.history': (p) => {
       const session = existingSession(p.sessionKey as string);
       const limit = typeof p.limit === 'number' ? Math.max(0, Math.floor(p.limit)) : session.messages.length;
-      const rows = limit === 0 ? [] : session.messages.slice(-limit);
+      // The card knows user, assistant and system rows only; tool results stay out.
+      const visible = session.messages.filter((m) => m.role !== 'toolResult');
+      const rows = limit === 0 ? [] : visible.slice(-limit);
       return { messages: rows.map((m) => ({ role: m.role, content: m.content })) };
     },
     'models.list': () => ({

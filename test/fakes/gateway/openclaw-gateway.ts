@@ -67,6 +67,7 @@ export interface OpenClawConnectionRecord {
     client: Record<string, unknown>;
     role: string;
     scopes: string[];
+    caps: string[];
     deviceId?: string;
   };
   received: OpenClawReceivedFrame[];
@@ -127,6 +128,8 @@ interface Conn {
   nonce: string;
   ready: boolean;
   scopes: string[];
+  /** `connect.caps` (both versions accept them; `tool-events` is the one that matters here). */
+  caps: string[];
   displayName?: string;
   eventSeq: number;
   handshakeTimer: NodeJS.Timeout | undefined;
@@ -138,6 +141,7 @@ interface ConnectParams {
   client: { id: string; version: string; platform: string; mode: string; displayName?: string; deviceFamily?: string };
   role?: string;
   scopes?: string[];
+  caps?: string[];
   auth?: { token?: string };
   device?: DeviceProof;
 }
@@ -208,11 +212,24 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     }
   };
 
-  const methods = new OpenClawMethods(
+  // `tool` events go only to the run's registered connections (server-chat.ts); v3 sends those outside the
+  // broadcaster, so without a frame seq (server-broadcast.ts).
+  const sendToolEvent = (payload: Record<string, unknown>): void => {
+    if (closed) return;
+    const recipients = methods.toolRecipientsOf(String(payload.runId));
+    for (const conn of conns) {
+      const connId = conn.record.hello?.connId;
+      if (!conn.ready || connId === undefined || !recipients.has(connId) || !hasScope(conn.scopes, READ)) continue;
+      if (protocol === 4) sendEvent(conn, 'agent', payload);
+      else send(conn, { type: 'event', event: 'agent', payload });
+    }
+  };
+
+  const methods: OpenClawMethods = new OpenClawMethods(
     state,
     table,
     version,
-    (event, payload) => broadcast(event, payload, true),
+    (event, payload, emitOpts) => (emitOpts?.toolEvent ? sendToolEvent(payload) : broadcast(event, payload, true)),
     opts.deltaPacingMs ?? table.deltaPacingMs,
   );
 
@@ -329,8 +346,9 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
 
     const connId = randomUUID();
     conn.scopes = scopes;
+    conn.caps = p.caps ?? [];
     conn.displayName = client.displayName;
-    conn.record.hello = { connId, protocol, client: { ...client }, role, scopes };
+    conn.record.hello = { connId, protocol, client: { ...client }, role, scopes, caps: [...conn.caps] };
     if (p.device) conn.record.hello.deviceId = p.device.id;
 
     const now = Date.now();
@@ -435,7 +453,13 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     if (!isKnownMethod(req.method)) throw invalid(`unknown method: ${req.method}`);
     const paramsError = validate(table.methodParams[req.method], params);
     if (paramsError !== undefined) throw invalid(`invalid ${req.method} params: ${paramsError}`);
-    return methods.call(req.method, params as Record<string, unknown>, { displayName: conn.displayName });
+    return methods.call(req.method, params as Record<string, unknown>, {
+      displayName: conn.displayName,
+      connId: conn.record.hello?.connId,
+      scopes: conn.scopes,
+      caps: conn.caps,
+      clientId: typeof conn.record.hello?.client.id === 'string' ? conn.record.hello.client.id : undefined,
+    });
   };
 
   // ---- sockets ----------------------------------------------------------------------------------------------------
@@ -472,7 +496,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       received: [],
     };
     connections.push(record);
-    const conn: Conn = { ws, record, nonce: randomUUID(), ready: false, scopes: [], eventSeq: 0, handshakeTimer: undefined };
+    const conn: Conn = { ws, record, nonce: randomUUID(), ready: false, scopes: [], caps: [], eventSeq: 0, handshakeTimer: undefined };
     conns.add(conn);
     conn.handshakeTimer = setTimeout(() => closeConn(conn, 1008, 'handshake timeout'), opts.handshakeTimeoutMs ?? table.handshakeTimeoutMs);
     ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));

@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
 // OpenClaw RPC methods over the shared state, with the real result shapes (openclaw-protocol.md §4).
-import type { ProtocolTable, MethodName } from './protocol-tables.js';
+import { randomUUID } from 'node:crypto';
+import { interpretChatInput, type ChatInput } from './openclaw-chat-input.js';
+import { normalizeThink } from './openclaw-directives.js';
+import { historyRows } from './openclaw-history.js';
+import { ADMIN, type ProtocolTable, type MethodName } from './protocol-tables.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
-import { modelRef, sessionPreview, sessionTitle, type ChatMessage, type GatewayState, type SessionState } from './state.js';
+import { modelRef, sessionPreview, sessionTitle, type GatewayState, type ReplyScript, type RunEvent, type SessionState } from './state.js';
 
 export interface ErrorShape {
   code: string;
@@ -29,12 +32,34 @@ export interface ChatSendRecord {
 
 export interface CallerInfo {
   displayName?: string;
+  /** hello-ok `server.connId` of the calling connection. */
+  connId?: string;
+  /** Granted scopes. */
+  scopes?: readonly string[];
+  /** `connect.caps`. */
+  caps?: readonly string[];
+  /** `connect.client.id`. */
+  clientId?: string;
 }
+
+/** The text a successor turn starts from after a yield (subagent-announce.requester-settle-message.ts, first line). */
+export const SUBAGENT_SETTLED_MESSAGE =
+  '[Subagent Context] Every subagent spawned from this session has now settled — none are still running or awaiting completion delivery.';
 
 type Params = Record<string, unknown>;
 
 const DEDUPE_TTL_MS = 5 * 60_000;
 const AGENT_ID = /^[a-z0-9_-]{1,64}$/;
+
+/** Tabs, line breaks and printable characters stay; other control characters go (chat.ts stripDisallowedChatControlChars). */
+function stripControlChars(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    if (code === 9 || code === 10 || code === 13 || (code >= 32 && code !== 127)) out += ch;
+  }
+  return out;
+}
 
 function splitRef(ref: string): { provider: string; model: string } {
   const slash = ref.indexOf('/');
@@ -44,6 +69,8 @@ function splitRef(ref: string): { provider: string; model: string } {
 export class OpenClawMethods {
   readonly chatSends: ChatSendRecord[] = [];
   private readonly dedupe = new Map<string, number>();
+  /** Run id → connections that get its `tool` events (server-chat.ts createToolEventRecipientRegistry). */
+  private readonly toolRecipients = new Map<string, Set<string>>();
 
   constructor(
     private readonly state: GatewayState,
@@ -99,35 +126,195 @@ export class OpenClawMethods {
     return { key, agentId };
   }
 
+  /** Connections that receive the `tool` events of a run. */
+  toolRecipientsOf(runId: string): ReadonlySet<string> {
+    return this.toolRecipients.get(runId) ?? new Set();
+  }
+
   /** A turn the gateway starts by itself (2026.9 resuming one a restart interrupted): a new run id, streamed to all. */
   resumeRun(sessionKey: string, message: string): string {
+    return this.startInternalRun(sessionKey, message);
+  }
+
+  private startInternalRun(sessionKey: string, message: string, script?: ReplyScript): string {
     const runId = randomUUID();
-    const session = this.state.session(sessionKey);
-    if (!session) return runId;
-    let streamer: RunStreamer | undefined;
-    const info = this.state.startRun({ runId, sessionKey, message, onEvent: (ev) => streamer?.handle(ev) });
-    streamer = new RunStreamer(info, this.emit, { protocol: this.table.protocol, pacingMs: this.deltaPacingMs, flushesDeltas: this.table.flushesDeltas });
+    if (!this.state.session(sessionKey)) return runId;
+    this.startStreamedRun({ runId, sessionKey, message, ...(script ? { script } : {}) });
     return runId;
+  }
+
+  private startStreamedRun(opts: Omit<Parameters<GatewayState['startRun']>[0], 'onEvent'>, afterFinal?: () => void): void {
+    let streamer: RunStreamer | undefined;
+    const onEvent = (ev: RunEvent): void => {
+      streamer?.handle(ev);
+      if (ev.type === 'done') afterFinal?.();
+    };
+    const info = this.state.startRun({ ...opts, onEvent });
+    streamer = new RunStreamer(info, this.emit, {
+      protocol: this.table.protocol,
+      pacingMs: this.deltaPacingMs,
+      flushesDeltas: this.table.flushesDeltas,
+      verboseLevel: () => this.state.session(info.sessionKey)?.verboseLevel,
+      sessionSnapshot: () => this.sessionSnapshot(info.sessionKey),
+      // The successor runs later under a new run id (docs/concepts/subagent-yield-handoff.md).
+      onYield: ({ successor, afterMs }) =>
+        setTimeout(() => this.startInternalRun(info.sessionKey, SUBAGENT_SETTLED_MESSAGE, successor), afterMs ?? 200).unref(),
+    });
+  }
+
+  /** The session row a v4 `tool` payload spreads at its top level (its `status` is the session's, not the tool's). */
+  private sessionSnapshot(key: string): Record<string, unknown> {
+    const s = this.state.session(key);
+    if (!s) return {};
+    const { provider, model } = splitRef(this.state.effectiveModel(s));
+    const row = { key, agentId: s.agentId, sessionId: s.sessionId, status: 'running', modelProvider: provider, model, updatedAt: s.updatedAt };
+    return { session: row, updatedAt: s.updatedAt, sessionId: s.sessionId, status: 'running', model };
   }
 
   private chatSend(p: Params, caller: CallerInfo): unknown {
     const { key, agentId } = this.resolveKey(p.sessionKey as string, p.agentId);
     const runId = p.idempotencyKey as string;
+    const suppressed = p.suppressCommandInterpretation === true;
+    // chat-send-request.ts: the flag is a system provenance field.
+    if (suppressed && !caller.scopes?.includes(ADMIN)) throw invalid('system provenance fields require admin scope');
+    const raw = (p.message as string).normalize('NFC');
+    if (raw.includes('\0')) throw invalid('message must not contain null bytes');
+    const message = stripControlChars(raw);
+    if (message.trim() === '' && !(Array.isArray(p.attachments) && p.attachments.length > 0)) throw invalid('message or attachment required');
     this.chatSends.push({ params: p, sessionKey: key, at: Date.now() });
+
+    const session = this.state.ensureSession(key, agentId, caller.displayName);
+    const input = interpretChatInput(message, {
+      protocol: this.table.protocol,
+      ...(typeof p.thinking === 'string' ? { thinking: p.thinking } : {}),
+      suppressed,
+      resolveModel: (ref) => this.resolveModelRef(ref, agentId),
+      currentModel: this.state.effectiveModel(session),
+      defaultModel: this.state.agent(agentId)?.model ?? modelRef(this.state.models[0]!),
+      levels: session,
+      thinkingLevels: (ref) => this.thinkingLevels(ref),
+      commandReply: (command) => this.commandReply(command, session, caller),
+    });
+    if (input.kind === 'stop') {
+      const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.state.abortRun(id));
+      return { ok: true, aborted: runIds.length > 0, runIds };
+    }
+
     const seenAt = this.dedupe.get(runId);
     if (seenAt !== undefined && Date.now() - seenAt < DEDUPE_TTL_MS) {
       return { runId, status: this.state.run(runId)?.status === 'running' ? 'in_flight' : 'ok' };
     }
     this.dedupe.set(runId, Date.now());
-    this.state.ensureSession(key, agentId, caller.displayName);
-    let streamer: RunStreamer | undefined;
-    const info = this.state.startRun({ runId, sessionKey: key, message: p.message as string, onEvent: (ev) => streamer?.handle(ev) });
-    streamer = new RunStreamer(info, this.emit, {
-      protocol: this.table.protocol,
-      pacingMs: this.deltaPacingMs,
-      flushesDeltas: this.table.flushesDeltas,
+    if (Object.keys(input.patch).length > 0) this.state.patchSession(key, input.patch);
+    if (input.kind === 'reply') {
+      this.replyWithoutRun(key, runId, message, input.text);
+      return { runId, status: 'started' };
+    }
+    if (input.kind === 'error') {
+      this.failWithoutRun(key, runId, message, input.errorMessage);
+      return { runId, status: 'started' };
+    }
+    const { notice } = input;
+    if (notice !== undefined) {
+      // Live on 2026.9 (H-B): the acknowledgement comes as delta seq 1 before the run, and as a second final after it.
+      setTimeout(() => this.emit('chat', this.noticePayload(key, runId, agentId, 'delta', notice)), 0);
+    }
+    this.startStreamedRun({ ...this.runOptions(key, runId, message, input), ...(caller.clientId ? { sender: caller.clientId } : {}) }, () => {
+      if (notice !== undefined) this.emit('chat', this.noticePayload(key, runId, agentId, 'final', notice));
     });
+    if (caller.connId !== undefined && caller.caps?.includes('tool-events')) this.addToolRecipient(key, runId, caller.connId);
     return { runId, status: 'started' };
+  }
+
+  private noticePayload(key: string, runId: string, agentId: string, state: 'delta' | 'final', text: string): Record<string, unknown> {
+    const payload: Record<string, unknown> = { runId, sessionKey: key, agentId, seq: 1, state };
+    if (state === 'delta') payload.deltaText = text;
+    payload.message = { role: 'assistant', content: [{ type: 'text', text }], timestamp: Date.now() };
+    return payload;
+  }
+
+  /** Thinking levels of a model: a non-reasoning one has only `off` (v4 model catalog thinking profiles). */
+  private thinkingLevels(ref: string): readonly string[] {
+    return this.state.model(ref)?.reasoning ? ['off', 'minimal', 'low', 'medium', 'high'] : ['off'];
+  }
+
+  /** v4: the turn is refused before any model call, as one `chat` error (live, H-B). The user row stays. */
+  private failWithoutRun(key: string, runId: string, sent: string, errorMessage: string): void {
+    const session = this.state.session(key);
+    if (!session) return;
+    session.messages.push({ role: 'user', content: sent, timestamp: Date.now(), runId });
+    setTimeout(() => this.emit('chat', { runId, sessionKey: key, agentId: session.agentId, seq: 1, state: 'error', errorMessage }), 0);
+  }
+
+  private runOptions(key: string, runId: string, sent: string, input: Extract<ChatInput, { kind: 'run' }>) {
+    return {
+      runId,
+      sessionKey: key,
+      message: input.agentText,
+      // v3's transcript keeps the text the model got; v4 records the text as sent (chat-user-turn-recorder.ts).
+      userRow: this.table.protocol === 3 ? input.agentText : sent,
+      ...(input.thinkingLevel !== undefined ? { thinkingLevel: input.thinkingLevel } : {}),
+      ...(input.exec !== undefined ? { exec: input.exec } : {}),
+    };
+  }
+
+  /** chat.send registers the sender for the run's tool events, and for the session's other active runs. */
+  private addToolRecipient(key: string, runId: string, connId: string): void {
+    for (const id of [runId, ...this.state.activeRuns(key).map((r) => r.runId)]) {
+      const set = this.toolRecipients.get(id) ?? new Set<string>();
+      set.add(connId);
+      this.toolRecipients.set(id, set);
+    }
+  }
+
+  /**
+   * A directive-only or command-only text: no model run. v3 (chat.ts `!agentRunStarted`) appends a gateway-injected
+   * assistant row and broadcasts a final with seq 1 and no agentId; v4 also keeps the user row.
+   */
+  private replyWithoutRun(key: string, runId: string, sent: string, text: string): void {
+    const session = this.state.session(key);
+    if (!session) return;
+    if (this.table.protocol === 4) {
+      session.messages.push({ role: 'user', content: sent, timestamp: Date.now(), runId });
+    }
+    setTimeout(() => {
+      this.state.appendInjected(key, text, runId);
+      const payload: Record<string, unknown> = { runId, sessionKey: key, seq: 1, state: 'final' };
+      if (this.table.protocol === 4) payload.agentId = session.agentId;
+      payload.message = {
+        role: 'assistant',
+        content: [{ type: 'text', text }],
+        timestamp: Date.now(),
+        stopReason: 'stop',
+        api: 'openai-responses',
+        provider: 'openclaw',
+        model: 'gateway-injected',
+      };
+      this.emit('chat', payload);
+    }, 0);
+  }
+
+  /** A model the gateway knows by `provider/id`, or by bare id under the agent's provider. */
+  private resolveModelRef(raw: string, agentId: string): string | undefined {
+    if (this.state.model(raw)) return raw;
+    const provider = splitRef(this.state.agent(agentId)?.model ?? '').provider;
+    if (this.state.model(`${provider}/${raw}`)) return `${provider}/${raw}`;
+    const byId = this.state.models.find((m) => m.id === raw);
+    return byId && modelRef(byId);
+  }
+
+  private commandReply(command: '/status' | '/help' | '/commands' | '/whoami', session: SessionState, caller: CallerInfo): string {
+    switch (command) {
+      case '/status':
+        // commands-status.ts buildStatusMessage: version line, then model line, …
+        return [`🦞 OpenClaw ${this.version}`, `🧠 Model: ${this.state.effectiveModel(session)}`, `🧵 Session: ${session.key}`].join('\n');
+      case '/help':
+        return ['ℹ️ Help', '', 'Session', '  /new  |  /reset  |  /compact [instructions]  |  /stop'].join('\n');
+      case '/commands':
+        return 'ℹ️ Slash commands';
+      case '/whoami':
+        return `🧭 Identity\nUser id: ${caller.connId ?? 'unknown'}`;
+    }
   }
 
   private chatAbort(p: Params): unknown {
@@ -147,7 +334,11 @@ export class OpenClawMethods {
     const session = this.state.session(key);
     const all = session?.messages ?? [];
     const limit = typeof p.limit === 'number' ? p.limit : 200;
-    const messages = all.slice(-limit).map((m) => this.historyRow(m, session));
+    const messages = historyRows(all.slice(-limit), {
+      protocol: this.table.protocol,
+      ...(typeof p.maxChars === 'number' ? { maxChars: p.maxChars } : {}),
+      firstSeq: Math.max(0, all.length - limit) + 1,
+    });
     const result: Record<string, unknown> = {
       sessionKey: key,
       sessionId: session?.sessionId,
@@ -166,18 +357,6 @@ export class OpenClawMethods {
       });
     }
     return result;
-  }
-
-  private historyRow(m: ChatMessage, session: SessionState | undefined): Record<string, unknown> {
-    if (m.role === 'user') return { role: 'user', content: m.content, timestamp: m.timestamp };
-    const row: Record<string, unknown> = { role: m.role, content: [{ type: 'text', text: m.content }], timestamp: m.timestamp };
-    if (m.kind === 'reset') row.__openclaw = { kind: 'reset' };
-    if (m.role === 'assistant') {
-      row.stopReason = 'stop';
-      if (session) Object.assign(row, splitRef(this.state.effectiveModel(session)));
-      if (m.aborted) row.openclawAbort = { aborted: true, origin: 'rpc', runId: m.runId };
-    }
-    return row;
   }
 
   private modelsList(p: Params): unknown {
@@ -279,12 +458,23 @@ export class OpenClawMethods {
   private sessionsPatch(p: Params, caller: CallerInfo): unknown {
     const { key, agentId } = this.resolveKey(p.key as string, p.agentId);
     if (typeof p.model === 'string' && !this.state.model(p.model)) throw invalid(`model not allowed: ${p.model}`);
-    this.state.ensureSession(key, agentId, caller.displayName);
+    const existing = this.state.ensureSession(key, agentId, caller.displayName);
+    let thinkingLevel: string | undefined;
+    if (typeof p.thinkingLevel === 'string') {
+      // sessions-patch.ts: the level is normalized; v3 refuses one it cannot read, v4 one the model does not support.
+      const ref = typeof p.model === 'string' ? p.model : this.state.effectiveModel(existing);
+      thinkingLevel = normalizeThink(p.thinkingLevel);
+      if (this.table.protocol === 3 && thinkingLevel === undefined) throw invalid('invalid thinkingLevel (use off|minimal|low|medium|high)');
+      const levels = this.thinkingLevels(ref);
+      if (this.table.protocol === 4 && thinkingLevel !== undefined && !levels.includes(thinkingLevel))
+        throw invalid(`thinkingLevel "${thinkingLevel}" is not supported for ${ref} (use ${levels.join('|')})`);
+    }
     const patch: Parameters<GatewayState['patchSession']>[1] = {};
     for (const k of ['label', 'thinkingLevel', 'verboseLevel', 'reasoningLevel', 'model'] as const) {
       // null clears an override; an absent key leaves it alone.
       if (k in p) patch[k] = typeof p[k] === 'string' ? p[k] : undefined;
     }
+    if (typeof p.thinkingLevel === 'string') patch.thinkingLevel = thinkingLevel;
     const session = this.state.patchSession(key, patch);
     return { ok: true, path: '(memory)', key, entry: this.entry(session), resolved: this.resolved(session) };
   }

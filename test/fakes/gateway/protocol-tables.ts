@@ -6,7 +6,6 @@ import {
   extend,
   int,
   nullableStr,
-  num,
   obj,
   str,
   strArray,
@@ -158,9 +157,10 @@ const connectV4 = obj(
 
 // ---- method params ------------------------------------------------------------------------------------------------
 
+// v3 client schema ChatSendParamsSchema: sessionKey is only non-empty; v4 caps it at 512 (ChatSendSessionKeyString).
 const chatSendV3 = obj(
   {
-    sessionKey: str({ minLength: 1, maxLength: 512 }),
+    sessionKey: str({ minLength: 1 }),
     message: str(),
     thinking: str(),
     deliver: bool,
@@ -170,37 +170,47 @@ const chatSendV3 = obj(
   },
   ['sessionKey', 'message', 'idempotencyKey'],
 );
+// packages/gateway-protocol/src/schema/logs-chat.ts ChatSendParamsSchema (2026.9.6).
 const chatSendV4 = extend(chatSendV3, {
-  agentId: str(),
-  sessionId: str(),
+  sessionKey: str({ minLength: 1, maxLength: 512 }),
+  agentId: str({ minLength: 1 }),
+  sessionId: str({ minLength: 1 }),
   mentions: { type: 'array' },
   workContext: any,
   intent: any,
-  fastMode: bool,
-  fastAutoOnSeconds: int(0),
+  fastMode: any,
+  fastAutoOnSeconds: int(1),
   queueMode: str({ enum: ['steer', 'followup', 'collect', 'interrupt'] }),
   originatingChannel: str(),
   originatingTo: str(),
   originatingAccountId: str(),
   originatingThreadId: str(),
-  replyToId: str(),
+  replyToId: str({ minLength: 1 }),
   toolBindings: any,
+  systemInputProvenance: any,
+  systemProvenanceReceipt: str(),
   suppressCommandInterpretation: bool,
-  expectedLeafEntryId: str(),
+  expectedLeafEntryId: { type: 'string', minLength: 1, nullable: true },
+  expectedSessionRoutingContract: str({ minLength: 1 }),
+  expectedPermissionMode: any,
+  expectedToolOverrides: any,
 });
 
 const chatAbortV3 = obj({ sessionKey: str({ minLength: 1 }), runId: str() }, ['sessionKey']);
 const chatAbortV4 = extend(chatAbortV3, { agentId: str(), preserveSideRuns: bool });
 
 const chatHistoryV3 = obj({ sessionKey: str({ minLength: 1 }), limit: int(1, 1000) }, ['sessionKey']);
+// ChatHistoryParamsSchema (2026.9.6 sessions-*.mjs): maxChars 1..500000, maxBytes ≥ 1024.
 const chatHistoryV4 = extend(chatHistoryV3, {
-  agentId: str(),
+  agentId: str({ minLength: 1 }),
   cursor: str(),
   offset: int(0),
-  maxBytes: int(1),
-  maxChars: int(1),
-  messageId: str(),
-  sessionId: str(),
+  maxBytes: int(1024),
+  pendingBefore: int(1),
+  inputRunIds: { type: 'array', items: str({ minLength: 1, maxLength: 256 }) },
+  maxChars: int(1, 500_000),
+  messageId: str({ minLength: 1 }),
+  sessionId: str({ minLength: 1 }),
 });
 
 const modelsListV3 = obj({});
@@ -213,7 +223,7 @@ const modelsListV4 = obj({
 
 const sessionsListV3 = obj({
   limit: int(1),
-  activeMinutes: num,
+  activeMinutes: int(1),
   includeGlobal: bool,
   includeUnknown: bool,
   includeDerivedTitles: bool,
@@ -223,18 +233,31 @@ const sessionsListV3 = obj({
   agentId: str(),
   search: str(),
 });
+// SessionsListParamsSchema (2026.9.6 src-*.mjs); object-valued filters are not checked in depth here.
 const sessionsListV4 = extend(sessionsListV3, {
   offset: int(0),
   activeOnly: bool,
-  sortBy: str(),
+  requireLastInteraction: bool,
+  sortBy: str({ enum: ['updatedAt', 'lastInteractionAt', 'activity'] }),
   excludeSubagents: bool,
   excludeCron: bool,
   excludeSystem: bool,
   configuredAgentsOnly: bool,
   includeActivitySummary: bool,
-  archived: bool,
+  projectId: str({ minLength: 1 }),
+  workspaceDir: str({ minLength: 1 }),
+  group: str(),
+  archived: any,
   pinned: bool,
+  boardFace: str({ enum: ['chat', 'dashboard'] }),
+  hasBoard: bool,
+  creatorId: str({ minLength: 1 }),
+  ownerId: str({ minLength: 1 }),
   ownerFirst: bool,
+  involvingMe: bool,
+  profileRelation: any,
+  involvingProfileId: str({ minLength: 1 }),
+  includePeople: bool,
 });
 
 const sessionsPatchV3 = obj(

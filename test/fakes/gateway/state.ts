@@ -17,18 +17,39 @@ export interface ModelInfo {
   reasoning: boolean;
 }
 
-export type MessageRole = 'user' | 'assistant' | 'system';
+export type MessageRole = 'user' | 'assistant' | 'system' | 'toolResult';
+
+export interface ToolCallRecord {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
 
 export interface ChatMessage {
   role: MessageRole;
+  /** The row's text (a tool result's output for `toolResult` rows). */
   content: string;
   timestamp: number;
-  /** Run that produced an assistant row. */
+  /** Run that produced an assistant or tool-result row. */
   runId?: string;
   /** Assistant row holding the partial text of an aborted run. */
   aborted?: boolean;
   /** System marker row written by an OpenClaw-style reset. */
   kind?: 'reset';
+  /** Assistant row that ends in a tool call (`stopReason: "toolUse"`). */
+  toolCall?: ToolCallRecord;
+  /** `toolResult` rows: the call they answer. */
+  toolCallId?: string;
+  toolName?: string;
+  isError?: boolean;
+  /** Written by the gateway itself, not by a model (a directive acknowledgement). */
+  injected?: boolean;
+  /** `provider/id` of the model that wrote an assistant row. */
+  model?: string;
+  /** Assistant rows: which segment of its run (0 = the text before the first tool call). */
+  segment?: number;
+  /** User rows written by chat.send: the sender's `connect.client.id` (v3 puts it in the row's metadata block). */
+  sender?: string;
 }
 
 export interface SessionState {
@@ -49,28 +70,69 @@ export interface SessionState {
 
 export interface ReplyContext {
   sessionKey: string;
+  /** What the model receives: on OpenClaw, the text left once directives and inline shortcuts are removed. */
   message: string;
   /** Effective `provider/id` ref. */
   model: string;
+  runId?: string;
+  /** This turn's thinking level, when one was asked for (`thinking` param or an inline `/think` on v4). */
+  thinkingLevel?: string;
+  /** This turn's `/exec security=… ask=…` options (v4 inline hints). */
+  exec?: Record<string, string>;
+}
+
+/** One tool call of a tool-using run: the assistant says `say`, calls the tool, the tool answers `output`. */
+export interface ScriptedToolCall {
+  /** Tokens of the assistant text before the call (may be empty: a call with no text). */
+  say?: string[];
+  /** Tool name, e.g. `exec` or `read` (the v4 direct tool set: docs openclaw-agent-events.md §2.2). */
+  name: string;
+  args: Record<string, unknown>;
+  output: string;
+  isError?: boolean;
+  /** How long the tool runs, with no text streamed meanwhile (default 50). */
+  durationMs?: number;
+  /** Default `call_<n>_0`. */
+  toolCallId?: string;
 }
 
 export interface ReplyScript {
-  /** Concatenated, the tokens are the reply text. */
+  /** Concatenated, the tokens are the reply text (for a tool-using run: the text after the last tool call). */
   tokens: string[];
   /** Delay before each token (default 5). */
   tokenDelayMs?: number;
   /** Fail with this error message after the tokens. */
   fail?: string;
+  /** A tool-using run: these calls happen, in order, before `tokens`. */
+  toolCalls?: ScriptedToolCall[];
+  /**
+   * v4 sub-agent hand-off: `tokens` are the interim text, the turn ends with a `yielded` final, and after
+   * `afterMs` (default 200) a successor turn with a new run id streams `successor` on the same session.
+   */
+  yieldTo?: { successor: ReplyScript; afterMs?: number };
 }
 
 export type ReplyScriptFn = (ctx: ReplyContext) => ReplyScript;
 
 export type RunStatus = 'running' | 'done' | 'error' | 'aborted';
 
+export interface ToolCallEvent {
+  call: ScriptedToolCall;
+  toolCallId: string;
+  startedAt: number;
+}
+
+/**
+ * `text` is the current assistant segment's text (segments are the texts between tool calls); `segments` holds
+ * every segment so far, the current one last.
+ */
 export type RunEvent =
   | { type: 'start' }
-  | { type: 'token'; token: string; text: string }
-  | { type: 'done'; text: string }
+  | { type: 'token'; token: string; text: string; segment: number }
+  | { type: 'toolStart'; tool: ToolCallEvent; segment: number }
+  | { type: 'toolUpdate'; tool: ToolCallEvent }
+  | { type: 'toolEnd'; tool: ToolCallEvent; endedAt: number }
+  | { type: 'done'; text: string; segments: string[]; yieldTo?: ReplyScript['yieldTo'] }
   | { type: 'error'; error: string; text: string }
   | { type: 'aborted'; text: string };
 
@@ -81,15 +143,31 @@ export interface RunInfo {
   message: string;
   model: string;
   status: RunStatus;
+  /** Text of the current assistant segment. */
   text: string;
+  /** Every assistant segment's text so far (one per model call of a tool-using run). */
+  segments: string[];
   startedAt: number;
+  /** Names of the tools that ran. */
+  toolNames: string[];
 }
 
 export interface StartRunOptions {
   runId: string;
   sessionKey: string;
+  /** What the model receives. */
   message: string;
   onEvent: (event: RunEvent) => void;
+  /** Text of the history's user row (default `message`); `null` writes none. */
+  userRow?: string | null;
+  /** This run's model, when a directive just chose one (default: the session's). */
+  model?: string;
+  thinkingLevel?: string;
+  exec?: Record<string, string>;
+  /** Plays this script instead of asking the reply script (a successor turn). */
+  script?: ReplyScript;
+  /** `connect.client.id` of the sender, kept on the user row. */
+  sender?: string;
 }
 
 export interface GatewayStateOptions {
@@ -139,9 +217,9 @@ export function sessionTitle(session: SessionState): string | undefined {
   return first && shorten(first.content, 60);
 }
 
-/** Last message of any role, shortened. */
+/** Last user or assistant row with text, shortened (tool, system and empty rows are skipped, as in v4). */
 export function sessionPreview(session: SessionState): string | undefined {
-  const last = session.messages.at(-1);
+  const last = session.messages.findLast((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim() !== '');
   return last && shorten(last.content, 120);
 }
 
@@ -154,6 +232,8 @@ interface ActiveRun {
   info: RunInfo;
   timer: NodeJS.Timeout | undefined;
   onEvent: (event: RunEvent) => void;
+  /** Text of the user row the run wrote, if any. */
+  userRow: string | null;
 }
 
 export class GatewayState {
@@ -262,10 +342,17 @@ export class GatewayState {
     const session = this.sessions.get(opts.sessionKey);
     if (!session) throw new Error(`no session ${opts.sessionKey}`);
     const now = Date.now();
-    session.messages.push({ role: 'user', content: opts.message, timestamp: now });
+    if (opts.userRow !== null) {
+      const row: ChatMessage = { role: 'user', content: opts.userRow ?? opts.message, timestamp: now, runId: opts.runId };
+      if (opts.sender !== undefined) row.sender = opts.sender;
+      session.messages.push(row);
+    }
     session.updatedAt = now;
-    const model = this.effectiveModel(session);
-    const script = this.replyScript({ sessionKey: opts.sessionKey, message: opts.message, model });
+    const model = opts.model ?? this.effectiveModel(session);
+    const ctx: ReplyContext = { sessionKey: opts.sessionKey, message: opts.message, model, runId: opts.runId };
+    if (opts.thinkingLevel !== undefined) ctx.thinkingLevel = opts.thinkingLevel;
+    if (opts.exec !== undefined) ctx.exec = opts.exec;
+    const script = opts.script ?? this.replyScript(ctx);
     const info: RunInfo = {
       runId: opts.runId,
       sessionKey: opts.sessionKey,
@@ -274,21 +361,69 @@ export class GatewayState {
       model,
       status: 'running',
       text: '',
+      segments: [],
       startedAt: now,
+      toolNames: [],
     };
-    const run: ActiveRun = { info, timer: undefined, onEvent: opts.onEvent };
+    const userRow = opts.userRow === null ? null : (opts.userRow ?? opts.message);
+    const run: ActiveRun = { info, timer: undefined, onEvent: opts.onEvent, userRow };
     this.runs.set(info.runId, run);
+    this.play(run, script);
+    return info;
+  }
 
+  /** Plays a script on timers: segments of tokens, each but the last ending in a tool call, then the terminal. */
+  private play(run: ActiveRun, script: ReplyScript): void {
+    const { info } = run;
     const delay = script.tokenDelayMs ?? 5;
-    const step = (i: number): void => {
-      if (info.status !== 'running') return;
-      const token = script.tokens[i];
+    // An exec that prints nothing answers "(no output)" (live on both versions, H-B).
+    const calls = (script.toolCalls ?? []).map((c) => (c.name === 'exec' && c.output === '' ? { ...c, output: '(no output)' } : c));
+    const segments = [...calls.map((call) => ({ tokens: call.say ?? [], call })), { tokens: script.tokens, call: undefined }];
+    const later = (ms: number, fn: () => void): void => {
+      run.timer = setTimeout(() => {
+        if (info.status === 'running') fn();
+      }, ms);
+    };
+
+    const segment = (s: number, t: number): void => {
+      const seg = segments[s]!;
+      if (t === 0) {
+        info.segments.push('');
+        info.text = '';
+      }
+      const token = seg.tokens[t];
       if (token !== undefined) {
         info.text += token;
-        run.onEvent({ type: 'token', token, text: info.text });
-        run.timer = setTimeout(() => step(i + 1), delay);
-        return;
+        info.segments[s] = info.text;
+        run.onEvent({ type: 'token', token, text: info.text, segment: s });
+        return later(delay, () => segment(s, t + 1));
       }
+      if (seg.call) return toolCall(s, seg.call);
+      finish();
+    };
+
+    const toolCall = (s: number, call: ScriptedToolCall): void => {
+      const tool: ToolCallEvent = { call, toolCallId: call.toolCallId ?? `call_${s + 1}_0`, startedAt: Date.now() };
+      this.appendRow(info, {
+        role: 'assistant',
+        content: info.text,
+        toolCall: { id: tool.toolCallId, name: call.name, arguments: call.args },
+        segment: s,
+      });
+      run.onEvent({ type: 'toolStart', tool, segment: s });
+      const duration = call.durationMs ?? 50;
+      later(Math.min(10, duration / 2), () => {
+        run.onEvent({ type: 'toolUpdate', tool });
+        later(Math.max(0, duration - Math.min(10, duration / 2)), () => {
+          info.toolNames.push(call.name);
+          this.appendRow(info, { role: 'toolResult', content: call.output, toolCallId: tool.toolCallId, toolName: call.name, isError: call.isError === true });
+          run.onEvent({ type: 'toolEnd', tool, endedAt: Date.now() });
+          later(delay, () => segment(s + 1, 0));
+        });
+      });
+    };
+
+    const finish = (): void => {
       run.timer = undefined;
       if (script.fail !== undefined) {
         info.status = 'error';
@@ -296,15 +431,41 @@ export class GatewayState {
         return;
       }
       info.status = 'done';
-      this.appendAssistant(info, false);
-      run.onEvent({ type: 'done', text: info.text });
+      if (script.yieldTo) {
+        // The yielding turn ends in a sessions_yield call and its result (openclaw-tools sessions_yield: `{status:"yielded"}`).
+        const id = `call_${segments.length}_0`;
+        this.appendRow(info, { role: 'assistant', content: info.text, toolCall: { id, name: 'sessions_yield', arguments: {} }, segment: segments.length - 1 });
+        this.appendRow(info, { role: 'toolResult', content: JSON.stringify({ status: 'yielded' }, null, 2), toolCallId: id, toolName: 'sessions_yield', isError: false });
+      } else {
+        this.appendAssistant(info, false);
+      }
+      const done: RunEvent = { type: 'done', text: info.text, segments: [...info.segments] };
+      if (script.yieldTo) done.yieldTo = script.yieldTo;
+      run.onEvent(done);
     };
+
     run.timer = setTimeout(() => {
       if (info.status !== 'running') return;
       run.onEvent({ type: 'start' });
-      run.timer = setTimeout(() => step(0), delay);
+      later(delay, () => segment(0, 0));
     }, 0);
-    return info;
+  }
+
+  /** Appends a row a gateway writes by itself (a directive acknowledgement). */
+  appendInjected(sessionKey: string, text: string, runId: string): void {
+    const session = this.sessions.get(sessionKey);
+    if (!session) return;
+    const now = Date.now();
+    session.messages.push({ role: 'assistant', content: text, timestamp: now, runId, injected: true });
+    session.updatedAt = now;
+  }
+
+  private appendRow(info: RunInfo, row: Omit<ChatMessage, 'timestamp' | 'runId'>): void {
+    const session = this.sessions.get(info.sessionKey);
+    if (!session) return;
+    const now = Date.now();
+    session.messages.push({ ...row, timestamp: now, runId: info.runId, ...(row.role === 'assistant' ? { model: info.model } : {}) });
+    session.updatedAt = now;
   }
 
   /** Stops a running run, keeps its partial text in history and emits `aborted` synchronously. */
@@ -331,7 +492,8 @@ export class GatewayState {
       interrupted.push(run.info);
       const session = this.sessions.get(run.info.sessionKey);
       if (forgetTurn && session) {
-        const at = session.messages.findLastIndex((m) => m.role === 'user' && m.content === run.info.message);
+        session.messages = session.messages.filter((m) => m.runId !== run.info.runId);
+        const at = session.messages.findLastIndex((m) => m.role === 'user' && m.content === run.userRow);
         if (at >= 0) session.messages.splice(at, 1);
       }
     }
@@ -349,7 +511,8 @@ export class GatewayState {
   private appendAssistant(info: RunInfo, aborted: boolean): void {
     const session = this.sessions.get(info.sessionKey);
     if (!session || (aborted && info.text === '')) return;
-    const row: ChatMessage = { role: 'assistant', content: info.text, timestamp: Date.now(), runId: info.runId };
+    const row: ChatMessage = { role: 'assistant', content: info.text, timestamp: Date.now(), runId: info.runId, model: info.model };
+    if (!aborted) row.segment = info.segments.length - 1;
     if (aborted) row.aborted = true;
     session.messages.push(row);
     session.updatedAt = row.timestamp;
