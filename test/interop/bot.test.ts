@@ -131,7 +131,8 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       GATEWAY_PROTOCOL: 'auto',
       STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
       CLAWCORD_CONFIG: config,
-      LOG_LEVEL: 'info',
+      // debug: the secret scan at the end reads every line the bot can write, errors with their URLs included
+      LOG_LEVEL: 'debug',
     };
     bot = startBot();
     const connected = await bot.waitForLog(/connected to the gateway/, 60_000);
