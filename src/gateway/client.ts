@@ -4,7 +4,7 @@ import { Connector } from './connect.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
 import type { Frame } from './dialect.js';
-import { DisconnectedError, GatewayError, UnavailableError } from './errors.js';
+import { DisconnectedError, GatewayError, RequestTimeoutError, UnavailableError } from './errors.js';
 import { asNumber, asObject } from './normalize.js';
 import { RunRegistry } from './run-registry.js';
 import type { RunStream } from './run.js';
@@ -179,6 +179,12 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     try {
       result = await this.rpc('chat.send', params);
     } catch (error) {
+      // A late answer does not mean the run did not start: its id is known, so it is followed (with history checks).
+      if (run && error instanceof RequestTimeoutError) {
+        this.logger.warn({ run: run.runId }, 'chat.send got no answer in time; following the run in case the gateway started it');
+        this.runs.sendUnanswered(run);
+        return run;
+      }
       if (run) this.runs.forget(run);
       throw error;
     }
@@ -199,7 +205,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     const existing = this.runs.get(input.runId);
     if (existing) return existing;
     const run = this.runs.track(input.runId, { sessionKey: input.sessionKey, message: input.prompt });
-    run.gapped = true;
+    run.missedEvents();
     run.idleTimeoutMs = input.idleTimeoutMs;
     return run;
   }
@@ -208,8 +214,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return this.requireConnection().dialect.chatAbort(this.rpcFn, sessionKey, runId);
   }
 
+  /** The session's last `limit` messages; texts whole where the gateway allows it (2026.9: up to 500,000 chars). */
   async chatHistory(sessionKey: string, limit = 50): Promise<HistoryMessage[]> {
-    return this.requireConnection().dialect.chatHistory(this.rpcFn, sessionKey, limit);
+    const connection = this.requireConnection();
+    return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
   }
 
   async modelsList(): Promise<ModelInfo[]> {

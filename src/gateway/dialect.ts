@@ -31,7 +31,10 @@ export interface RunUpdate {
   runId: string;
   /** The run's session, when the gateway says (OpenClaw). */
   sessionKey?: string;
-  kind: 'delta' | 'final' | 'error' | 'aborted';
+  /** `activity`: the run is alive (a tool step, a status, lifecycle) but its text did not change. */
+  kind: 'delta' | 'final' | 'error' | 'aborted' | 'activity';
+  /** A final that hands the turn to sub-agents (OpenClaw 2026.9): the answer comes from a successor run. */
+  yielded?: boolean;
   /** The full text so far, when the gateway sent a snapshot. */
   text?: string;
   /** The increment, when the gateway sent one. */
@@ -70,10 +73,12 @@ export interface Dialect {
   /** How a dead socket is noticed: OpenClaw ticks, the card is pinged. */
   readonly liveness: 'tick' | 'ping';
 
+  /** The chat.send params (member text never acts as a gateway command) and, when known before the answer, the run id. */
   prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame; runId?: string };
   chatSendRunId(result: unknown): string | undefined;
   chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult>;
-  chatHistory(rpc: Rpc, sessionKey: string, limit: number): Promise<HistoryMessage[]>;
+  /** The session's last `limit` messages, their texts whole where the gateway allows it. */
+  chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<HistoryMessage[]>;
   modelsList(rpc: Rpc, info: GatewayInfo): Promise<ModelInfo[]>;
   agentsList(rpc: Rpc): Promise<AgentList>;
   sessionsList(rpc: Rpc, input: SessionListInput): Promise<SessionRow[]>;

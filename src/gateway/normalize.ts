@@ -52,6 +52,13 @@ export function flattenContent(content: unknown): string {
   return '';
 }
 
+const TOOL_CALL_BLOCKS = new Set(['toolCall', 'toolUse', 'functionCall', 'tool_use']);
+
+/** Whether message content asks for a tool: a block of one of the tool-call types. */
+export function hasToolCall(content: unknown): boolean {
+  return Array.isArray(content) && content.some((block) => isObject(block) && TOOL_CALL_BLOCKS.has(String(block.type)));
+}
+
 /** `provider/id`, whether the gateway gave a provider-local id (OpenClaw) or a full ref (the card). */
 export function modelRef(provider: string | undefined, id: string): string {
   if (!provider || id.startsWith(`${provider}/`)) return id;

@@ -68,11 +68,13 @@ export class RunRegistry {
   }
 
   route(update: RunUpdate): void {
-    const run = this.runs.get(update.runId) ?? this.resumedRun(update);
+    const run = this.runs.get(update.runId) ?? this.successorRun(update) ?? this.resumedRun(update);
     if (run) {
       run.apply(update);
       return;
     }
+    // Only text is worth keeping for a run not named yet; other clients' runs are busy too.
+    if (update.kind === 'activity') return;
     // Card pushes can arrive before the chat.send answer names the run; keep them briefly.
     const now = Date.now();
     for (const [id, orphan] of this.orphans) if (now - orphan.at > ORPHAN_TTL_MS) this.orphans.delete(id);
@@ -87,7 +89,13 @@ export class RunRegistry {
 
   /** Events were lost on the way: every run's final text must come from the history. */
   markGapped(): void {
-    for (const run of this.runs.values()) run.gapped = true;
+    for (const run of this.runs.values()) run.missedEvents();
+  }
+
+  /** chat.send timed out, though the gateway may run it (its run id is the idempotency key): keep following it. */
+  sendUnanswered(run: RunStream): void {
+    run.sendUnanswered(this.options.lostRunGraceMs);
+    this.ensureRecoveryTimer();
   }
 
   /**
@@ -96,7 +104,7 @@ export class RunRegistry {
    */
   connected(): void {
     for (const run of this.runs.values()) {
-      run.gapped = true;
+      run.missedEvents();
       if (run.connectionLost) run.lastActivityAt = Date.now();
     }
     this.ensureRecoveryTimer();
@@ -104,13 +112,9 @@ export class RunRegistry {
 
   /** The connection closed with `code`: every run may have been lost with it. */
   disconnected(code: number): void {
-    for (const run of this.runs.values()) {
-      run.gapped = true;
-      run.connectionLost = true;
-      // After a restart (1012) the gateway no longer has the run: once the history says it is not there, give up.
-      const grace = code === 1012 ? Math.min(this.options.lostRunGraceMs, RESTART_GRACE_MS) : this.options.lostRunGraceMs;
-      run.idleTimeoutMs = Math.min(run.idleTimeoutMs ?? Number.POSITIVE_INFINITY, grace);
-    }
+    // After a restart (1012) the gateway no longer has the run: once the history says it is not there, give up.
+    const grace = code === 1012 ? Math.min(this.options.lostRunGraceMs, RESTART_GRACE_MS) : this.options.lostRunGraceMs;
+    for (const run of this.runs.values()) run.connectionDropped(grace);
   }
 
   failAll(message: string): void {
@@ -120,6 +124,22 @@ export class RunRegistry {
   stop(): void {
     clearInterval(this.recoveryTimer);
     this.recoveryTimer = undefined;
+  }
+
+  /** A run whose turn was handed to sub-agents: the session's next run is the successor turn that answers. */
+  private successorRun(update: RunUpdate): RunStream | undefined {
+    if (!update.sessionKey) return undefined;
+    const key = update.sessionKey.toLowerCase();
+    for (const run of this.runs.values()) {
+      if (run.handedOff && !run.done && run.sessionKey.toLowerCase() === key) {
+        this.options.logger.info({ run: run.runId, successor: update.runId }, 'a handed-off turn continues in a successor run');
+        this.runs.delete(run.runId);
+        run.continueAs(update.runId);
+        this.runs.set(update.runId, run);
+        return run;
+      }
+    }
+    return undefined;
   }
 
   /** A run the connection lost whose session now streams under a new run id: the gateway resumed that turn. */
@@ -138,6 +158,14 @@ export class RunRegistry {
     return undefined;
   }
 
+  private giveUp(run: RunStream, idleTimeoutMs: number): void {
+    const seconds = Math.round(idleTimeoutMs / 1000);
+    if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
+    else if (run.unconfirmed) run.fail(`chat.send: the gateway did not answer, and the run did not show up within ${seconds} s`);
+    else if (run.handedOff) run.fail(`the agent handed the work to sub-agents, and no answer came from them for ${seconds} s`);
+    else run.fail(`no answer from the gateway for ${seconds} s`);
+  }
+
   /** Runs that lost events, or went quiet, are looked up in the history until they end. */
   private ensureRecoveryTimer(): void {
     if (this.recoveryTimer || this.runs.size === 0) return;
@@ -149,14 +177,11 @@ export class RunRegistry {
       if (!this.gateway.connected()) return;
       const now = Date.now();
       for (const run of this.runs.values()) {
-        const idleTimeoutMs = run.idleTimeoutMs ?? this.options.runIdleTimeoutMs;
+        const idleTimeoutMs = run.idleLimit(this.options.runIdleTimeoutMs);
         const quietMs = now - run.lastActivityAt;
         if (!run.gapped && quietMs < idleTimeoutMs / 4) continue;
         void run.tryRecover().then((settled) => {
-          if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) {
-            if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
-            else run.fail(`no answer from the gateway for ${Math.round(idleTimeoutMs / 1000)} s`);
-          }
+          if (!settled && Date.now() - run.lastActivityAt > idleTimeoutMs) this.giveUp(run, idleTimeoutMs);
         });
       }
     }, this.options.recoveryIntervalMs);

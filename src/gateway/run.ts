@@ -1,4 +1,5 @@
 import type { RunUpdate } from './dialect.js';
+import { restoreCommands } from './directives.js';
 import type { AbortResult, HistoryMessage, RunEvent, RunOutcome } from './types.js';
 
 export interface RunHooks {
@@ -14,13 +15,21 @@ export interface RunHooks {
  */
 export class RunStream implements AsyncIterable<RunEvent> {
   readonly startedAt = Date.now();
-  /** Events were missed (a sequence gap or a reconnect): the final text must come from the history. */
+  /** Events were missed (a sequence gap, a reconnect) and none arrived since: the history is checked until one does. */
   gapped = false;
   lastActivityAt = Date.now();
-  /** The connection dropped while this run was in flight. */
+  /** The connection dropped while this run was in flight, and nothing was heard from the run since. */
   connectionLost = false;
-  /** Overrides the client's idle timeout for this run (a run re-attached after a restart gives up sooner). */
+  /** chat.send went unanswered: nothing says the gateway has the run until it is heard from. */
+  unconfirmed = false;
+  /** Overrides the client's idle timeout until the run is heard from (a run re-attached after a restart gives up sooner). */
   idleTimeoutMs: number | undefined;
+  private lostGraceMs: number | undefined;
+  /** Increments may have been missed: a final without the whole text takes it from the history. */
+  private textIncomplete = false;
+  private handedOffTurn = false;
+  /** The next increment starts the text afresh (a successor run's answer replaces what was shown). */
+  private freshText = false;
   private text = '';
   private lastRunSeq = -1;
   private settled = false;
@@ -48,13 +57,48 @@ export class RunStream implements AsyncIterable<RunEvent> {
     return this.text;
   }
 
+  /**
+   * The agent handed its turn to sub-agents (an OpenClaw 2026.9 yielded final): the run stays open, showing the interim
+   * text, until the session's next run (the successor turn) ends.
+   */
+  get handedOff(): boolean {
+    return this.handedOffTurn;
+  }
+
+  /** How long this run may stay silent before it is ended, given the client's default. */
+  idleLimit(defaultMs: number): number {
+    return Math.min(this.idleTimeoutMs ?? defaultMs, this.lostGraceMs ?? Number.POSITIVE_INFINITY);
+  }
+
   abort(): Promise<AbortResult> {
     return this.hooks.abort(this);
   }
 
+  /** Events were lost on the way (a sequence gap, a reconnect, a run attached after a restart). */
+  missedEvents(): void {
+    this.gapped = true;
+    this.textIncomplete = true;
+  }
+
+  /** The connection dropped: the gateway may have lost the run, so only `graceMs` more of silence is allowed. */
+  connectionDropped(graceMs: number): void {
+    this.missedEvents();
+    this.connectionLost = true;
+    this.lostGraceMs = Math.min(this.lostGraceMs ?? Number.POSITIVE_INFINITY, graceMs);
+  }
+
+  /** chat.send timed out, but the gateway may be running it: followed for `graceMs` until it is heard from. */
+  sendUnanswered(graceMs: number): void {
+    this.missedEvents();
+    this.unconfirmed = true;
+    this.lostGraceMs = Math.min(this.lostGraceMs ?? Number.POSITIVE_INFINITY, graceMs);
+    this.lastActivityAt = Date.now();
+  }
+
   apply(update: RunUpdate): void {
     if (this.settled || this.recovering) return;
-    this.lastActivityAt = Date.now();
+    this.heard();
+    if (update.kind === 'activity') return;
     if (update.kind === 'delta') {
       // Snapshot deltas can arrive late or twice; an older one must not roll the text back.
       if (update.runSeq !== undefined) {
@@ -62,41 +106,49 @@ export class RunStream implements AsyncIterable<RunEvent> {
         this.lastRunSeq = update.runSeq;
       }
       let next = this.text;
-      if (update.text !== undefined) next = update.text;
-      else if (update.deltaText !== undefined) next = update.replace ? update.deltaText : this.text + update.deltaText;
-      if (next !== this.text) {
-        this.text = next;
-        this.push({ type: 'text', text: next });
+      if (update.text !== undefined) {
+        next = update.text;
+        this.textIncomplete = false;
+      } else if (update.deltaText !== undefined) {
+        next = update.replace || this.freshText ? update.deltaText : this.text + update.deltaText;
       }
+      this.freshText = false;
+      this.showText(next);
       return;
     }
     if (update.kind === 'error') {
       this.settle({ type: 'error', message: update.errorMessage ?? 'the run failed', text: update.text ?? this.text });
       return;
     }
+    if (update.kind === 'final' && update.yielded) {
+      this.handedOffTurn = true;
+      if (update.text !== undefined) this.showText(update.text);
+      return;
+    }
     const text = update.text ?? this.text;
     const outcome: RunOutcome = update.kind === 'final' ? { type: 'final', text } : { type: 'aborted', text };
     // After a gap the accumulated increments are incomplete; a snapshot final is still the whole text.
-    if (this.gapped && update.text === undefined) void this.settleFromHistory(outcome);
+    if (this.textIncomplete && update.text === undefined) void this.settleFromHistory(outcome);
     else this.settle(outcome);
   }
 
   /**
-   * Follows another run from now on: a restarted OpenClaw 2026.9 resumes an interrupted turn under a new run id.
-   * Its text replaces what was shown, as that turn's answer starts afresh.
+   * Follows another run from now on: a restarted OpenClaw 2026.9 resumes an interrupted turn under a new run id, and
+   * a yielded turn continues in a successor run. Its text replaces what was shown, as that turn's answer starts afresh.
    */
   continueAs(runId: string): void {
     this.runId = runId;
     this.lastRunSeq = -1;
-    this.gapped = false;
-    this.connectionLost = false;
-    this.idleTimeoutMs = undefined;
-    this.lastActivityAt = Date.now();
+    this.handedOffTurn = false;
+    this.freshText = true;
+    this.textIncomplete = false;
+    this.heard();
   }
 
   /** Settles the run from the history if its reply is there. Returns whether it did. */
   async tryRecover(): Promise<boolean> {
-    if (this.settled || this.recovering) return this.settled;
+    // A handed-off turn's own final row is the interim text: only the successor's answer may end it.
+    if (this.settled || this.recovering || this.handedOffTurn) return this.settled;
     const outcome = await this.hooks.recover(this).catch(() => undefined);
     if (!outcome || this.settled) return this.settled;
     this.settle(outcome);
@@ -106,6 +158,22 @@ export class RunStream implements AsyncIterable<RunEvent> {
   /** Ends the run without an answer from the gateway; `lost`: the gateway lost it (a restart, a dropped connection). */
   fail(message: string, lost = false): void {
     this.settle(lost ? { type: 'error', message, text: this.text, lost } : { type: 'error', message, text: this.text });
+  }
+
+  /** The run is alive: whatever was assumed while it was out of sight no longer holds. */
+  private heard(): void {
+    this.lastActivityAt = Date.now();
+    this.gapped = false;
+    this.connectionLost = false;
+    this.unconfirmed = false;
+    this.lostGraceMs = undefined;
+    this.idleTimeoutMs = undefined;
+  }
+
+  private showText(next: string): void {
+    if (next === this.text) return;
+    this.text = next;
+    this.push({ type: 'text', text: next });
   }
 
   private async settleFromHistory(fallback: RunOutcome): Promise<void> {
@@ -146,20 +214,54 @@ export class RunStream implements AsyncIterable<RunEvent> {
   }
 }
 
-/** Finds a run's reply in a session history: by run id when the gateway records it, else the reply after its prompt. */
-export function findRunReply(history: HistoryMessage[], run: { runId: string; prompt: string }): RunOutcome | undefined {
-  const byId = history.findLast((m) => m.role === 'assistant' && m.runId === run.runId);
-  if (byId) return byId.aborted ? { type: 'aborted', text: byId.text } : { type: 'final', text: byId.text };
-  let promptAt = -1;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const message = history[i]!;
-    if (message.role === 'user' && message.text.includes(run.prompt)) {
-      promptAt = i;
-      break;
-    }
+/** Rows after a reply that show the run went on: it called a tool, whose result is here. */
+const TOOL_RESULT_ROLES = new Set(['toolResult', 'tool', 'toolresult', 'tool_result', 'function']);
+
+/**
+ * Whether a history row ends its run, as OpenClaw's own client decides (2026.9
+ * `packages/gateway-client/src/session-projection-final-identity.ts`): an explicit `runTerminal` mark decides; a row
+ * that calls a tool, or stopped to use one, is a step on the way.
+ */
+function isTerminal(row: HistoryMessage): boolean {
+  if (row.runTerminal !== undefined) return row.runTerminal;
+  return !row.toolCall && row.stopReason !== 'toolUse';
+}
+
+/** Text compared loosely: 2026.2 may store a prompt with its whitespace collapsed. */
+function comparable(text: string): string {
+  return restoreCommands(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A run's reply from the rows of its turn, once the turn is over: the last assistant row, if it is terminal and no tool
+ * result follows it. `joined`: the run's text is all its assistant segments, as 2026.9's final holds them.
+ */
+function replyOf(rows: HistoryMessage[], streamed: string, joined: boolean): RunOutcome | undefined {
+  const at = rows.findLastIndex((m) => m.role === 'assistant');
+  const reply = rows[at];
+  if (!reply || !isTerminal(reply)) return undefined;
+  if (rows.slice(at + 1).some((m) => TOOL_RESULT_ROLES.has(m.role))) return undefined;
+  const earlier = joined ? rows.slice(0, at).filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text) : [];
+  const segments = (last: string) => [...earlier, last].filter((t) => t !== '').join('\n\n');
+  let text = segments(reply.text);
+  // The gateway cut a long text; what was streamed is the whole of it when it starts with what is left.
+  if (reply.truncated) {
+    const prefix = segments(reply.truncated.prefix);
+    if (streamed !== '' && streamed.startsWith(prefix)) text = streamed;
   }
+  return reply.aborted ? { type: 'aborted', text } : { type: 'final', text };
+}
+
+/**
+ * Finds a run's reply in a session history: by run id when the gateway records it (2026.9), else in the turn after its
+ * prompt. Undefined while the run is not over (its last row calls a tool) or not there.
+ */
+export function findRunReply(history: HistoryMessage[], run: { runId: string; prompt: string; currentText: string }): RunOutcome | undefined {
+  const own = history.filter((m) => m.runId === run.runId);
+  if (own.some((m) => m.role === 'assistant')) return replyOf(own, run.currentText, true);
+  const prompt = comparable(run.prompt);
+  const promptAt = history.findLastIndex((m) => m.role === 'user' && comparable(m.text).includes(prompt));
   if (promptAt < 0) return undefined;
-  const reply = history.slice(promptAt + 1).findLast((m) => m.role === 'assistant');
-  if (!reply) return undefined;
-  return reply.aborted ? { type: 'aborted', text: reply.text } : { type: 'final', text: reply.text };
+  const nextPrompt = history.findIndex((m, i) => i > promptAt && m.role === 'user');
+  return replyOf(history.slice(promptAt + 1, nextPrompt < 0 ? undefined : nextPrompt), run.currentText, false);
 }

@@ -69,6 +69,17 @@ export interface HistoryMessage {
   /** The run that produced it, when the gateway says (OpenClaw v4). */
   runId: string | undefined;
   aborted: boolean;
+  /** Why the model stopped, when the gateway says (OpenClaw: `stop`, `toolUse`, `error`, …). */
+  stopReason?: string | undefined;
+  /** The row asks for a tool (a tool-call block): the run goes on after it. */
+  toolCall?: boolean;
+  /** OpenClaw 2026.9 marks a run's last row (`__openclaw.runTerminal`), when it does. */
+  runTerminal?: boolean | undefined;
+  /**
+   * The gateway shortened the text: it is `prefix` plus a marker (or a placeholder, with an empty prefix).
+   * The streamed text, when it starts with `prefix`, is the whole of it.
+   */
+  truncated?: { prefix: string } | undefined;
 }
 
 export interface SessionPatch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, MethodNotFoundError, ParamsError, SessionNotFoundError } from '../../src/gateway/errors.js';
+import { AuthError, MethodNotFoundError, ParamsError, RequestTimeoutError, SessionNotFoundError } from '../../src/gateway/errors.js';
 import { startCardGateway, type CardGatewayOptions } from '../fakes/gateway/card-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { collect, expectReconnectAfterFreeze, makeClient, onCleanup, waitFor } from './helpers.js';
@@ -71,6 +71,16 @@ describe('card dialect', () => {
     const send = frames.find((f) => f.method === 'chat.send')!;
     expect(send.params).toEqual({ sessionKey: key, message: 'hello there', thinking: 'low' });
     expect(frames.find((f) => f.method === 'sessions.reset')!.params).toEqual({ key, reason: 'switching topics' });
+  });
+
+  it('a chat.send the gateway does not answer in time stays an error that says so (its run id comes from the answer)', async () => {
+    const gateway = await cardGateway({ responseDelayMs: 500 });
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card', requestTimeoutMs: 200 });
+    await client.start();
+    const error = await client.chatSend({ sessionKey: client.sessionKey('main', 'slow'), message: 'hi' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect((error as Error).message).toBe('chat.send: no answer from the gateway within 200 ms');
+    expect(client.activeRuns).toEqual([]);
   });
 
   it('aborts a run: the stream ends with aborted and the partial text', async () => {

@@ -39,6 +39,7 @@ describe.each([3, 4] as const)('OpenClaw protocol v%i', (protocol) => {
       client: { id: 'gateway-client', mode: 'backend' },
       role: 'operator',
       scopes: ['operator.read', 'operator.write', 'operator.admin'],
+      caps: ['tool-events'],
       auth: { token: gateway.token },
       device: { id: device.id, publicKey: device.publicKey },
     });

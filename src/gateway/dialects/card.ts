@@ -7,8 +7,8 @@ import {
 } from '../errors.js';
 import { neutraliseCommands, restoreCommands } from '../directives.js';
 import { abortRun, HandshakeClosedError, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
-import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, toModelInfo } from '../normalize.js';
-import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
+import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, hasToolCall, isObject, toModelInfo, type Json } from '../normalize.js';
+import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
 const HELLO_VERSION = '1.0';
 
@@ -38,6 +38,19 @@ export function cardError(error: unknown, frame: Frame): GatewayError {
   return new GatewayError(message, codeText || 'GATEWAY_ERROR', error);
 }
 
+
+function cardSessionRow(row: Json): SessionRow | undefined {
+  const key = asString(row.key);
+  if (!key) return undefined;
+  return {
+    key,
+    title: asString(row.derivedTitle) ?? asString(row.displayName),
+    displayName: asString(row.displayName),
+    model: asString(row.model),
+    preview: asString(row.lastMessagePreview),
+    updatedAt: asEpochMs(row.updatedAt),
+  };
+}
 
 /** The dialect of the user's reference card: `hello`/`helloOk`, `{id, method, params}`, `chat.chunk` pushes. */
 export class CardDialect implements Dialect {
@@ -147,7 +160,7 @@ export class CardDialect implements Dialect {
   readonly chatSendRunId = runIdOf;
   readonly chatAbort = abortRun;
 
-  async chatHistory(rpc: Rpc, sessionKey: string, limit: number) {
+  async chatHistory(rpc: Rpc, sessionKey: string, limit: number): Promise<HistoryMessage[]> {
     let result: unknown;
     try {
       result = await rpc('chat.history', { sessionKey, limit });
@@ -165,9 +178,12 @@ export class CardDialect implements Dialect {
         timestamp: asEpochMs(message.timestamp),
         runId: asString(message.runId),
         aborted: false,
+        stopReason: asString(message.stopReason),
+        toolCall: hasToolCall(message.content),
       };
     });
   }
+
 
   async modelsList(rpc: Rpc) {
     const result = asObject(await rpc('models.list', {}));
@@ -191,18 +207,7 @@ export class CardDialect implements Dialect {
     );
     return asArray(result.sessions)
       .filter(isObject)
-      .flatMap((row) => {
-        const key = asString(row.key);
-        if (!key) return [];
-        return [{
-          key,
-          title: asString(row.derivedTitle) ?? asString(row.displayName),
-          displayName: asString(row.displayName),
-          model: asString(row.model),
-          preview: asString(row.lastMessagePreview),
-          updatedAt: asEpochMs(row.updatedAt),
-        }];
-      });
+      .flatMap((row) => cardSessionRow(row) ?? []);
   }
 
   async sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch) {

@@ -13,8 +13,21 @@ import {
 } from '../errors.js';
 import { abortRun, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
 import { neutraliseCommands, restoreCommands } from '../directives.js';
-import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo } from '../normalize.js';
-import type { ChatSendInput, GatewayInfo, SessionListInput, SessionPatch } from '../types.js';
+import {
+  asArray,
+  compact,
+  asEpochMs,
+  asNumber,
+  asObject,
+  asString,
+  flattenContent,
+  hasToolCall,
+  isObject,
+  modelRef,
+  toModelInfo,
+  type Json,
+} from '../normalize.js';
+import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
 export const MIN_PROTOCOL = 3;
 export const MAX_PROTOCOL = 4;
@@ -23,6 +36,14 @@ const CLIENT_MODE = 'backend';
 const ROLE = 'operator';
 /** `sessions.patch` and `sessions.reset` need admin (always on v3); read and write cover the rest. */
 export const REQUESTED_SCOPES = ['operator.read', 'operator.write', 'operator.admin'] as const;
+/** Tool steps of the runs this socket starts, as `agent` events: without them a v3 tool step is silent. */
+const CAPS = ['tool-events'];
+/** The most `chat.history` returns of one text on 2026.9 (its `maxChars` limit); the default is 8,000. */
+const HISTORY_MAX_CHARS = 500_000;
+/** How both versions mark a history text they cut (2026.2 always cuts at 12,000 chars). */
+const TRUNCATION_MARKER = '\n...(truncated)...';
+/** What replaces a history message too large to send. */
+const OVERSIZED_PLACEHOLDER = '[chat.history omitted: message too large]';
 
 /** A handshake the gateway refused for a reason retrying cannot fix (bad device proof, invalid params). */
 export class HandshakeRejectedError extends GatewayError {
@@ -68,6 +89,41 @@ function maybeStripped(text: string | undefined): string | undefined {
   return text === undefined ? undefined : stripEnvelope(text);
 }
 
+function sessionRow(row: Json): SessionRow | undefined {
+  const key = asString(row.key);
+  if (!key) return undefined;
+  const model = asString(row.model);
+  return {
+    key,
+    title: maybeStripped(asString(row.derivedTitle)) ?? asString(row.label) ?? asString(row.displayName),
+    displayName: asString(row.displayName),
+    model: model ? modelRef(asString(row.modelProvider), model) : undefined,
+    preview: maybeStripped(asString(row.lastMessagePreview)),
+    updatedAt: asEpochMs(row.updatedAt),
+  };
+}
+
+function historyMessage(message: Json): HistoryMessage {
+  const meta = asObject(message.__openclaw);
+  const key = asString(message.idempotencyKey);
+  const role = asString(message.role) ?? 'unknown';
+  const text = flattenContent(message.content);
+  let truncated: HistoryMessage['truncated'];
+  if (meta.truncated === true || text === OVERSIZED_PLACEHOLDER) truncated = { prefix: '' };
+  else if (text.endsWith(TRUNCATION_MARKER)) truncated = { prefix: text.slice(0, -TRUNCATION_MARKER.length) };
+  return {
+    role,
+    text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
+    timestamp: asEpochMs(message.timestamp),
+    runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
+    aborted: asObject(message.openclawAbort).aborted === true,
+    stopReason: asString(message.stopReason),
+    toolCall: hasToolCall(message.content),
+    runTerminal: typeof meta.runTerminal === 'boolean' ? meta.runTerminal : undefined,
+    truncated,
+  };
+}
+
 /** Real OpenClaw gateways, protocol v3 (2026.2.x) and v4 (2026.9.x). Params are closed objects: send only known keys. */
 export class OpenClawDialect implements Dialect {
   readonly name = 'openclaw' as const;
@@ -102,6 +158,7 @@ export class OpenClawDialect implements Dialect {
       client,
       role: ROLE,
       scopes: [...REQUESTED_SCOPES],
+      caps: CAPS,
       auth: token ? { token } : undefined,
       device: deviceProof(device, {
         clientId: CLIENT_ID,
@@ -170,17 +227,21 @@ export class OpenClawDialect implements Dialect {
   }
 
   runUpdate(event: string, payload: unknown): RunUpdate | undefined {
-    if (event !== 'chat' || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
+    if ((event !== 'chat' && event !== 'agent') || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
+    // Tool steps, lifecycle and (2026.9) progress streams: the run is alive even while its text stands still.
+    if (event === 'agent') return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const });
     const base = { runId: payload.runId, runSeq: asNumber(payload.seq), sessionKey: asString(payload.sessionKey) };
     const text = isObject(payload.message) ? flattenContent(payload.message.content) : undefined;
     switch (payload.state) {
+      case 'status':
+        return compact({ runId: payload.runId, sessionKey: base.sessionKey, kind: 'activity' as const });
       case 'delta': {
         const deltaText = asString(payload.deltaText);
         if (text === undefined && deltaText === undefined) return undefined;
         return compact({ ...base, kind: 'delta' as const, text, deltaText, replace: payload.replace === true });
       }
       case 'final':
-        return compact({ ...base, kind: 'final' as const, text });
+        return compact({ ...base, kind: 'final' as const, text, yielded: payload.yielded === true ? true : undefined });
       case 'aborted':
         return compact({ ...base, kind: 'aborted' as const, text });
       case 'error':
@@ -216,24 +277,13 @@ export class OpenClawDialect implements Dialect {
   readonly chatSendRunId = runIdOf;
   readonly chatAbort = abortRun;
 
-  async chatHistory(rpc: Rpc, sessionKey: string, limit: number) {
-    const result = asObject(await rpc('chat.history', { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) }));
-    return asArray(result.messages)
-      .filter(isObject)
-      .map((message) => {
-        const meta = asObject(message.__openclaw);
-        const key = asString(message.idempotencyKey);
-        const role = asString(message.role) ?? 'unknown';
-        const text = flattenContent(message.content);
-        return {
-          role,
-          text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
-          timestamp: asEpochMs(message.timestamp),
-          runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
-          aborted: asObject(message.openclawAbort).aborted === true,
-        };
-      });
+  async chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<HistoryMessage[]> {
+    const params: Frame = { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) };
+    if (Number(info.protocol) >= 4) params.maxChars = HISTORY_MAX_CHARS;
+    const result = asObject(await rpc('chat.history', params));
+    return asArray(result.messages).filter(isObject).map(historyMessage);
   }
+
 
   async modelsList(rpc: Rpc, info: GatewayInfo) {
     // v4 with several agents insists on an owner; v3's params are an empty closed object.
@@ -277,19 +327,7 @@ export class OpenClawDialect implements Dialect {
     );
     return asArray(result.sessions)
       .filter(isObject)
-      .flatMap((row) => {
-        const key = asString(row.key);
-        if (!key) return [];
-        const model = asString(row.model);
-        return [{
-          key,
-          title: maybeStripped(asString(row.derivedTitle)) ?? asString(row.label) ?? asString(row.displayName),
-          displayName: asString(row.displayName),
-          model: model ? modelRef(asString(row.modelProvider), model) : undefined,
-          preview: maybeStripped(asString(row.lastMessagePreview)),
-          updatedAt: asEpochMs(row.updatedAt),
-        }];
-      });
+      .flatMap((row) => sessionRow(row) ?? []);
   }
 
   async sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch) {
