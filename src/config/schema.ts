@@ -26,7 +26,7 @@ export const gatewaySchema = z.strictObject({
   requestTimeoutMs: durationMs(100, 15_000),
   connectTimeoutMs: durationMs(100, 15_000),
   /** How long `auto` waits for an OpenClaw challenge before deciding the server speaks the card. */
-  detectTimeoutMs: durationMs(50, 1_500),
+  detectTimeoutMs: durationMs(50, 5_000),
   /** A run whose connection dropped and that the gateway does not finish within this time is shown as interrupted. */
   lostRunGraceMs: durationMs(1_000, 60_000),
   /** A run with no event of any kind (text, tool step, status) and no final in the history for this long is ended. */

@@ -98,7 +98,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       protocol: options.protocol ?? 'auto',
       clientVersion: options.clientVersion ?? '0.1.0',
       connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
-      detectTimeoutMs: options.detectTimeoutMs ?? 1_500,
+      detectTimeoutMs: options.detectTimeoutMs ?? 5_000,
       maxFrameBytes: this.options.maxFrameBytes,
       logger: this.logger,
       device: options.device,

@@ -35,6 +35,8 @@ export interface Handshaken {
  */
 export class Connector {
   private detected: DialectName | undefined;
+  /** An OpenClaw challenge came from this URL once: it is OpenClaw, even if a later challenge is slow. */
+  private challengeSeen = false;
   private device: DeviceIdentity | undefined;
 
   constructor(private readonly options: ConnectorOptions) {}
@@ -47,7 +49,7 @@ export class Connector {
 
   async connect(): Promise<Handshaken> {
     const { url, token } = this.options;
-    const setting = this.detected ?? this.options.protocol;
+    const setting = this.detected ?? (this.challengeSeen ? 'openclaw' : this.options.protocol);
     let dialect: Dialect;
     let socket: FrameSocket;
     let firstFrame: Frame | undefined;
@@ -55,12 +57,17 @@ export class Connector {
     if (setting === 'auto') {
       // OpenClaw speaks first (connect.challenge); a card gateway waits for our hello and wants the token
       // in the URL. So listen on a token-less socket first: the token only goes into a URL for the card.
+      // A card that refuses the token-less socket, or answers it with an error, is known at once; only a silent
+      // server makes the probe wait out `detectTimeoutMs`. That wait is long (5 s by default) because deciding too
+      // early sends the token in a URL, where proxies log it, to an OpenClaw whose challenge was merely slow (a busy
+      // or starting gateway, a slow wss link); a silent card pays it once, as the dialect is remembered.
       const probe = await this.open(url).catch((error: unknown) => {
         if (error instanceof UpgradeRefusedError && error.status === 401) return undefined;
         throw error;
       });
       const first = probe ? await nextFrame(probe, this.options.detectTimeoutMs, 'a first frame').catch(() => undefined) : undefined;
       if (probe && first?.type === 'event' && first.event === 'connect.challenge') {
+        this.challengeSeen = true;
         dialect = DIALECTS.openclaw;
         socket = probe;
         firstFrame = first;

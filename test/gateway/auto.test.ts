@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startCardGateway } from '../fakes/gateway/card-gateway.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { collect, makeClient, onCleanup } from './helpers.js';
+import { startScriptedOpenClaw } from './scripted-openclaw.js';
 
 describe('auto dialect detection', () => {
   it('finds OpenClaw by its challenge and never puts the token in a URL', async () => {
@@ -40,5 +41,26 @@ describe('auto dialect detection', () => {
     await new Promise((resolve) => client.once('ready', resolve));
     // The reconnect goes straight to the card: no new detection probe.
     expect(gateway.connections.length).toBe(before + 1);
+  });
+});
+
+describe('auto detection never sends the token in a URL to an OpenClaw gateway', () => {
+  it('sticks to OpenClaw once a challenge came from the URL, even when a later challenge is late', async () => {
+    const gateway = await startScriptedOpenClaw({
+      // First a starting gateway (it refuses connect), then one whose challenge comes after the probe's wait.
+      refuseConnect: (n) => (n === 0 ? { code: 'UNAVAILABLE', message: 'gateway starting; retry shortly', retryAfterMs: 20 } : undefined),
+      challengeDelayMs: (n) => (n === 0 ? 0 : 500),
+    });
+    const client = makeClient({ url: gateway.url, token: 'secret-token', detectTimeoutMs: 200 });
+    expect(await client.start()).toMatchObject({ dialect: 'openclaw' });
+    expect(gateway.upgrades.length).toBeGreaterThanOrEqual(2);
+    expect(gateway.upgrades.filter((url) => url.includes('secret-token'))).toEqual([]);
+  });
+
+  it('by default waits long enough for a challenge that takes two seconds', async () => {
+    const gateway = await startScriptedOpenClaw({ challengeDelayMs: () => 2_000 });
+    const client = makeClient({ url: gateway.url, token: 'secret-token', detectTimeoutMs: undefined, connectTimeoutMs: 5_000 });
+    expect(await client.start()).toMatchObject({ dialect: 'openclaw' });
+    expect(gateway.upgrades).toEqual(['/']);
   });
 });
