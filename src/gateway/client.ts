@@ -233,6 +233,15 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return this.requireConnection().dialect.sessionsList(this.rpcFn, input);
   }
 
+  /**
+   * One session's row (its model, for instance), read without titles or previews: 2026.9 `sessions.describe` where the
+   * gateway lists it, else a `sessions.list` narrowed by `search`. Undefined when the gateway has no such session.
+   */
+  async sessionRow(key: string): Promise<SessionRow | undefined> {
+    const connection = this.requireConnection();
+    return connection.dialect.sessionRow(this.rpcFn, key, connection.info);
+  }
+
   async sessionsPatch(key: string, patch: SessionPatch): Promise<PatchResult> {
     return this.requireConnection().dialect.sessionsPatch(this.rpcFn, key, patch);
   }

@@ -79,6 +79,8 @@ export interface Dialect {
   chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult>;
   /** The session's last `limit` messages, their texts whole where the gateway allows it. */
   chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<HistoryMessage[]>;
+  /** One session's row, read as cheaply as the gateway allows (no title or preview); undefined if there is none. */
+  sessionRow(rpc: Rpc, key: string, info: GatewayInfo): Promise<SessionRow | undefined>;
   modelsList(rpc: Rpc, info: GatewayInfo): Promise<ModelInfo[]>;
   agentsList(rpc: Rpc): Promise<AgentList>;
   sessionsList(rpc: Rpc, input: SessionListInput): Promise<SessionRow[]>;

@@ -217,3 +217,20 @@ describe('a chat.send that is not answered in time', () => {
     expect(await run.outcome).toMatchObject({ type: 'error', message: expect.stringContaining('the gateway did not answer') });
   });
 });
+
+describe('one session row', () => {
+  it('comes from sessions.describe where 2026.9 lists it', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'sessions.list', 'sessions.describe'] });
+    gateway.handle('sessions.describe', (params) => ({
+      payload: { session: params.key === KEY ? { key: KEY, model: 'fake-smart', modelProvider: 'fake', updatedAt: 1_796_311_768_000 } : null },
+    }));
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    expect(await client.sessionRow(KEY)).toMatchObject({ key: KEY, model: 'fake/fake-smart', updatedAt: 1_796_311_768_000 });
+    expect(await client.sessionRow('agent:main:clawcord:none')).toBeUndefined();
+    expect(gateway.requests.map((r) => [r.method, r.params])).toEqual([
+      ['sessions.describe', { key: KEY }],
+      ['sessions.describe', { key: 'agent:main:clawcord:none' }],
+    ]);
+  });
+});

@@ -73,6 +73,16 @@ describe('card dialect', () => {
     expect(frames.find((f) => f.method === 'sessions.reset')!.params).toEqual({ key, reason: 'switching topics' });
   });
 
+  it('reads one session row', async () => {
+    const gateway = await cardGateway();
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card' });
+    await client.start();
+    const key = client.sessionKey('cody', 'row');
+    await collect(await client.chatSend({ sessionKey: key, message: 'hi' }));
+    expect(await client.sessionRow(key)).toMatchObject({ key, model: 'github-copilot/gpt-5.2-codex' });
+    expect(await client.sessionRow(client.sessionKey('cody', 'never-used'))).toBeUndefined();
+  });
+
   it('a chat.send the gateway does not answer in time stays an error that says so (its run id comes from the answer)', async () => {
     const gateway = await cardGateway({ responseDelayMs: 500 });
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card', requestTimeoutMs: 200 });

@@ -92,6 +92,19 @@ describe.each([3, 4] as const)('OpenClaw protocol v%i', (protocol) => {
     expect(gateway.connections.every((c) => c.closed === undefined || c.closed.code === 1000)).toBe(true);
   });
 
+  it('reads one session row for its model without title or preview projections', async () => {
+    const gateway = await openClaw({ protocol });
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw' });
+    await client.start();
+    const key = client.sessionKey('cody', 'row');
+    for (const scope of ['other-1', 'other-2']) await collect(await client.chatSend({ sessionKey: client.sessionKey('main', scope), message: 'hi' }));
+    await collect(await client.chatSend({ sessionKey: key, message: 'hi' }));
+    await client.sessionsPatch(key, { model: 'ollama/glm-5:cloud' });
+    expect(await client.sessionRow(key)).toMatchObject({ key, model: 'ollama/glm-5:cloud', preview: undefined });
+    expect(requests(gateway, 'sessions.list').at(-1)!.params).toEqual({ search: key, limit: 10 });
+    expect(await client.sessionRow(client.sessionKey('cody', 'never-used'))).toBeUndefined();
+  });
+
   it('gives every chat.send a fresh idempotencyKey and matches events by it', async () => {
     const gateway = await openClaw({ protocol });
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw' });

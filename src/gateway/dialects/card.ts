@@ -184,6 +184,12 @@ export class CardDialect implements Dialect {
     });
   }
 
+  async sessionRow(rpc: Rpc, key: string): Promise<SessionRow | undefined> {
+    // The card's sessions.list has neither a key filter nor projections to leave out.
+    const result = asObject(await rpc('sessions.list', { limit: 100 }));
+    const row = asArray(result.sessions).filter(isObject).find((candidate) => candidate.key === key);
+    return row ? cardSessionRow(row) : undefined;
+  }
 
   async modelsList(rpc: Rpc) {
     const result = asObject(await rpc('models.list', {}));

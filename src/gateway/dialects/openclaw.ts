@@ -284,6 +284,16 @@ export class OpenClawDialect implements Dialect {
     return asArray(result.messages).filter(isObject).map(historyMessage);
   }
 
+  async sessionRow(rpc: Rpc, key: string, info: GatewayInfo): Promise<SessionRow | undefined> {
+    if (info.methods?.includes('sessions.describe')) {
+      const { session } = asObject(await rpc('sessions.describe', { key }));
+      return isObject(session) ? sessionRow(session) : undefined;
+    }
+    // 2026.2 matches `search` against keys (among other fields) before it applies the limit.
+    const result = asObject(await rpc('sessions.list', { search: key, limit: 10 }));
+    const row = asArray(result.sessions).filter(isObject).find((candidate) => candidate.key === key);
+    return row ? sessionRow(row) : undefined;
+  }
 
   async modelsList(rpc: Rpc, info: GatewayInfo) {
     // v4 with several agents insists on an owner; v3's params are an empty closed object.
