@@ -249,29 +249,29 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     checked(version, `thread: the mention in the thread ran on agent:main:clawcord:${threadId}, its own session`);
   });
 
-  it('8. a run that calls a tool (text, a real exec, text): the reply ends with exactly the gateway\'s final, never intermediate text', async () => {
+  it('8. a run that calls tools (text, a real exec, text, a real read, text): the reply ends with exactly the gateway\'s final, never intermediate text', async () => {
     const key = sessionKey(channel('tools'));
+    await gateway.writeWorkspaceFile('main', 'notes.txt', 'clawcord-notes-42\n');
     const fromRequest = llm.requests.length;
     const fromFrame = operator.frames.length;
-    const { messages } = await ask('SAY:Let me check. TOOLCALL:exec:echo tool-ran-ok REPLY:The command printed {results}', 'tools');
+    const { messages } = await ask('SAY:Let me check. TOOLCALL:exec:echo tool-ran-ok SAY:Now the notes. TOOLCALL:read:notes.txt REPLY:The tools said {results}', 'tools');
 
-    // The agent really ran the tool: the model's second call carries its output.
+    // The agent really ran both tools: each next model call carries the output so far.
     const requests = llm.requests.slice(fromRequest);
-    expect(requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text']);
-    expect(requests[0]!.tools).toContain('exec');
-    expect(requests[1]!.toolResults.map((r) => [r.name, r.text])).toEqual([['exec', 'tool-ran-ok']]);
+    expect(requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'tool_calls', 'text']);
+    expect(requests[0]!.tools).toEqual(expect.arrayContaining(['exec', 'read']));
+    expect(requests[2]!.toolResults.map((r) => [r.name, r.text.trim()])).toEqual([['exec', 'tool-ran-ok'], ['read', 'clawcord-notes-42']]);
 
     // What the gateway calls the final: v3 only the last segment, v4 every segment joined by a blank line.
     const final = await waitFor(() => gatewayFinal(key, fromFrame), 10_000, "the gateway's chat final");
     const finalText = chatText(final);
-    expect(finalText).toBe(
-      gateway.expectedProtocol === 3 ? 'The command printed exec=tool-ran-ok' : 'Let me check.\n\nThe command printed exec=tool-ran-ok',
-    );
+    const answer = 'The tools said exec=tool-ran-ok; read=clawcord-notes-42';
+    expect(finalText).toBe(gateway.expectedProtocol === 3 ? answer : `Let me check.\n\nNow the notes.\n\n${answer}`);
     const last = messages.at(-1)!;
     expect(last.content, `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
     expect(isLive(last)).toBe(false);
     expect(messages.map((m) => m.content).join('\n')).not.toContain('(no text)');
-    checked(version, `text → exec → text: the LLM got the exec output; the gateway's final ${JSON.stringify(finalText)} ends the reply ${JSON.stringify(last.content)}`);
+    checked(version, `text → exec → text → read → text: the LLM got both tools' output; the gateway's final ${JSON.stringify(finalText)} ends the reply ${JSON.stringify(last.content)}`);
   });
 
   it('9. a member\'s inline and directive-only /model, and a /status in a question, reach the LLM as written and change nothing', async () => {
