@@ -109,7 +109,8 @@ export function commandRoutes(ctx: FakeContext): RouteDef[] {
       id,
       application_id: ctx.applicationId,
       version: snowflake(),
-      default_member_permissions: body['default_member_permissions'] ?? null,
+      // Sent as an integer or a string; Discord answers the bit set as a string (ApplicationCommandResponse).
+      default_member_permissions: body['default_member_permissions'] === undefined || body['default_member_permissions'] === null ? null : String(body['default_member_permissions']),
       type,
       name: String(body['name']),
       name_localizations: body['name_localizations'] ?? null,
