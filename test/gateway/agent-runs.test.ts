@@ -184,6 +184,22 @@ describe('a final recovered from the history', () => {
     expect(await run.outcome).toEqual({ type: 'final', text: story });
     expect(gateway.requests.find((r) => r.method === 'chat.history')!.params).not.toHaveProperty('maxChars');
   });
+  it('keeps a cut history text when the streamed text does not hold all of it', async () => {
+    const { gateway, client } = await connected(4, { runIdleTimeoutMs: 60_000 });
+    const run = await client.chatSend({ sessionKey: KEY, message: 'write it all' });
+    const own = (extra: Frame = {}) => ({ __openclaw: { runId: run.runId, ...extra } });
+    const cut = `${'z'.repeat(600_000).slice(0, 500_000)}\n...(truncated)...`;
+    gateway.event('chat', runFrames(run.runId, KEY).delta('z'.repeat(100)));
+    await waitFor(() => run.currentText.length === 100, 2_000, 'the first text');
+    gateway.history.set(KEY, [
+      { role: 'user', content: 'write it all', ...own() },
+      { role: 'assistant', content: text(cut), stopReason: 'stop', ...own({ truncated: true, reason: 'display-cap' }) },
+    ]);
+    const back = new Promise((resolve) => client.once('ready', resolve));
+    gateway.dropSockets();
+    await back;
+    expect(await run.outcome).toEqual({ type: 'final', text: cut });
+  });
 });
 
 describe('a chat.send that is not answered in time', () => {

@@ -109,8 +109,8 @@ function historyMessage(message: Json): HistoryMessage {
   const role = asString(message.role) ?? 'unknown';
   const text = flattenContent(message.content);
   let truncated: HistoryMessage['truncated'];
-  if (meta.truncated === true || text === OVERSIZED_PLACEHOLDER) truncated = { prefix: '' };
-  else if (text.endsWith(TRUNCATION_MARKER)) truncated = { prefix: text.slice(0, -TRUNCATION_MARKER.length) };
+  if (text.endsWith(TRUNCATION_MARKER)) truncated = { prefix: text.slice(0, -TRUNCATION_MARKER.length) };
+  else if (text === OVERSIZED_PLACEHOLDER || meta.reason === 'oversized') truncated = { prefix: '' };
   return {
     role,
     text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
