@@ -409,6 +409,45 @@ describe('OpenClaw gateway scopes and bookkeeping', () => {
     expect(gw.chatSends).toHaveLength(2);
   });
 
+  it('grants at most grantScopes and reports them in hello-ok', async () => {
+    const gw = await oc({ grantScopes: ['operator.read', 'operator.write'] });
+    const { c, res } = await ocConnect(gw);
+    expect(res.payload.auth.scopes).toEqual(['operator.read', 'operator.write']);
+    expect((await ocCall(c, 'sessions.reset', { key: 'agent:main:g' })).error.message).toBe('missing scope: operator.admin');
+  });
+
+  it('answers sessions.describe on v4 only, with title and preview only when asked', async () => {
+    const gw = await oc();
+    const { c, res } = await ocConnect(gw);
+    expect(res.payload.features.methods).toContain('sessions.describe');
+    const runId = randomUUID();
+    await ocCall(c, 'chat.send', { sessionKey: 'agent:main:desc', message: 'hello there', idempotencyKey: runId });
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final');
+    const plain = await ocCall(c, 'sessions.describe', { key: 'agent:main:desc' });
+    expect(plain.payload.session).toMatchObject({ key: 'agent:main:desc', model: 'kimi-k2.5:cloud' });
+    expect(plain.payload.session).not.toHaveProperty('lastMessagePreview');
+    const full = await ocCall(c, 'sessions.describe', { key: 'agent:main:desc', includeDerivedTitles: true, includeLastMessage: true });
+    expect(full.payload.session).toMatchObject({ derivedTitle: 'hello there', lastMessagePreview: 'Echo: hello there' });
+    expect((await ocCall(c, 'sessions.describe', { key: 'agent:main:none' })).payload).toEqual({ session: null });
+
+    const v3 = await ocConnect(await oc({ protocol: 3 }));
+    expect(v3.res.payload.features.methods).not.toContain('sessions.describe');
+    expect((await ocCall(v3.c, 'sessions.describe', { key: 'agent:main:desc' })).error).toEqual({ code: 'INVALID_REQUEST', message: 'unknown method: sessions.describe' });
+    const v3reader = await ocConnect(await oc({ protocol: 3 }), { scopes: ['operator.read'] });
+    expect((await ocCall(v3reader.c, 'sessions.describe', { key: 'x' })).error.message).toBe('missing scope: operator.admin');
+  });
+
+  it('withholds the answers of the next n requests of a method while handling them', async () => {
+    const gw = await oc();
+    const { c } = await ocConnect(gw);
+    gw.withholdAnswers('chat.send', 1);
+    const runId = randomUUID();
+    c.send({ type: 'req', id: 'lost', method: 'chat.send', params: { sessionKey: 'agent:main:w', message: 'hi', idempotencyKey: runId } });
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final');
+    expect(c.frames.some((f) => f.type === 'res' && f.id === 'lost')).toBe(false);
+    expect((await ocCall(c, 'chat.send', { sessionKey: 'agent:main:w', message: 'hi', idempotencyKey: runId })).payload).toEqual({ runId, status: 'ok' });
+  });
+
   it('closes an oversized pre-auth frame with 1009', async () => {
     const gw = await oc();
     const c = await RawClient.open(gw.url);

@@ -10,11 +10,11 @@ import { createHttpServer, listenLoopback, rawDataToString, stopListening } from
 import { OpenClawMethods, RpcError, invalid, type ChatSendRecord, type ErrorShape } from './openclaw-methods.js';
 import {
   GATEWAY_EVENTS,
-  METHOD_NAMES,
   PROTOCOL_TABLES,
   READ,
   hasScope,
-  isKnownMethod,
+  hasMethod,
+  methodNames,
   type ProtocolTable,
   type ProtocolVersion,
 } from './protocol-tables.js';
@@ -44,6 +44,8 @@ export interface OpenClawGatewayOptions {
    * effects, such as a chat.send's run, start then too). The handshake and events are not delayed. Default 0.
    */
   responseDelayMs?: number;
+  /** Grant at most these scopes, whatever a client asks for (as an approval that capped them). */
+  grantScopes?: string[];
 }
 
 export interface OpenClawReceivedFrame {
@@ -119,6 +121,8 @@ export interface OpenClawGateway {
   skipNextEventSeq(): void;
   /** The next `n` connects get UNAVAILABLE "gateway starting; retry shortly" and close 1013. */
   unavailableOnConnect(n: number, retryAfterMs?: number): void;
+  /** The next `n` requests of `method` are handled (a chat.send's run starts) but never answered. */
+  withholdAnswers(method: string, n: number): void;
   close(): Promise<void>;
 }
 
@@ -186,6 +190,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   let frozen = false;
   let closed = false;
   let unavailable = { remaining: 0, retryAfterMs: 500 };
+  const withheld = new Map<string, number>();
   const toResume: RunInfo[] = [];
   const delayed = new Set<NodeJS.Timeout>();
   const resumeDelayMs = 100;
@@ -343,6 +348,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
         ((client.id === 'gateway-client' && client.mode === 'backend') || (client.id === 'cli' && client.mode === 'cli'));
       scopes = keeps ? [...requested] : [];
     }
+    if (opts.grantScopes) scopes = scopes.filter((scope) => opts.grantScopes!.includes(scope));
 
     const connId = randomUUID();
     conn.scopes = scopes;
@@ -360,7 +366,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       protocol,
       server: protocol === 4 ? { version, connId, bootId } : { version, connId, host: 'fake-openclaw' },
       features: {
-        methods: [...METHOD_NAMES],
+        methods: methodNames(table),
         events: [...GATEWAY_EVENTS],
         ...(protocol === 4 ? { capabilities: ['model-catalog-snapshot'] } : {}),
       },
@@ -429,11 +435,14 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       return;
     }
     const req = frame as RequestFrame;
+    const left = withheld.get(req.method) ?? 0;
+    const answer = left > 0 ? () => undefined : (result: Parameters<typeof reply>[2]) => reply(conn, req.id, result);
+    if (left > 0) withheld.set(req.method, left - 1);
     try {
-      reply(conn, req.id, { payload: dispatch(conn, req) });
+      answer({ payload: dispatch(conn, req) });
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
-      reply(conn, req.id, { error: err.shape });
+      answer({ error: err.shape });
     }
   };
 
@@ -450,8 +459,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
           : { code: 'INVALID_REQUEST', message },
       );
     }
-    if (!isKnownMethod(req.method)) throw invalid(`unknown method: ${req.method}`);
-    const paramsError = validate(table.methodParams[req.method], params);
+    if (!hasMethod(table, req.method)) throw invalid(`unknown method: ${req.method}`);
+    const paramsError = validate(table.methodParams[req.method]!, params);
     if (paramsError !== undefined) throw invalid(`invalid ${req.method} params: ${paramsError}`);
     return methods.call(req.method, params as Record<string, unknown>, {
       displayName: conn.displayName,
@@ -605,6 +614,9 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     },
     unavailableOnConnect: (n, retryAfterMs = 500) => {
       unavailable = { remaining: n, retryAfterMs };
+    },
+    withholdAnswers: (method, n) => {
+      withheld.set(method, n);
     },
     close: async () => {
       closed = true;

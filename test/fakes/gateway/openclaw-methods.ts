@@ -102,6 +102,8 @@ export class OpenClawMethods {
         return this.sessionsPatch(p, caller);
       case 'sessions.reset':
         return this.sessionsReset(p, caller);
+      case 'sessions.describe':
+        return this.sessionsDescribe(p);
       case 'status':
         return this.status();
       case 'health':
@@ -431,6 +433,13 @@ export class OpenClawMethods {
       Object.assign(result, { totalCount: all.length, limitApplied: limit, hasMore, nextOffset: hasMore ? offset + limit : null });
     }
     return result;
+  }
+
+  /** v4 sessions-read.ts: one session's row, or `{session: null}`; title and preview only when asked for. */
+  private sessionsDescribe(p: Params): unknown {
+    const { key } = this.resolveKey(p.key as string, p.agentId);
+    const s = this.state.session(key);
+    return { session: s ? this.sessionRow(s, p.includeDerivedTitles === true, p.includeLastMessage === true) : null };
   }
 
   private sessionRow(s: SessionState, withTitle: boolean, withPreview: boolean): Record<string, unknown> {

@@ -23,6 +23,7 @@ export type MethodName =
   | 'sessions.list'
   | 'sessions.patch'
   | 'sessions.reset'
+  | 'sessions.describe'
   | 'status'
   | 'health';
 
@@ -35,7 +36,8 @@ export interface ProtocolTable {
   defaultVersion: string;
   requestFrame: ObjectSchema;
   connectParams: ObjectSchema;
-  methodParams: Record<MethodName, ObjectSchema>;
+  /** The methods this version has, with their params; any other method is unknown here. */
+  methodParams: Partial<Record<MethodName, ObjectSchema>>;
   /** Scope a call needs; unknown methods need admin. */
   requiredScope(method: string, params: Record<string, unknown>): string;
   signedAtSkewMs: number;
@@ -284,6 +286,12 @@ const sessionsPatchV4 = extend(sessionsPatchV3, {
   pinned: bool,
 });
 
+// SessionsDescribeParamsSchema (2026.9.6 sessions-*.mjs); v3 has no sessions.describe.
+const sessionsDescribeV4 = obj(
+  { key: str({ minLength: 1 }), agentId: str({ minLength: 1 }), includeDerivedTitles: bool, includeLastMessage: bool },
+  ['key'],
+);
+
 const sessionsResetV3 = obj({ key: str({ minLength: 1 }), reason: str({ enum: ['new', 'reset'] }) }, ['key']);
 const sessionsResetV4 = extend(sessionsResetV3, { agentId: str(), expectedSessionId: str() });
 
@@ -298,6 +306,7 @@ const BASE_SCOPES: Record<MethodName, string> = {
   'sessions.list': READ,
   'sessions.patch': ADMIN,
   'sessions.reset': ADMIN,
+  'sessions.describe': READ,
   status: READ,
   health: READ,
 };
@@ -307,6 +316,11 @@ const PATCH_ADMIN_KEYS = ['verboseLevel', 'reasoningLevel', 'traceLevel', 'eleva
 
 export function isKnownMethod(method: string): method is MethodName {
   return method in BASE_SCOPES;
+}
+
+/** Whether `table`'s version has `method`. */
+export function hasMethod(table: ProtocolTable, method: string): method is MethodName {
+  return isKnownMethod(method) && table.methodParams[method] !== undefined;
 }
 
 export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
@@ -327,7 +341,7 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       status: obj({}),
       health: obj({ probe: bool }),
     },
-    requiredScope: (method) => (isKnownMethod(method) ? BASE_SCOPES[method] : ADMIN),
+    requiredScope: (method) => (isKnownMethod(method) && method !== 'sessions.describe' ? BASE_SCOPES[method] : ADMIN),
     signedAtSkewMs: 600_000,
     acceptsV3DevicePayload: false,
     deltaPacingMs: 150,
@@ -349,6 +363,7 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       'sessions.list': sessionsListV4,
       'sessions.patch': sessionsPatchV4,
       'sessions.reset': sessionsResetV4,
+      'sessions.describe': sessionsDescribeV4,
       status: obj({}),
       health: obj({ probe: bool }),
     },
@@ -367,6 +382,11 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
 };
 
 export const METHOD_NAMES = Object.keys(BASE_SCOPES) as MethodName[];
+
+/** hello-ok `features.methods` of a version. */
+export function methodNames(table: ProtocolTable): MethodName[] {
+  return METHOD_NAMES.filter((m) => table.methodParams[m] !== undefined);
+}
 
 export const GATEWAY_EVENTS = [
   'connect.challenge',
