@@ -17,7 +17,7 @@ const standalone = (text: string) => names.includes(/^\/([^\s@:]+)/u.exec(text.t
 
 describe('member text never acts as a gateway command', () => {
   it('a word joiner after every slash that starts a word, and before a leading !, defeats every pattern', () => {
-    const samples = [PROMPT, '/status', 'why does GET /status fail?', '\t/think:high', 'a\u00a0/v on', '  ! rm -rf /', 'x /elevated\n/queue steer'];
+    const samples = [PROMPT, '/status', 'why does GET /status fail?', '\t/think:high', 'a\u00a0/v on', '  ! rm -rf /', 'x /elevated\n/queue steer', '/status@clawbot', '/model:x/y', 'cat /etc/hosts /exec'];
     for (const sample of samples) {
       const out = neutraliseCommands(sample);
       expect(DIRECTIVE_PATTERNS.filter((p) => p.test(out)).map(String)).toEqual([]);
@@ -25,8 +25,10 @@ describe('member text never acts as a gateway command', () => {
       expect(out.replaceAll(J, '')).toBe(sample);
       expect(restoreCommands(out)).toBe(sample);
     }
-    // Slashes inside words, paths and URLs stay as they are.
-    expect(neutraliseCommands('see src/gateway and https://x.dev/a//b 1/2')).toBe('see src/gateway and https://x.dev/a//b 1/2');
+    // Slashes inside words, paths and URLs stay as they are: no command name holds a slash.
+    const paths = 'see src/gateway, cat /etc/hosts, GET /api/v1/users, //comment, https://x.dev/a//b 1/2 and /usr/bin/env';
+    expect(neutraliseCommands(paths)).toBe(paths);
+    expect(neutraliseCommands('/etc/hosts then /model/x and /status:now/x')).toBe(`/etc/hosts then /model/x and /${J}status:now/x`);
     expect(neutraliseCommands(PROMPT)).toBe(NEUTRALISED);
   });
 
