@@ -1,38 +1,28 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
-import { isLive, replyMessages, startGateway } from './harness.js';
-import { spawnBot } from './process.js';
+import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
+import { isLive, replyMessages } from './harness.js';
+import { botEnvironment, spawnBot } from './process.js';
 
 /** Two bot processes on one store and one token, as in a rolling deploy (finding 11). */
 async function setup() {
-  const gateway = await startGateway('openclaw-v4');
+  const gateway = await startOpenClawGateway({ protocol: 4, deltaPacingMs: 20 });
+  onCleanup(() => gateway.close());
   const discord = await startFakeDiscord({ rateLimits: false });
   onCleanup(() => discord.close());
-  const dir = mkdtempSync(join(tmpdir(), 'clawcord-lease-'));
-  const env = {
-    GATEWAY_URL: gateway.url,
-    GATEWAY_TOKEN: gateway.token,
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_BASE: discord.restBase,
-    STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
-    LOG_LEVEL: 'info',
-  };
-  return { gateway, discord, env };
+  return { gateway, discord, ...botEnvironment(gateway, discord) };
 }
 
 describe('one process per store', () => {
   it('a second process waits while the first runs, then takes over at its SIGTERM and finishes its reply at once', { timeout: 40_000 }, async () => {
-    const { gateway, discord, env } = await setup();
+    const { gateway, discord, env, secrets } = await setup();
     const answer = 'handed over '.repeat(20).trim();
     gateway.setReplyScript(() => ({ tokens: wordTokens(answer), tokenDelayMs: 80 }));
-    const first = spawnBot(env);
+    const first = spawnBot(env, { secrets });
     await first.waitForLog(/clawcord is running/);
-    const second = spawnBot(env);
+    const second = spawnBot(env, { secrets });
     await second.waitForLog(/another clawcord process is using this store; waiting/);
 
     // Only the first answers: one Discord login, one chat.send.
@@ -52,12 +42,11 @@ describe('one process per store', () => {
   });
 
   it('with store.whenLocked "exit", a second process exits with a line that says why', async () => {
-    const { env } = await setup();
-    const first = spawnBot(env);
+    const { gateway, discord, env, secrets } = await setup();
+    const first = spawnBot(env, { secrets });
     await first.waitForLog(/clawcord is running/);
-    const dir = mkdtempSync(join(tmpdir(), 'clawcord-lease-'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ gateway: { url: env.GATEWAY_URL }, store: { whenLocked: 'exit' } }));
-    const second = spawnBot({ ...env, CLAWCORD_CONFIG: join(dir, 'config.json') });
+    const other = botEnvironment(gateway, discord, { store: { whenLocked: 'exit' } });
+    const second = spawnBot({ ...other.env, STORE_URL: env.STORE_URL! }, { secrets: other.secrets });
     expect(await second.exited).toBe(1);
     expect(second.output.join('\n')).toMatch(/store: another clawcord process \(pid \d+ on .+\) is using this store; stop it first, or set store\.whenLocked to "wait"/);
   });

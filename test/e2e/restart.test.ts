@@ -1,41 +1,23 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
 import { isLive, replyMessages, startGateway, type GatewayKind } from './harness.js';
-import { spawnBot } from './process.js';
+import { botEnvironment, spawnBot } from './process.js';
 
-async function setup(kind: GatewayKind) {
+async function setup(kind: GatewayKind, config: Record<string, unknown> = {}) {
   const gateway = await startGateway(kind);
   const discord = await startFakeDiscord({ rateLimits: false });
   onCleanup(() => discord.close());
-  const dir = mkdtempSync(join(tmpdir(), 'clawcord-restart-'));
-  const env = {
-    GATEWAY_URL: gateway.url,
-    GATEWAY_TOKEN: gateway.token,
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_BASE: discord.restBase,
-    STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
-    LOG_LEVEL: 'info',
-    CLAWCORD_CONFIG: join(dir, 'none.json'),
-  };
-  return { gateway, discord, env, dir };
+  return { gateway, discord, ...botEnvironment(gateway, discord, config) };
 }
-
-const noConfigFile = (env: Record<string, string>) => {
-  const { CLAWCORD_CONFIG: _unused, ...rest } = env;
-  return rest;
-};
 
 describe.each(['openclaw-v4', 'card'] as const)('a bot restart in the middle of a run (%s)', (kind) => {
   it('a killed bot finishes the reply from the gateway when it comes back', async () => {
-    const { gateway, discord, env } = await setup(kind);
+    const { gateway, discord, env, secrets } = await setup(kind);
     const answer = 'slowly '.repeat(25).trim();
     gateway.setReplyScript(() => ({ tokens: wordTokens(answer), tokenDelayMs: 80 }));
-    const first = spawnBot(noConfigFile(env));
+    const first = spawnBot(env, { secrets });
     await first.waitForLog(/clawcord is running/);
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'take your time' } });
     await waitFor(() => replyMessages(discord, token)[0]?.content.startsWith('slowly'), 5_000, 'streaming');
@@ -44,7 +26,7 @@ describe.each(['openclaw-v4', 'card'] as const)('a bot restart in the middle of 
     const frozen = replyMessages(discord, token)[0]!;
     expect(isLive(frozen)).toBe(true);
 
-    const second = spawnBot(noConfigFile(env));
+    const second = spawnBot(env, { secrets });
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
     const [message] = replyMessages(discord, token);
     expect(message!.content).toBe(answer);
@@ -54,10 +36,10 @@ describe.each(['openclaw-v4', 'card'] as const)('a bot restart in the middle of 
 
 describe('stopping with SIGTERM', () => {
   it('marks the live reply interrupted, exits 0, and the next start completes it', async () => {
-    const { gateway, discord, env } = await setup('openclaw-v4');
+    const { gateway, discord, env, secrets } = await setup('openclaw-v4');
     const answer = 'patiently '.repeat(25).trim();
     gateway.setReplyScript(() => ({ tokens: wordTokens(answer), tokenDelayMs: 80 }));
-    const first = spawnBot(noConfigFile(env));
+    const first = spawnBot(env, { secrets });
     await first.waitForLog(/clawcord is running/);
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'wait for it' } });
     await waitFor(() => replyMessages(discord, token)[0]?.content.startsWith('patiently'), 5_000, 'streaming');
@@ -67,18 +49,15 @@ describe('stopping with SIGTERM', () => {
     expect(interrupted!.content).toMatch(/\n\n⚠️ Interrupted: clawcord is restarting; this answer will be completed when it is back\.$/);
     expect(isLive(interrupted!)).toBe(false);
 
-    const second = spawnBot(noConfigFile(env));
+    const second = spawnBot(env, { secrets });
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
     expect(replyMessages(discord, token)[0]!.content).toBe(answer);
   });
 
   it('marks a run the gateway lost as interrupted by a restart', async () => {
-    const { gateway, discord, env, dir } = await setup('card');
+    const { gateway, discord, env, secrets } = await setup('card', { relay: { recoveryTimeoutMs: 1_000 } });
     gateway.setReplyScript(() => ({ tokens: wordTokens('lost '.repeat(40)), tokenDelayMs: 80 }));
-    const config = join(dir, 'config.json');
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(config, JSON.stringify({ gateway: { url: gateway.url }, relay: { recoveryTimeoutMs: 1_000 } }));
-    const first = spawnBot({ ...noConfigFile(env), CLAWCORD_CONFIG: config });
+    const first = spawnBot(env, { secrets });
     await first.waitForLog(/clawcord is running/);
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'this will be lost' } });
     await waitFor(() => replyMessages(discord, token)[0]?.content.startsWith('lost'), 5_000, 'streaming');
@@ -88,7 +67,7 @@ describe('stopping with SIGTERM', () => {
     for (const run of gateway.state.activeRuns()) gateway.state.abortRun(run.runId);
     gateway.state.sessions.clear();
 
-    const second = spawnBot({ ...noConfigFile(env), CLAWCORD_CONFIG: config });
+    const second = spawnBot(env, { secrets });
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
     const [message] = replyMessages(discord, token);
     expect(message!.content).toMatch(/^lost[\s\S]*\n\n⚠️ Interrupted: interrupted by a restart\.$/);
