@@ -437,6 +437,19 @@ describe('OpenClaw gateway scopes and bookkeeping', () => {
     expect((await ocCall(v3reader.c, 'sessions.describe', { key: 'x' })).error.message).toBe('missing scope: operator.admin');
   });
 
+  it('searches sessions by key, label, display name and session id, not by title', async () => {
+    const gw = await oc({ protocol: 3 });
+    const { c } = await ocConnect(gw);
+    await ocCall(c, 'sessions.patch', { key: 'agent:main:clawcord:alpha', label: 'Team room' });
+    const runId = randomUUID();
+    await ocCall(c, 'chat.send', { sessionKey: 'agent:main:clawcord:beta', message: 'ask about alpha', idempotencyKey: runId });
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final');
+    const keys = async (search: string) => (await ocCall(c, 'sessions.list', { search })).payload.sessions.map((s: { key: string }) => s.key);
+    expect(await keys('alpha')).toEqual(['agent:main:clawcord:alpha']);
+    expect(await keys('team')).toEqual(['agent:main:clawcord:alpha']);
+    expect(await keys('RAW-TEST')).toHaveLength(2);
+  });
+
   it('withholds the answers of the next n requests of a method while handling them', async () => {
     const gw = await oc();
     const { c } = await ocConnect(gw);

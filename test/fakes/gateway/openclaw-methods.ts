@@ -409,15 +409,17 @@ export class OpenClawMethods {
 
   private sessionsList(p: Params): unknown {
     const minUpdated = typeof p.activeMinutes === 'number' ? Date.now() - p.activeMinutes * 60_000 : -Infinity;
-    const search = typeof p.search === 'string' ? p.search.toLowerCase() : undefined;
+    const search = typeof p.search === 'string' && p.search.trim() !== '' ? p.search.trim().toLowerCase() : undefined;
     const all = this.state.listSessions().filter(
       (s) =>
         s.updatedAt >= minUpdated &&
         (p.agentId === undefined || s.agentId === p.agentId) &&
         (p.label === undefined || s.label === p.label) &&
-        (search === undefined || `${s.key} ${s.label ?? ''} ${sessionTitle(s) ?? ''}`.toLowerCase().includes(search)),
+        // session-utils listSessionsFromStore: search looks at displayName, label, subject, sessionId and key only.
+        (search === undefined || [s.displayName, s.label, s.sessionId, s.key].some((f) => f?.toLowerCase().includes(search))),
     );
-    const limit = typeof p.limit === 'number' ? p.limit : 100;
+    // v3 returns every match without a limit; v4 bounds the page (default 100).
+    const limit = typeof p.limit === 'number' ? p.limit : this.table.protocol === 3 ? all.length : 100;
     const offset = typeof p.offset === 'number' ? p.offset : 0;
     const page = all.slice(offset, offset + limit);
     const sessions = page.map((s) => this.sessionRow(s, p.includeDerivedTitles === true, p.includeLastMessage === true));
