@@ -3,19 +3,69 @@ import type { REST } from 'discord.js';
 import type { BucketLimit, RateBudget } from '../relay/budget.js';
 
 /**
- * Budget keys for Discord's rate-limit buckets, by route and major parameter: one per channel for channel
- * messages, one per interaction token for interaction webhooks, and the bot-wide global limit (which interaction
- * webhooks, sent without the bot token, are not bound to).
+ * Budget keys for Discord's rate-limit buckets. Discord limits each route (method and path) per major parameter
+ * (the channel, or the webhook id and token), and routes that share a limit answer with the same
+ * `x-ratelimit-bucket` hash. Until a route has told its hash, message writes to one channel (create and edit)
+ * count against one key, and so do the writes of one interaction webhook: the cautious guess. Any other route
+ * (reads, thread creation) has a key of its own, so it never spends or blocks a reply's messages.
  */
 export const GLOBAL_KEY = 'global';
 
-export function channelKey(channelId: string): string {
-  return `channel:${channelId}`;
+/** A request as Discord rate-limits it. */
+export interface RouteId {
+  /** Method and path template, e.g. `PATCH /channels/:channel/messages/:message`. */
+  route: string;
+  /** The major parameter: a channel id, or a webhook id with a hash of its token. */
+  major: string;
 }
 
-/** Keyed by a hash: interaction tokens are secrets and must not sit in keys that may be logged. */
-export function webhookKey(applicationId: string, token: string): string {
-  return `webhook:${applicationId}/${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+export const ROUTES = {
+  createMessage: 'POST /channels/:channel/messages',
+  editMessage: 'PATCH /channels/:channel/messages/:message',
+  createFollowUp: 'POST /webhooks/:app/:token',
+  editWebhookMessage: 'PATCH /webhooks/:app/:token/messages/:message',
+} as const;
+
+const MESSAGE_WRITES: ReadonlySet<string> = new Set([ROUTES.createMessage, ROUTES.editMessage]);
+const WEBHOOK_WRITES: ReadonlySet<string> = new Set([ROUTES.createFollowUp, ROUTES.editWebhookMessage]);
+
+/** Interaction tokens are secrets and must not sit in keys that may be logged. */
+export function webhookMajor(applicationId: string, token: string): string {
+  return `${applicationId}/${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+/** The route of a request discord.js made, for the paths the budget mirrors (channels and webhooks). */
+export function routeOf(method: string, path: string): RouteId | undefined {
+  const verb = method.toUpperCase();
+  const webhook = /^\/webhooks\/(\d+)\/([^/?]+)(\/messages\/[^/?]+)?/.exec(path);
+  if (webhook) {
+    return { route: `${verb} /webhooks/:app/:token${webhook[3] ? '/messages/:message' : ''}`, major: webhookMajor(webhook[1]!, webhook[2]!) };
+  }
+  const channel = /^\/channels\/(\d+)((?:\/[^/?]+)*)/.exec(path);
+  if (channel) {
+    const rest = channel[2]!.replace(/^\/messages\/[^/]+/, '/messages/:message').replace(/\/\d{15,}(?=\/|$)/g, '/:id');
+    return { route: `${verb} /channels/:channel${rest}`, major: channel[1]! };
+  }
+  return undefined;
+}
+
+/** What the bot has learned of Discord's buckets: which hash each route answered with. */
+export class BucketMap {
+  private readonly hashes = new Map<string, string>();
+
+  /** The budget key for a request on this route. */
+  keyFor(id: RouteId): string {
+    const hash = this.hashes.get(id.route);
+    if (hash) return `bucket:${hash}:${id.major}`;
+    if (MESSAGE_WRITES.has(id.route)) return `channel:${id.major}`;
+    if (WEBHOOK_WRITES.has(id.route)) return `webhook:${id.major}`;
+    return `${id.route}:${id.major}`;
+  }
+
+  learn(route: string, hash: string): void {
+    // Routes are a handful of templates, so this stays small; a changed hash replaces the old one.
+    this.hashes.set(route, hash);
+  }
 }
 
 /** Discord's documented defaults, until its headers say otherwise. */
@@ -25,24 +75,19 @@ export function discordDefaultLimit(key: string): BucketLimit {
   return { limit: 5, windowMs: 5_000 };
 }
 
-export function budgetKeyForPath(path: string): string | undefined {
-  const webhook = /^\/webhooks\/(\d+)\/([^/?]+)/.exec(path);
-  if (webhook) return webhookKey(webhook[1]!, webhook[2]!);
-  const channel = /^\/channels\/(\d+)\/messages/.exec(path);
-  if (channel) return channelKey(channel[1]!);
-  return undefined;
-}
-
 interface ResponseLike {
   status: number;
   headers: { get(name: string): string | null };
 }
 
 /** Feeds every answer's `x-ratelimit-*` headers into the budget, so pacing follows Discord's real limits. */
-export function observeRateLimits(rest: REST, budget: RateBudget): void {
-  rest.on('response', (request: { path: string }, response: ResponseLike) => {
-    const key = budgetKeyForPath(request.path);
-    if (!key) return;
+export function observeRateLimits(rest: REST, budget: RateBudget, buckets: BucketMap): void {
+  rest.on('response', (request: { method: string; path: string }, response: ResponseLike) => {
+    const id = routeOf(request.method, request.path);
+    if (!id) return;
+    const hash = response.headers.get('x-ratelimit-bucket');
+    if (hash) buckets.learn(id.route, hash);
+    const key = buckets.keyFor(id);
     const header = (name: string) => {
       const value = response.headers.get(name);
       return value === null ? undefined : Number(value);

@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import {
   ButtonStyle,
   ComponentType,
   DiscordAPIError,
   MessageFlags,
-  RateLimitError,
   Routes,
   type REST,
 } from 'discord.js';
@@ -11,9 +11,9 @@ import { WriteError, type WriteRoute } from '../relay/live-reply.js';
 import type { RenderedMessage } from '../relay/phase.js';
 import type { PersistentWriter } from '../relay/relay.js';
 import type { ReplyLocation } from '../store/store.js';
-import { channelKey, GLOBAL_KEY, webhookKey } from './buckets.js';
+import { BucketMap, GLOBAL_KEY, ROUTES, webhookMajor } from './buckets.js';
 import { shownText } from './render/reply.js';
-import { NO_MENTIONS_API } from './respond.js';
+import { capLength, NO_MENTIONS_API } from './respond.js';
 
 export const STOP_BUTTON_PREFIX = 'clawcord:stop:';
 
@@ -27,6 +27,13 @@ const INVALID_WEBHOOK_TOKEN = 50027;
 const MISSING_ACCESS = 50001;
 const MISSING_PERMISSIONS = 50013;
 const UNKNOWN_CHANNEL = 10003;
+const THREAD_ARCHIVED = 50083;
+const THREAD_LOCKED = 160005;
+/** Codes after which the bot cannot write in that channel or thread at all. */
+const CHANNEL_CLOSED = new Set([MISSING_ACCESS, MISSING_PERMISSIONS, UNKNOWN_CHANNEL, THREAD_LOCKED]);
+
+/** How long a private note waits for the reply's first message to leave Discord's "thinking…" state. */
+const ORIGINAL_WAIT_MS = 2_000;
 
 export interface WriterOptions {
   rest: REST;
@@ -37,6 +44,14 @@ export interface WriterOptions {
   replyTo?: string;
   /** Write only ordinary channel messages, as other relays do (for the benchmark's comparison policies). */
   channelOnly?: boolean;
+  /**
+   * The interaction's original message is still Discord's "thinking…" placeholder. Discord turns the first
+   * follow-up after a deferral into the edit of that placeholder (ephemeral flag ignored), so private notes wait
+   * until the reply has written it.
+   */
+  deferred?: boolean;
+  /** What the bot has learned of Discord's rate-limit buckets (shared by all writers). */
+  buckets?: BucketMap;
   now?: () => number;
 }
 
@@ -51,26 +66,34 @@ export class DiscordReplyWriter implements PersistentWriter {
   stopId: string | undefined;
   private readonly rest: REST;
   private readonly webhookRest: REST;
+  private readonly buckets: BucketMap;
   private readonly where: ReplyLocation;
   private readonly replyTo: string | undefined;
   private readonly now: () => number;
   private webhookDead = false;
-  private channelDead = false;
+  /** Channels and threads the bot can no longer write in; other channels of the reply are unaffected. */
+  private readonly deadChannels = new Set<string>();
   /** Messages written through the interaction webhook, which can only edit its own messages. */
   private readonly byWebhook = new Set<number>();
   /** Computed once: it hashes the interaction token. */
-  private readonly webhookRoute: WriteRoute | undefined;
+  private readonly webhookMajor: string | undefined;
+  /** Sent with every channel message create, so a POST that discord.js retries cannot create the message twice. */
+  private readonly nonceBase = randomBytes(8).toString('hex');
+  private originalShown: Promise<boolean>;
+  private showOriginal: (shown: boolean) => void = () => {};
 
   constructor(options: WriterOptions) {
     this.rest = options.rest;
     this.webhookRest = options.webhookRest ?? options.rest;
+    this.buckets = options.buckets ?? new BucketMap();
     this.where = { ...options.location, messageIds: [...options.location.messageIds] };
     if (options.channelOnly) this.where = { ...this.where, interaction: null, messageIds: [], overflowChannelId: null };
     this.replyTo = options.replyTo;
     this.now = options.now ?? Date.now;
     if (this.where.interaction) this.byWebhook.add(0);
     const interaction = this.where.interaction;
-    this.webhookRoute = interaction ? { name: 'webhook', keys: [webhookKey(interaction.applicationId, interaction.token)] } : undefined;
+    this.webhookMajor = interaction ? webhookMajor(interaction.applicationId, interaction.token) : undefined;
+    this.originalShown = options.deferred ? new Promise((resolve) => (this.showOriginal = resolve)) : Promise.resolve(true);
   }
 
   location(): ReplyLocation {
@@ -93,42 +116,109 @@ export class DiscordReplyWriter implements PersistentWriter {
     // The webhook edits only its own messages; its follow-ups land in the interaction's channel, so a reply
     // continued in a thread creates those messages through the channel route.
     const webhookCanWrite = exists ? this.byWebhook.has(index) : index === 0 || !this.where.overflowChannelId;
-    if (this.webhookAlive && this.webhookRoute && webhookCanWrite) routes.push(this.webhookRoute);
+    if (this.webhookAlive && this.webhookMajor && webhookCanWrite) {
+      const route = index === 0 || exists ? ROUTES.editWebhookMessage : ROUTES.createFollowUp;
+      routes.push({ name: 'webhook', keys: [this.buckets.keyFor({ route, major: this.webhookMajor })] });
+    }
+    const channel = this.channelFor(index);
     const channelCanWrite = exists || index > 0 || !interaction;
-    if (!this.channelDead && channelCanWrite) routes.push({ name: 'channel', keys: [channelKey(this.channelFor(index)), GLOBAL_KEY] });
+    if (!this.deadChannels.has(channel) && channelCanWrite) {
+      const route = exists ? ROUTES.editMessage : ROUTES.createMessage;
+      routes.push({ name: 'channel', keys: [this.buckets.keyFor({ route, major: channel }), GLOBAL_KEY] });
+    }
     return routes;
   }
 
   async write(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
+    try {
+      await this.send(index, message, route);
+    } catch (error) {
+      if (!isCode(error, THREAD_ARCHIVED)) throw this.classify(error, route, index);
+      // Edits do not count as activity, so a long reply that only edits sees its thread archived: reopen it and
+      // edit again. A create fails so only in a thread that sending cannot reopen, one a moderator locked.
+      const thread = route.name === 'webhook' ? this.where.channelId : this.channelFor(index);
+      if (!(await this.unarchive(thread))) throw this.closed(route, index, error as DiscordAPIError);
+      try {
+        await this.send(index, message, route);
+      } catch (retryError) {
+        throw isCode(retryError, THREAD_ARCHIVED) ? this.closed(route, index, retryError as DiscordAPIError) : this.classify(retryError, route, index);
+      }
+    }
+  }
+
+  /**
+   * Unarchives a thread the bot may reopen: anyone who may send there can (Modify Channel), unless it is locked.
+   * A locked thread stays as the moderators left it, even when the bot has Manage Threads.
+   */
+  private async unarchive(threadId: string): Promise<boolean> {
+    try {
+      const thread = (await this.rest.get(Routes.channel(threadId))) as { thread_metadata?: { archived?: boolean; locked?: boolean } };
+      if (!thread.thread_metadata || thread.thread_metadata.locked) return false;
+      if (thread.thread_metadata.archived) await this.rest.patch(Routes.channel(threadId), { body: { archived: false } });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The message's channel or thread cannot be written through this route any more. */
+  private closed(route: WriteRoute, index: number, error: DiscordAPIError): WriteError {
+    if (route.name === 'webhook') this.byWebhook.delete(index);
+    else this.deadChannels.add(this.channelFor(index));
+    return new WriteError(error.message, 'route');
+  }
+
+  private async send(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
     const body = this.body(message);
     const existing = this.where.messageIds[index];
-    try {
-      let created: { id: string } | undefined;
-      if (route.name === 'webhook') {
-        const { applicationId, token } = this.where.interaction!;
-        if (index === 0 || existing) {
-          created = (await this.webhookRest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
-        } else {
-          created = (await this.webhookRest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
-        }
-      } else if (existing) {
-        await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body });
+    let created: { id: string } | undefined;
+    if (route.name === 'webhook') {
+      const { applicationId, token } = this.where.interaction!;
+      if (index === 0 || existing) {
+        created = (await this.webhookRest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
       } else {
-        const reference = index === 0 && this.replyTo ? { message_reference: { message_id: this.replyTo, fail_if_not_exists: false } } : {};
-        created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference } })) as { id: string };
+        created = (await this.webhookRest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
       }
-      if (!existing && created?.id) {
-        this.where.messageIds[index] = created.id;
-        if (route.name === 'webhook') this.byWebhook.add(index);
-        this.onLocationChange?.();
-      }
-    } catch (error) {
-      throw this.classify(error, route, index);
+    } else if (existing) {
+      await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body });
+    } else {
+      const reference = index === 0 && this.replyTo ? { message_reference: { message_id: this.replyTo, fail_if_not_exists: false } } : {};
+      const nonce = { nonce: `${this.nonceBase}-${index}`, enforce_nonce: true };
+      created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference, ...nonce } })) as { id: string };
+    }
+    if (index === 0) this.showOriginal(true);
+    if (!existing && created?.id) {
+      this.where.messageIds[index] = created.id;
+      if (route.name === 'webhook') this.byWebhook.add(index);
+      this.onLocationChange?.();
     }
   }
 
   bindJob(jobId: string): void {
     this.stopId = jobId;
+  }
+
+  /**
+   * A private note to the person who asked: an ephemeral follow-up through the interaction webhook, once the reply
+   * has replaced Discord's "thinking…" message (else Discord would make the note that message, in public).
+   * False when there is no live interaction token (mentions, replies after 15 minutes) or the note failed.
+   */
+  async tellAsker(text: string): Promise<boolean> {
+    const interaction = this.where.interaction;
+    if (!interaction || !this.webhookAlive) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const shown = await Promise.race([this.originalShown, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ORIGINAL_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!shown || !this.webhookAlive) return false;
+    try {
+      await this.webhookRest.post(Routes.webhook(interaction.applicationId, interaction.token), {
+        body: { content: capLength(text), allowed_mentions: NO_MENTIONS_API, flags: MessageFlags.Ephemeral },
+        auth: false,
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async shownText(): Promise<string> {
@@ -160,26 +250,29 @@ export class DiscordReplyWriter implements PersistentWriter {
     return { content: message.content, allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
   }
 
+  /** A 429 never reaches here: discord.js waits it out inside the request (`rejectOnRateLimit` is off). */
   private classify(error: unknown, route: WriteRoute, index: number): WriteError {
-    if (error instanceof RateLimitError) return new WriteError(error.message, 'retry', error.retryAfter);
     if (error instanceof DiscordAPIError) {
       const code = Number(error.code);
       if (route.name === 'webhook' && (code === INVALID_WEBHOOK_TOKEN || code === UNKNOWN_WEBHOOK || error.status === 401)) {
         this.webhookDead = true;
         return new WriteError(error.message, 'route');
       }
-      if (route.name === 'channel' && (code === MISSING_ACCESS || code === MISSING_PERMISSIONS || code === UNKNOWN_CHANNEL)) {
-        this.channelDead = true;
-        return new WriteError(error.message, this.webhookAlive ? 'route' : 'gone');
-      }
-      if (code === UNKNOWN_MESSAGE && route.name === 'webhook' && !this.channelDead) {
+      // Only this channel or thread: a locked thread must not stop the reply's message in its parent channel.
+      if (route.name === 'channel' && CHANNEL_CLOSED.has(code)) return this.closed(route, index, error);
+      if (route.name === 'webhook' && code === THREAD_LOCKED) return this.closed(route, index, error);
+      if (code === UNKNOWN_MESSAGE && route.name === 'webhook' && !this.deadChannels.has(this.channelFor(index))) {
         // Maybe only the webhook cannot see it; the channel route will tell.
         this.byWebhook.delete(index);
         return new WriteError(error.message, 'route');
       }
       if (code === UNKNOWN_MESSAGE) return new WriteError(error.message, 'gone');
-      if (error.status >= 400 && error.status < 500 && error.status !== 429) return new WriteError(error.message, 'gone');
+      if (error.status >= 400 && error.status < 500) return new WriteError(error.message, 'gone');
     }
     return new WriteError(error instanceof Error ? error.message : String(error), 'retry');
   }
+}
+
+function isCode(error: unknown, code: number): boolean {
+  return error instanceof DiscordAPIError && Number(error.code) === code;
 }
