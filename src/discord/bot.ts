@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { RateBudget } from '../relay/budget.js';
 import type { Relay } from '../relay/relay.js';
 import { AccessPolicy } from './access.js';
-import { GLOBAL_KEY, observeRateLimits } from './buckets.js';
+import { BucketMap, GLOBAL_KEY, observeRateLimits } from './buckets.js';
 import type { Command } from './command.js';
 import type { BotContext } from './context.js';
 import { describeError, replyWithError } from './errors.js';
@@ -36,6 +36,16 @@ export interface BotOptions {
   channelOnlyReplies?: boolean;
 }
 
+/** Cached members per guild and users in all: enough for the people active right now. */
+export const MEMBER_CACHE_SIZE = 200;
+export const USER_CACHE_SIZE = 1_000;
+
+/** An autocomplete still waiting on the gateway after this answers with no choices (Discord allows 3 s). */
+const AUTOCOMPLETE_DEADLINE_MS = 2_500;
+
+/** Refused thread follow-ups get one 🚫 per person and thread; this many are remembered. */
+const REFUSALS_REMEMBERED = 5_000;
+
 export function createDiscordClient(config: Config): Client {
   const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages];
   if (config.threads.followUpWithoutMention) intents.push(GatewayIntentBits.MessageContent);
@@ -44,11 +54,16 @@ export function createDiscordClient(config: Config): Client {
     intents,
     partials: [Partials.Channel],
     // The bot never reads cached messages, reactions or presences; hundreds of streamed replies would only fill them.
+    // Members and users arrive with every interaction and message and would otherwise stay for the process's life;
+    // the bot needs only its own (for its managed role). Archived threads are swept by discord.js's default.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
       MessageManager: 0,
       ReactionManager: 0,
       PresenceManager: 0,
+      GuildMemberManager: { maxSize: MEMBER_CACHE_SIZE, keepOverLimit: (member) => member.id === member.client.user?.id },
+      ThreadMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user?.id },
+      UserManager: { maxSize: USER_CACHE_SIZE, keepOverLimit: (user) => user.id === user.client.user?.id },
     }),
     rest: config.discord.apiBase ? { api: config.discord.apiBase } : {},
     allowedMentions: NO_MENTIONS,
@@ -64,6 +79,9 @@ export class Bot {
    * every request of a client; they get a REST client of their own (no token, no global limit).
    */
   private readonly webhookRest: REST;
+  private readonly buckets = new BucketMap();
+  /** `<thread>:<user>` of refused follow-ups already marked, oldest first. */
+  private readonly refused = new Set<string>();
 
   constructor(
     readonly client: Client,
@@ -71,10 +89,16 @@ export class Bot {
   ) {
     this.access = new AccessPolicy(options.config.access);
     this.webhookRest = new REST({ ...(options.config.discord.apiBase ? { api: options.config.discord.apiBase } : {}), globalRequestsPerSecond: Number.MAX_SAFE_INTEGER });
-    observeRateLimits(client.rest, options.budget);
-    observeRateLimits(this.webhookRest, options.budget);
-    client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(interaction));
-    client.on(Events.MessageCreate, (message) => void this.onMessage(message));
+    observeRateLimits(client.rest, options.budget, this.buckets);
+    observeRateLimits(this.webhookRest, options.budget, this.buckets);
+    client.on(Events.InteractionCreate, (interaction) => {
+      this.onInteraction(interaction).catch((error: unknown) => this.logFor(interaction).error({ err: error, interaction: interaction.id }, 'handling an interaction failed'));
+    });
+    client.on(Events.MessageCreate, (message) => {
+      this.onMessage(message).catch((error: unknown) =>
+        this.options.logger.error({ err: error, guild: message.guildId, channel: message.channelId, user: message.author.id, message: message.id }, 'handling a message failed'),
+      );
+    });
   }
 
   /** Logs in, registers the commands if Discord's differ, and finishes replies left from before a restart. */
@@ -90,12 +114,12 @@ export class Bot {
       logger: this.options.logger,
       acquireGlobal: () => this.options.budget.acquire([GLOBAL_KEY]),
       createWriter: (options) =>
-        new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, channelOnly: this.options.channelOnlyReplies }),
+        new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, buckets: this.buckets, channelOnly: this.options.channelOnlyReplies }),
     };
     const sync = await syncCommands({
       rest: client.rest,
       applicationId: client.application.id,
-      definitions: commandDefinitions(this.options.commands),
+      definitions: commandDefinitions(this.options.commands, this.options.config.access),
       logger: this.options.logger,
     });
     this.options.logger.info({ user: client.user.tag, commands: sync.count, registered: sync.changed }, 'logged in to Discord');
@@ -103,7 +127,7 @@ export class Bot {
 
   /** A writer for a reply's messages found again after a restart. */
   writerFor(location: WriterOptions['location']): DiscordReplyWriter {
-    return new DiscordReplyWriter({ rest: this.client.rest, webhookRest: this.webhookRest, location });
+    return new DiscordReplyWriter({ rest: this.client.rest, webhookRest: this.webhookRest, buckets: this.buckets, location });
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
@@ -140,21 +164,33 @@ export class Bot {
 
   private async onAutocomplete(interaction: AutocompleteInteraction, context: BotContext): Promise<void> {
     const command = this.options.commands.get(interaction.commandName);
-    try {
-      if (!command?.autocomplete) throw new Error(`no autocomplete for /${interaction.commandName}`);
-      await command.autocomplete(interaction, context);
-    } catch (error) {
-      this.logFor(interaction).debug({ err: error }, 'autocomplete failed');
-      if (!interaction.responded) await interaction.respond([]).catch(() => {});
+    const log = this.logFor(interaction);
+    const noChoices = async () => {
+      if (!interaction.responded) await interaction.respond([]).catch((error: unknown) => log.debug({ err: error }, 'could not answer an autocomplete'));
+    };
+    // The lists (models, agents) are for those who may run the command, and each costs gateway calls.
+    if (!command?.autocomplete || !this.access.check(actorOf(interaction), command.definition.name, command.access).ok) {
+      await noChoices();
+      return;
     }
+    const work = command.autocomplete(interaction, context).catch(async (error: unknown) => {
+      log.debug({ err: error }, 'autocomplete failed');
+      await noChoices();
+    });
+    // Discord drops an autocomplete answer after 3 s; a slow gateway gets no choices rather than an error.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), AUTOCOMPLETE_DEADLINE_MS)));
+    if (await Promise.race([work.then(() => false), late])) await noChoices();
+    clearTimeout(timer);
   }
 
   private async onStop(interaction: ButtonInteraction, context: BotContext): Promise<void> {
     const jobId = interaction.customId.slice(STOP_BUTTON_PREFIX.length);
+    // Stopping may wait on the gateway's abort; Discord wants an answer within 3 s. The reply itself shows the stop.
+    await interaction.deferUpdate();
     const result = await context.relay.stop({ jobId }, personOf(interaction), this.access.isAdmin(actorOf(interaction)));
-    if (result.status === 'stopped') await interaction.deferUpdate();
-    else if (result.status === 'nothing') await interaction.reply(ephemeral('This answer has already finished.'));
-    else await interaction.reply(ephemeral(`Only ${result.owner.name} (who asked) or a clawcord admin can stop this answer.`));
+    if (result.status === 'nothing') await interaction.followUp(ephemeral('This answer has already finished.'));
+    else if (result.status === 'forbidden') await interaction.followUp(ephemeral(`Only ${result.owner.name} (who asked) or a clawcord admin can stop this answer.`));
   }
 
   /** In a thread the bot maps, a mention (or any message, if configured in a thread it started) continues the conversation. */
@@ -163,17 +199,27 @@ export class Bot {
     if (!context || message.author.bot || message.system || !message.channel.isThread()) return;
     const mapping = await context.relay.findMapping(message.channelId);
     if (!mapping) return;
-    const mentioned = message.mentions.users.has(context.client.user.id);
+    const botId = context.client.user.id;
+    // The mention picker offers the bot's managed role beside the bot; people mean the bot either way.
+    const botRole = message.guild?.roles.botRoleFor(botId) ?? null;
+    const byRole = botRole !== null && message.mentions.roles.has(botRole.id);
+    const mentioned = message.mentions.users.has(botId) || byRole;
     if (!mentioned && !(this.options.config.threads.followUpWithoutMention && mapping.ownedThread)) return;
-    const log = this.options.logger.child({ guild: message.guildId, channel: message.channelId, user: message.author.id });
+    const log = this.options.logger.child({ guild: message.guildId, channel: message.channelId, user: message.author.id, message: message.id });
     const verdict = this.access.check(actorOfMessage(message), 'ask', this.options.commands.get('ask')?.access ?? 'member');
-    const answer = (text: string) => message.reply({ content: capLength(text), allowedMentions: NO_MENTIONS }).catch((error: unknown) => log.warn({ err: error }, 'could not answer a message'));
     if (!verdict.ok) {
-      await answer(`🚫 ${verdict.reason}`);
+      // Messages cannot be answered privately: a text refusal would be public, and with followUpWithoutMention
+      // it would follow every message. Unmentioned, it is ignored; mentioned, one 🚫 per person and thread says no.
+      if (mentioned) await this.markRefused(message, log);
       return;
     }
-    const prompt = message.content.replace(new RegExp(`<@!?${context.client.user.id}>`, 'g'), '').trim();
-    if (!prompt) return;
+    const answer = (text: string) => message.reply({ content: capLength(text), allowedMentions: NO_MENTIONS }).catch((error: unknown) => log.warn({ err: error }, 'could not answer a message'));
+    const prompt = message.content.replace(new RegExp(`<@!?${botId}>${botRole ? `|<@&${botRole.id}>` : ''}`, 'g'), '').trim();
+    if (!prompt) {
+      // Discord withholds the text of a message that mentions only the bot's role (no Message Content intent).
+      if (byRole && !message.mentions.users.has(botId)) await answer(`I could not read that message: mention me as <@${botId}> (the bot, not its role) and I will answer.`);
+      return;
+    }
     const writer = context.createWriter({
       location: { channelId: message.channelId, messageIds: [], interaction: null, overflowChannelId: null },
       replyTo: message.id,
@@ -183,5 +229,13 @@ export class Bot {
     } catch (error) {
       await answer(`❌ ${describeError(error)}`);
     }
+  }
+
+  private async markRefused(message: Message, log: Logger): Promise<void> {
+    const key = `${message.channelId}:${message.author.id}`;
+    if (this.refused.has(key)) return;
+    this.refused.add(key);
+    if (this.refused.size > REFUSALS_REMEMBERED) this.refused.delete(this.refused.values().next().value!);
+    await message.react('🚫').catch((error: unknown) => log.debug({ err: error }, 'could not mark a refused message'));
   }
 }
