@@ -1,8 +1,8 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, MessageFlags } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { choices, setBy } from '../src/discord/format.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
-import { ephemeral, safeReply } from '../src/discord/respond.js';
+import { replyEdit } from '../src/discord/respond.js';
 
 export default {
   definition: {
@@ -14,13 +14,15 @@ export default {
   async execute(interaction, { relay }) {
     const scope = scopeOf(interaction);
     const requested = interaction.options.getString('agent');
+    // Both ways ask the gateway; a switch is announced in the channel, the current agent only to the asker.
+    await interaction.deferReply(requested ? {} : { flags: MessageFlags.Ephemeral });
     if (!requested) {
       const mapping = await relay.mappingFor(scope);
-      await interaction.reply(ephemeral(`Agent: \`${mapping.agentId}\`${setBy(mapping.agentSetBy)}; session \`${mapping.sessionKey}\`.`));
+      await interaction.editReply(replyEdit(`Agent: \`${mapping.agentId}\`${setBy(mapping.agentSetBy)}; session \`${mapping.sessionKey}\`.`));
       return;
     }
     const mapping = await relay.setAgent(scope, requested, personOf(interaction));
-    await interaction.reply(safeReply(`🤖 ${personOf(interaction).name} switched this ${mapping.kind === 'thread' ? 'thread' : 'channel'} to agent \`${mapping.agentId}\` (session \`${mapping.sessionKey}\`).`));
+    await interaction.editReply(replyEdit(`🤖 ${personOf(interaction).name} switched this ${mapping.kind === 'thread' ? 'thread' : 'channel'} to agent \`${mapping.agentId}\` (session \`${mapping.sessionKey}\`).`));
   },
   async autocomplete(interaction, { relay }) {
     const typed = interaction.options.getFocused().toLowerCase();

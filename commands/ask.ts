@@ -1,9 +1,10 @@
-import { ApplicationCommandOptionType, Routes, type ChatInputCommandInteraction } from 'discord.js';
+import { ApplicationCommandOptionType, DiscordAPIError, PermissionFlagsBits, Routes, type ChatInputCommandInteraction, type PermissionsBitField } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import type { BotContext } from '../src/discord/context.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
 import { ephemeral } from '../src/discord/respond.js';
 import type { ThinkingLevel } from '../src/gateway/types.js';
+import { UserFacingError } from '../src/relay/errors.js';
 import type { Scope } from '../src/relay/relay.js';
 
 export const THINKING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
@@ -14,11 +15,45 @@ export function threadName(prompt: string): string {
   return line.length <= 100 ? line : `${line.slice(0, 99)}…`;
 }
 
+const THREAD_NEEDS = [
+  [PermissionFlagsBits.CreatePublicThreads, 'Create Public Threads'],
+  [PermissionFlagsBits.SendMessagesInThreads, 'Send Messages in Threads'],
+] as const;
+const CHANNEL_NEEDS = [
+  [PermissionFlagsBits.ViewChannel, 'View Channel'],
+  [PermissionFlagsBits.SendMessages, 'Send Messages'],
+] as const;
+const IN_THREAD_NEEDS = [
+  [PermissionFlagsBits.ViewChannel, 'View Channel'],
+  [PermissionFlagsBits.SendMessagesInThreads, 'Send Messages in Threads'],
+] as const;
+
+function missing(permissions: Readonly<PermissionsBitField>, needs: ReadonlyArray<readonly [bigint, string]>): string[] {
+  return needs.filter(([bit]) => !permissions.has(bit)).map(([, name]) => name);
+}
+
+function list(names: string[]): string {
+  return names.map((name) => `**${name}**`).join(' and ');
+}
+
+/** The reply's first message: Discord names it in the callback's answer (a deferral has no `resource.message`). */
+async function originalMessageId(interaction: ChatInputCommandInteraction, fromCallback: string | null): Promise<string | undefined> {
+  if (fromCallback) return fromCallback;
+  return (await interaction.fetchReply().catch(() => undefined))?.id;
+}
+
+/** Starts a thread on the reply's message (Discord gives the thread the message's id). */
 async function startThread(interaction: ChatInputCommandInteraction, context: BotContext, scope: Scope, messageId: string, prompt: string): Promise<Scope> {
   await context.acquireGlobal();
-  const thread = (await context.client.rest.post(Routes.threads(scope.id, messageId), {
-    body: { name: threadName(prompt), auto_archive_duration: context.config.threads.autoArchiveMinutes },
-  })) as { id: string };
+  let thread: { id: string };
+  try {
+    thread = (await context.client.rest.post(Routes.threads(scope.id, messageId), {
+      body: { name: threadName(prompt), auto_archive_duration: context.config.threads.autoArchiveMinutes },
+    })) as { id: string };
+  } catch (error) {
+    if (!(error instanceof DiscordAPIError)) throw error;
+    throw new UserFacingError(`Discord did not let me start a thread here (${error.message}). Ask again without \`thread:true\`.`);
+  }
   const threadScope: Scope = { id: thread.id, guildId: interaction.guildId, kind: 'thread', parentId: scope.id };
   await context.relay.mapOwnedThread(threadScope, scope);
   return threadScope;
@@ -53,10 +88,18 @@ export default {
       await interaction.reply(ephemeral('`thread:true` starts a thread from a text channel; here, just ask without it.'));
       return;
     }
-    // Refusals (gateway down, queue full) must stay private, so they come before the public "thinking…".
+    const permissions = interaction.appPermissions;
+    const threadLacks = wantThread ? missing(permissions, [CHANNEL_NEEDS[0], ...THREAD_NEEDS]) : [];
+    if (threadLacks.length > 0) {
+      await interaction.reply(ephemeral(`I cannot start threads here: I need ${list(threadLacks)} in this channel. Ask without \`thread:true\`, or ask an admin to grant ${threadLacks.length === 1 ? 'it' : 'them'}.`));
+      return;
+    }
+    // Refusals (gateway down, queue full) must stay private, so they come before the public "thinking…"; the
+    // check gives up waiting on a slow gateway well within Discord's 3 s.
     await context.relay.precheck(scope);
     const response = await interaction.deferReply({ withResponse: true });
-    const originalId = response.resource?.message?.id;
+    const originalId = await originalMessageId(interaction, response.interaction.responseMessageId);
+    if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
     const writer = context.createWriter({
@@ -66,7 +109,14 @@ export default {
         interaction: { applicationId: interaction.applicationId, id: interaction.id, token: interaction.token, createdAt: interaction.createdTimestamp },
         overflowChannelId: target === scope ? null : target.id,
       },
+      deferred: true,
     });
     await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}) });
+    // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.
+    const channelLacks = target === scope ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
+    if (channelLacks.length > 0) {
+      const note = `⚠️ I lack ${list(channelLacks)} here: an answer that runs past 15 minutes may stop updating. An admin can grant ${channelLacks.length === 1 ? 'it' : 'them'}.`;
+      void writer.tellAsker(note).then((told) => told || context.logger.info({ channel: scope.id, missing: channelLacks }, 'the bot lacks permissions where it was asked'));
+    }
   },
 } satisfies Command;

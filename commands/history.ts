@@ -1,8 +1,8 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, MessageFlags } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { fitLines, oneLine, when } from '../src/discord/format.js';
 import { scopeOf } from '../src/discord/interaction.js';
-import { ephemeral } from '../src/discord/respond.js';
+import { replyEdit } from '../src/discord/respond.js';
 
 export default {
   definition: {
@@ -13,9 +13,10 @@ export default {
   access: 'member',
   async execute(interaction, { relay }) {
     const limit = interaction.options.getInteger('limit') ?? 10;
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const messages = await relay.history(scopeOf(interaction), limit);
     if (messages.length === 0) {
-      await interaction.reply(ephemeral('This session has no messages yet.'));
+      await interaction.editReply(replyEdit('This session has no messages yet.'));
       return;
     }
     // Each entry gets a fair share of the 2000 characters.
@@ -25,6 +26,6 @@ export default {
       const at = m.timestamp ? ` ${when(m.timestamp)}` : '';
       return `${who}${at} ${oneLine(m.text, share)}`;
     });
-    await interaction.reply(ephemeral(fitLines(`**Last ${messages.length} messages**`, lines)));
+    await interaction.editReply(replyEdit(fitLines(`**Last ${messages.length} messages**`, lines)));
   },
 } satisfies Command;

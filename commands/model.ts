@@ -1,8 +1,8 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, MessageFlags } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { choices, setBy } from '../src/discord/format.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
-import { ephemeral, safeReply } from '../src/discord/respond.js';
+import { replyEdit } from '../src/discord/respond.js';
 
 export default {
   definition: {
@@ -14,16 +14,18 @@ export default {
   async execute(interaction, { relay }) {
     const scope = scopeOf(interaction);
     const requested = interaction.options.getString('model');
+    // Both ways ask the gateway; a switch is announced in the channel, the current model only to the asker.
+    await interaction.deferReply(requested ? {} : { flags: MessageFlags.Ephemeral });
     if (!requested) {
       const { model, mapping, source } = await relay.currentModel(scope);
       const shown = model ? `\`${model}\`` : `the default of agent \`${mapping.agentId}\``;
       const origin = source === 'channel' ? setBy(mapping.modelSetBy) : source === 'default' ? '' : ' (from the session)';
-      await interaction.reply(ephemeral(`Model: ${shown}${origin}.${mapping.modelPending ? ' It applies from the next message.' : ''}`));
+      await interaction.editReply(replyEdit(`Model: ${shown}${origin}.${mapping.modelPending ? ' It applies from the next message.' : ''}`));
       return;
     }
     const mapping = await relay.setModel(scope, requested, personOf(interaction));
     const pending = mapping.modelPending ? ' It applies once the session has its first message.' : '';
-    await interaction.reply(safeReply(`🔀 ${personOf(interaction).name} switched this session's model to \`${mapping.model}\`.${pending}`));
+    await interaction.editReply(replyEdit(`🔀 ${personOf(interaction).name} switched this session's model to \`${mapping.model}\`.${pending}`));
   },
   async autocomplete(interaction, { relay }) {
     const typed = interaction.options.getFocused().toLowerCase();

@@ -1,12 +1,14 @@
+import { MessageFlags } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { duration, setBy, when } from '../src/discord/format.js';
 import { scopeOf } from '../src/discord/interaction.js';
-import { ephemeral } from '../src/discord/respond.js';
+import { replyEdit } from '../src/discord/respond.js';
 
 export default {
   definition: { name: 'status', description: "The gateway, this channel's session and the runs in progress" },
   access: 'member',
   async execute(interaction, { relay }) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const status = await relay.status(scopeOf(interaction));
     const { gateway, mapping } = status;
     const lines = ['**Gateway**'];
@@ -28,6 +30,6 @@ export default {
       '',
       `**clawcord**: ${status.activeRuns} answer${status.activeRuns === 1 ? '' : 's'} streaming in all channels`,
     );
-    await interaction.reply(ephemeral(lines.join('\n')));
+    await interaction.editReply(replyEdit(lines.join('\n')));
   },
 } satisfies Command;

@@ -1,4 +1,4 @@
-import type { InteractionReplyOptions } from 'discord.js';
+import type { InteractionEditReplyOptions, InteractionReplyOptions } from 'discord.js';
 import { MessageFlags } from 'discord.js';
 import { MAX_MESSAGE_LENGTH } from './render/reply.js';
 
@@ -23,4 +23,9 @@ export function safeReply(content: string, options: { ephemeral?: boolean } = {}
 
 export function ephemeral(content: string) {
   return safeReply(content, { ephemeral: true });
+}
+
+/** The text of a deferred reply, for editReply: an edit keeps the visibility the deferral chose. */
+export function replyEdit(content: string): InteractionEditReplyOptions {
+  return { content: capLength(content), allowedMentions: NO_MENTIONS };
 }

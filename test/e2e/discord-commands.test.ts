@@ -1,0 +1,165 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PUBLIC_FAILURE_NOTE } from '../../src/discord/errors.js';
+import { startFakeDiscord, type FakeDiscord, type InteractionView } from '../fakes/discord/index.js';
+import { wordTokens } from '../fakes/gateway/state.js';
+import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
+import { onCleanup, waitFor } from '../gateway/helpers.js';
+import { formatViolation } from '../spec/validate.js';
+import { isLive, replyMessages, startBot, startStack, waitForSettledReply } from './harness.js';
+
+const ADMIN = { permissions: String(1n << 5n) }; // Manage Server
+const EPHEMERAL = 64;
+
+/** What the person who ran a command ends up reading, once the bot has answered. */
+interface Answer {
+  /** The reply itself (an immediate reply, or the deferred one after its edit). */
+  content: string;
+  ephemeral: boolean;
+  /** Private follow-ups after it. */
+  notes: string[];
+}
+
+function answerOf(view: InteractionView | undefined): Answer | undefined {
+  if (!view) return undefined;
+  const notes = view.followUps.filter((m) => m.ephemeral && !m.deleted).map((m) => m.content);
+  const immediate = view.callbacks.find((c) => c.type === 4 && c.status > 0 && c.status < 300);
+  if (immediate) {
+    const data = immediate.data as { content: string; flags?: number };
+    return { content: data.content, ephemeral: ((data.flags ?? 0) & EPHEMERAL) !== 0, notes };
+  }
+  const original = view.original;
+  // A deferred reply is Discord's "thinking…" until the bot edits it.
+  if (view.ackType !== 5 || !original || original.versions.length < 2) return undefined;
+  return { content: original.content, ephemeral: original.ephemeral, notes };
+}
+
+async function answer(discord: FakeDiscord, token: string, timeoutMs = 5_000): Promise<Answer> {
+  return waitFor(() => answerOf(discord.interaction(token)), timeoutMs, 'an answer');
+}
+
+describe('commands against a gateway that answers every request 6 s late', () => {
+  it('acknowledge within 3 s, the Stop button too, and each ends with its answer', async () => {
+    const gateway = await startOpenClawGateway({ protocol: 4, deltaPacingMs: 20, responseDelayMs: 6_000 });
+    onCleanup(() => gateway.close());
+    const channels = ['status', 'history', 'sessions', 'model', 'agent', 'reset', 'abort', 'ask'];
+    const discord = await startFakeDiscord({ rateLimits: false, guilds: [{ channels: channels.map((name) => ({ name })) }] });
+    onCleanup(() => discord.close());
+    const dir = mkdtempSync(join(tmpdir(), 'clawcord-slow-'));
+    // A real deployment's request timeout (15 s): a slow gateway still answers within it.
+    await startBot(gateway, discord, {
+      config: { gateway: { url: gateway.url, token: gateway.token, deviceKeyPath: join(dir, 'device.json'), requestTimeoutMs: 15_000, connectTimeoutMs: 3_000 } },
+    });
+    gateway.setReplyScript(() => ({ tokens: wordTokens('a slow and steady answer '.repeat(60)), tokenDelayMs: 60 }));
+    const at = (name: string) => ({ channelId: discord.channelId(name) });
+
+    const ask = discord.sendChatInput({ name: 'ask', options: { prompt: 'take your time' }, ...at('ask') });
+    const sent = {
+      status: discord.sendChatInput({ name: 'status', ...at('status') }),
+      history: discord.sendChatInput({ name: 'history', ...at('history') }),
+      sessions: discord.sendChatInput({ name: 'sessions', ...at('sessions') }),
+      modelShown: discord.sendChatInput({ name: 'model', member: ADMIN, ...at('model') }),
+      modelSwitched: discord.sendChatInput({ name: 'model', options: { model: 'ollama/glm-5:cloud' }, member: ADMIN, ...at('model') }),
+      agentSwitched: discord.sendChatInput({ name: 'agent', options: { agent: 'cody' }, member: ADMIN, ...at('agent') }),
+      reset: discord.sendChatInput({ name: 'reset', member: ADMIN, ...at('reset') }),
+      abort: discord.sendChatInput({ name: 'abort', ...at('abort') }),
+    };
+    const choices = await discord.sendAutocomplete({ name: 'model', focused: 'model', value: 'glm', member: ADMIN, ...at('model') });
+    expect(choices).toEqual([]);
+
+    const live = await waitFor(() => {
+      const message = replyMessages(discord, ask.token)[0];
+      return message && isLive(message) && message.content.endsWith(' ▌') ? message : undefined;
+    }, 20_000, 'the answer streaming');
+    const button = (live.components[0] as { components: Array<{ custom_id: string }> }).components[0]!;
+    const stop = discord.clickButton({ messageId: live.id, customId: button.custom_id });
+
+    const answers = Object.fromEntries(
+      await Promise.all(Object.entries(sent).map(async ([name, { token }]) => [name, await answer(discord, token, 25_000)] as const)),
+    ) as Record<keyof typeof sent, Answer>;
+    expect(answers.status).toMatchObject({ ephemeral: true, content: expect.stringContaining('✅ connected: OpenClaw protocol v4') });
+    expect(answers.history).toEqual({ ephemeral: true, content: 'This session has no messages yet.', notes: [] });
+    expect(answers.sessions.ephemeral).toBe(true);
+    expect(answers.modelShown).toMatchObject({ ephemeral: true, content: expect.stringMatching(/^Model: /) });
+    expect(answers.modelSwitched).toMatchObject({ ephemeral: false, content: expect.stringContaining("switched this session's model to `ollama/glm-5:cloud`") });
+    expect(answers.agentSwitched).toMatchObject({ ephemeral: false, content: expect.stringContaining('to agent `cody`') });
+    expect(answers.reset).toMatchObject({ ephemeral: false, content: expect.stringContaining('cleared this channel') });
+    expect(answers.abort).toEqual({ ephemeral: true, content: 'Nothing is streaming in this channel.', notes: [] });
+
+    const [stopped] = await waitForSettledReply(discord, ask.token, undefined, 25_000);
+    expect(stopped!.content).toMatch(/\n\n⏹️ Stopped by Tester\.$/);
+
+    const views = [ask, stop, ...Object.values(sent)].map((s) => discord.interaction(s.token)!);
+    const autocomplete = discord.interactions().find((v) => v.type === 4)!;
+    for (const view of [...views, autocomplete]) {
+      expect(view.ackLatencyMs, `${String(view.payload['data'] && (view.payload['data'] as { name?: string }).name)} acknowledged`).not.toBeNull();
+      expect(view.ackLatencyMs!).toBeLessThan(3_000);
+      expect(view.callbacks.every((c) => c.errorCode === null)).toBe(true);
+    }
+    expect(discord.interaction(stop.token)!.ackType).toBe(6);
+    expect(discord.specViolations().map(formatViolation)).toEqual([]);
+  }, 60_000);
+});
+
+describe('a command that fails after its public "thinking…"', () => {
+  it('leaves a neutral note in the channel and tells the reason only to the asker, after the edit', async () => {
+    const { discord } = await startStack({ gateway: 'openclaw-v4' });
+    const { token } = discord.sendChatInput({ name: 'model', options: { model: 'glm-6' }, member: ADMIN });
+    const failed = await waitFor(() => {
+      const result = answerOf(discord.interaction(token));
+      return result && result.notes.length > 0 ? result : undefined;
+    }, 5_000, 'the private reason');
+    expect(failed.ephemeral).toBe(false);
+    expect(failed.content).toBe(PUBLIC_FAILURE_NOTE);
+    expect(failed.notes).toHaveLength(1);
+    expect(failed.notes[0]).toMatch(/^❌ Unknown model `glm-6`\. Close matches: .*`ollama\/glm-5:cloud`/);
+    const view = discord.interaction(token)!;
+    // The note is a message of its own, created after the deferred reply was edited, and private.
+    expect(view.original!.deleted).toBe(false);
+    expect(view.followUps.filter((m) => !m.ephemeral)).toEqual([]);
+    expect(discord.visibleMessages(view.channelId).map((m) => m.content)).not.toContain(failed.notes[0]);
+    expect(discord.specViolations().map(formatViolation)).toEqual([]);
+  });
+
+  it('a Stop button that cannot stop answers privately and leaves the reply as it is', async () => {
+    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4' });
+    gateway.setReplyScript(() => ({ tokens: wordTokens('a long answer '.repeat(80)), tokenDelayMs: 40 }));
+    const ask = discord.sendChatInput({ name: 'ask', options: { prompt: 'go on' }, user: { id: '200000000000000001', username: 'ada', globalName: 'Ada' } });
+    const live = await waitFor(() => {
+      const message = replyMessages(discord, ask.token)[0];
+      return message && isLive(message) && message.content.endsWith(' ▌') ? message : undefined;
+    }, 5_000, 'a Stop button');
+    const button = (live.components[0] as { components: Array<{ custom_id: string }> }).components[0]!;
+    const stranger = discord.clickButton({ messageId: live.id, customId: button.custom_id, user: { id: '200000000000000002', username: 'bob', globalName: 'Bob' } });
+    const refusal = await waitFor(() => discord.interaction(stranger.token)?.followUps[0], 5_000, 'the refusal');
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.content).toBe('Only Ada (who asked) or a clawcord admin can stop this answer.');
+    expect(discord.interaction(stranger.token)!.ackType).toBe(6);
+    const [finished] = await waitForSettledReply(discord, ask.token, undefined, 15_000);
+    expect(finished!.content).not.toContain('Stopped');
+    const late = discord.clickButton({ messageId: finished!.id, customId: button.custom_id, force: true });
+    const already = await waitFor(() => discord.interaction(late.token)?.followUps[0], 5_000, 'the late answer');
+    expect(already).toMatchObject({ ephemeral: true, content: 'This answer has already finished.' });
+    expect(discord.message(finished!.id)!.content).toBe(finished!.content);
+    expect(discord.specViolations().map(formatViolation)).toEqual([]);
+  });
+});
+
+describe('autocomplete', () => {
+  it('offers nothing to those who may not run the command, and asks the gateway nothing for them', async () => {
+    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4' });
+    const gatewayCalls = () => gateway.received.filter((r) => ['models.list', 'agents.list'].includes((r.frame as { method?: string }).method ?? '')).length;
+    const before = gatewayCalls();
+    // Not an admin; and in DMs, which access.allowDMs keeps closed.
+    expect(await discord.sendAutocomplete({ name: 'model', focused: 'model', value: 'glm' })).toEqual([]);
+    expect(await discord.sendAutocomplete({ name: 'agent', focused: 'agent', value: 'co' })).toEqual([]);
+    expect(await discord.sendAutocomplete({ name: 'model', focused: 'model', value: 'glm', dm: true, member: ADMIN })).toEqual([]);
+    expect(gatewayCalls()).toBe(before);
+    expect(await discord.sendAutocomplete({ name: 'model', focused: 'model', value: 'glm', member: ADMIN })).toEqual([
+      { name: 'ollama/glm-5:cloud (glm-5)', value: 'ollama/glm-5:cloud' },
+    ]);
+    expect(discord.specViolations().map(formatViolation)).toEqual([]);
+  });
+});
