@@ -163,3 +163,39 @@ describe('autocomplete', () => {
     expect(discord.specViolations().map(formatViolation)).toEqual([]);
   });
 });
+
+describe('/sessions', () => {
+  it('lists only the sessions of channels this member may use here, never the gateway\'s others or other people\'s DMs', async () => {
+    const storeFile = join(mkdtempSync(join(tmpdir(), 'clawcord-sessions-')), 'state.sqlite');
+    const { discord, gateway, app } = await startStack({ gateway: 'openclaw-v4', storeFile, config: { access: { allowDMs: true } } });
+    gateway.setReplyScript(({ message }) => ({ tokens: wordTokens(`You said: ${message}`), tokenDelayMs: 2 }));
+    const general = discord.channelId('general');
+    const random = discord.channelId('random');
+    await waitForSettledReply(discord, discord.sendChatInput({ name: 'ask', options: { prompt: 'in general' } }).token);
+    const mine = discord.sendChatInput({ name: 'ask', options: { prompt: 'my own dm' }, dm: true });
+    await waitForSettledReply(discord, mine.token);
+    const bob = { id: '200000000000000002', username: 'bob', globalName: 'Bob' };
+    await waitForSettledReply(discord, discord.sendChatInput({ name: 'ask', options: { prompt: 'bob private dm' }, dm: true, user: bob }).token);
+    // A session of #random from when clawcord was allowed there, and the owner's own chat on the gateway.
+    const randomKey = `agent:main:clawcord:${random}`;
+    gateway.state.ensureSession(randomKey, 'main');
+    gateway.state.appendInjected(randomKey, 'staff only: the salaries', 'run-r');
+    await app.store.saveMapping({ ...(await app.store.mapping(general))!, scopeId: random, sessionKey: randomKey });
+    gateway.state.ensureSession('agent:main:main', 'main');
+    gateway.state.appendInjected('agent:main:main', 'owner: my private notes', 'run-o');
+
+    // The same store, now with clawcord limited to #general.
+    await app.stop();
+    await startBot(gateway, discord, { storeFile, config: { access: { allowDMs: true, channels: [general] } } });
+    const inGeneral = await answer(discord, discord.sendChatInput({ name: 'sessions' }).token);
+    expect(inGeneral.ephemeral).toBe(true);
+    expect(inGeneral.content).toContain(`agent:main:clawcord:${general}`);
+    expect(inGeneral.content).toContain('> You said:');
+    for (const hidden of ['salaries', 'owner: my private notes', 'agent:main:main', randomKey, 'my own dm', 'bob private dm']) expect(inGeneral.content).not.toContain(hidden);
+
+    const inMyDm = await answer(discord, discord.sendChatInput({ name: 'sessions', dm: true }).token);
+    expect(inMyDm.content).toContain('my own dm');
+    expect(inMyDm.content).not.toContain('bob private dm');
+    expect(inMyDm.content).not.toContain('in general');
+  });
+});
