@@ -161,7 +161,10 @@ describe('OpenClaw gateway handshake', () => {
       policy: { maxPayload: 26214400, maxBufferedBytes: 52428800, tickIntervalMs: 30000 },
       auth: { role: 'operator', scopes: ALL_SCOPES, deviceToken: expect.any(String) },
     });
-    expect((await ocCall(c, 'status')).payload).toMatchObject({ runtimeVersion: gw.version, sessions: { count: 0 } });
+    const status = (await ocCall(c, 'status')).payload;
+    expect(status).toMatchObject({ sessions: { count: 0 } });
+    // 2026.2's status has no runtimeVersion.
+    expect(status.runtimeVersion).toBe(protocol === 4 ? gw.version : undefined);
     expect(gw.connections[0]!.url).toBe('/');
     expect(gw.connections[0]!.headers.origin).toBeUndefined();
   });
@@ -332,7 +335,15 @@ describe('OpenClaw gateway methods', () => {
     expect(deltas[0]!.payload.deltaText).toBeUndefined();
   });
 
-  it('emits two error events for one failed run', async () => {
+  it('emits two error events for one failed run on v4, one on v3', async () => {
+    const v3 = await oc({ protocol: 3 });
+    const v3c = (await ocConnect(v3)).c;
+    const v3run = randomUUID();
+    await ocCall(v3c, 'chat.send', { sessionKey: 'agent:main:fail', message: 'please FAIL', idempotencyKey: v3run });
+    await v3c.waitFor((f) => f.event === 'chat' && f.payload.runId === v3run && f.payload.state === 'error');
+    await sleep(40);
+    expect(chatEvents(v3c, v3run).filter((f) => f.payload.state === 'error')).toHaveLength(1);
+
     const gw = await oc();
     const { c } = await ocConnect(gw);
     const runId = randomUUID();
@@ -366,12 +377,14 @@ describe('OpenClaw gateway methods', () => {
   it('patches and resets sessions with the real semantics', async () => {
     const gw = await oc();
     const { c } = await ocConnect(gw);
-    const bad = await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'nope/nothing' });
-    expect(bad.error.code).toBe('INVALID_REQUEST');
+    // Both versions accept a model they do not know.
+    expect((await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'nope/nothing' })).ok).toBe(true);
     const patched = await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'github-copilot/gpt-5.2-codex' });
     expect(patched.payload.resolved).toMatchObject({ modelProvider: 'github-copilot', model: 'gpt-5.2-codex' });
+    const before = gw.state.session('agent:qa:s')!.sessionId;
     const reset = await ocCall(c, 'sessions.reset', { key: 'agent:qa:s', reason: 'reset' });
     expect(reset.payload.resolved.model).toBe('gpt-5.2-codex');
+    expect(gw.state.session('agent:qa:s')!.sessionId).toBe(before);
     const history = await ocCall(c, 'chat.history', { sessionKey: 'agent:qa:s' });
     expect(history.payload.messages).toMatchObject([{ role: 'system', content: [{ type: 'text', text: 'Reset' }] }]);
     expect((await ocCall(c, 'sessions.reset', { key: 'agent:qa:s', reason: 'Switching topics' })).error.message).toBe(
@@ -380,6 +393,64 @@ describe('OpenClaw gateway methods', () => {
     const list = await ocCall(c, 'sessions.list', { includeDerivedTitles: true });
     expect(list.payload.sessions[0]).toMatchObject({ key: 'agent:qa:s', model: 'gpt-5.2-codex', modelProvider: 'github-copilot' });
     expect(list.payload.sessions[0]).not.toHaveProperty('lastMessagePreview');
+  });
+
+  it('v3 reset starts a new session id, drops the model override and leaves no row; its default model clears an override', async () => {
+    const gw = await oc({ protocol: 3 });
+    const { c } = await ocConnect(gw);
+    await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'github-copilot/gpt-5.2-codex' });
+    const before = gw.state.session('agent:qa:s')!.sessionId;
+    const reset = await ocCall(c, 'sessions.reset', { key: 'agent:qa:s', reason: 'reset' });
+    expect(reset.payload).not.toHaveProperty('resolved');
+    expect(gw.state.session('agent:qa:s')!.sessionId).not.toBe(before);
+    expect(gw.state.session('agent:qa:s')!.model).toBeUndefined();
+    expect((await ocCall(c, 'chat.history', { sessionKey: 'agent:qa:s' })).payload.messages).toEqual([]);
+    await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'ollama/glm-5:cloud' });
+    await ocCall(c, 'sessions.patch', { key: 'agent:qa:s', model: 'ollama/kimi-k2.5:cloud' });
+    expect(gw.state.session('agent:qa:s')!.model).toBeUndefined();
+  });
+
+  it('v3 runs a key of an unknown agent on the default model and does not list it; v4 refuses it', async () => {
+    const gw = await oc({ protocol: 3 });
+    const models: string[] = [];
+    gw.setReplyScript(({ model }) => (models.push(model), { tokens: ['ok'] }));
+    const { c } = await ocConnect(gw);
+    const runId = randomUUID();
+    expect((await ocCall(c, 'chat.send', { sessionKey: 'agent:nobody:x', message: 'hi', idempotencyKey: runId })).ok).toBe(true);
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final');
+    expect(models).toEqual(['ollama/kimi-k2.5:cloud']);
+    expect((await ocCall(c, 'sessions.list', {})).payload.sessions).toEqual([]);
+  });
+
+  it('v3 rows: no agentId or run status in sessions.list, the stored prompt as title; history after an abort', async () => {
+    const gw = await oc({ protocol: 3 });
+    const { c } = await ocConnect(gw);
+    const runId = randomUUID();
+    await ocCall(c, 'chat.send', { sessionKey: 'agent:main:v3', message: 'SLOW one', idempotencyKey: runId });
+    await c.waitFor((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'delta');
+    const row = (await ocCall(c, 'sessions.list', { includeDerivedTitles: true, includeLastMessage: true })).payload.sessions[0];
+    for (const key of ['agentId', 'displayName', 'status', 'hasActiveRun']) expect(row).not.toHaveProperty(key);
+    expect(row.derivedTitle).toMatch(/^Conversation info \(untrusted metadata\): ```json \{/);
+    await ocCall(c, 'chat.abort', { sessionKey: 'agent:main:v3', runId });
+    const rows = (await ocCall(c, 'chat.history', { sessionKey: 'agent:main:v3' })).payload.messages;
+    expect(rows.map((m: { role: string; model?: string; stopReason?: string }) => [m.role, m.model, m.stopReason])).toEqual([
+      ['assistant', 'gateway-injected', 'stop'],
+      ['user', undefined, undefined],
+      ['assistant', 'kimi-k2.5:cloud', 'aborted'],
+    ]);
+    expect(rows[0].openclawAbort).toEqual({ aborted: true, origin: 'rpc', runId });
+    expect(rows[2].errorMessage).toBe('Request was aborted');
+  });
+
+  it('v4 refuses a reused message id with other text; v3 answers from its cache', async () => {
+    for (const protocol of [3, 4] as const) {
+      const { c } = await ocConnect(await oc({ protocol }));
+      const idempotencyKey = randomUUID();
+      await ocCall(c, 'chat.send', { sessionKey: 'agent:main:k', message: 'first', idempotencyKey });
+      const again = await ocCall(c, 'chat.send', { sessionKey: 'agent:main:k', message: 'second', idempotencyKey });
+      if (protocol === 3) expect(again.payload.runId).toBe(idempotencyKey);
+      else expect(again.error).toMatchObject({ code: 'INVALID_REQUEST', details: { reason: 'chat-request-conflict' }, message: expect.stringMatching(/^This message ID was already used for different input\./) });
+    }
   });
 });
 

@@ -52,7 +52,7 @@ function timestampEnvelope(at: number): string {
  * v3 stores the prompt the model got: the inbound metadata block, the timestamp envelope, then the text
  * (get-reply-run.ts buildInboundUserContextPrefix; live in H-B's run).
  */
-function v3UserText(m: ChatMessage): string {
+export function v3UserText(m: ChatMessage): string {
   if (m.sender === undefined || m.runId === undefined) return m.content;
   const info = JSON.stringify({ message_id: m.runId, sender: m.sender }, null, 2);
   return `Conversation info (untrusted metadata):\n\`\`\`json\n${info}\n\`\`\`\n\n${timestampEnvelope(m.timestamp)} ${m.content}`;
@@ -105,11 +105,8 @@ function authorship(m: ChatMessage): Row {
 }
 
 function v3Row(m: ChatMessage, cap: (text: string) => string): Row {
-  if (m.role === 'user') {
-    // v3 rows written by a run hold content blocks; a plain row keeps its string.
-    const text = v3UserText(m);
-    return m.sender === undefined ? { role: 'user', content: cap(text), timestamp: m.timestamp } : { role: 'user', content: [{ type: 'text', text: cap(text) }], timestamp: m.timestamp };
-  }
+  // v3 content is always a block array, user rows too (PROTOCOL-NOTES.md v3 table).
+  if (m.role === 'user') return { role: 'user', content: [{ type: 'text', text: cap(v3UserText(m)) }], timestamp: m.timestamp };
   if (m.role === 'toolResult') return toolResultRow(m, cap(m.content));
   const content: Row[] = [];
   // A tool call with no text before it has no text block (pi-ai pushes a text block only when text streams).
@@ -118,7 +115,8 @@ function v3Row(m: ChatMessage, cap: (text: string) => string): Row {
   const row: Row = { role: m.role, content, timestamp: m.timestamp };
   if (m.role !== 'assistant') return row;
   // pi-ai maps finish_reason "tool_calls" to stopReason "toolUse".
-  Object.assign(row, authorship(m), { stopReason: m.toolCall ? 'toolUse' : 'stop' });
+  Object.assign(row, authorship(m), { stopReason: m.toolCall ? 'toolUse' : m.errorMessage !== undefined ? 'aborted' : 'stop' });
+  if (m.errorMessage !== undefined) row.errorMessage = m.errorMessage;
   if (m.aborted) row.openclawAbort = { aborted: true, origin: 'rpc', runId: m.runId };
   return row;
 }

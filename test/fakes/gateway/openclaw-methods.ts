@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { interpretChatInput, type ChatInput } from './openclaw-chat-input.js';
 import { normalizeThink } from './openclaw-directives.js';
-import { historyRows } from './openclaw-history.js';
+import { historyRows, v3UserText } from './openclaw-history.js';
 import { ADMIN, type ProtocolTable, type MethodName } from './protocol-tables.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
 import { modelRef, sessionPreview, sessionTitle, type GatewayState, type ReplyScript, type RunEvent, type SessionState } from './state.js';
@@ -68,7 +68,7 @@ function splitRef(ref: string): { provider: string; model: string } {
 
 export class OpenClawMethods {
   readonly chatSends: ChatSendRecord[] = [];
-  private readonly dedupe = new Map<string, number>();
+  private readonly dedupe = new Map<string, { at: number; message: string }>();
   /** Run id → connections that get its `tool` events (server-chat.ts createToolEventRecipientRegistry). */
   private readonly toolRecipients = new Map<string, Set<string>>();
 
@@ -122,7 +122,8 @@ export class OpenClawMethods {
     }
     const [, agentId = '', ...rest] = key.split(':');
     if (!AGENT_ID.test(agentId) || rest.join(':') === '') throw invalid(`malformed session key "${rawKey}"`);
-    if (!this.state.agent(agentId)) throw invalid(`Agent "${agentId}" no longer exists in configuration`);
+    // v3 runs a key naming an unknown agent on the default model (and leaves it out of sessions.list).
+    if (this.table.protocol === 4 && !this.state.agent(agentId)) throw invalid(`Agent "${agentId}" no longer exists in configuration`);
     if (explicit !== undefined && explicit !== agentId)
       throw invalid(`agent "${explicit}" does not match session key agent "${agentId}"`);
     return { key, agentId };
@@ -197,16 +198,18 @@ export class OpenClawMethods {
       thinkingLevels: (ref) => this.thinkingLevels(ref),
       commandReply: (command) => this.commandReply(command, session, caller),
     });
-    if (input.kind === 'stop') {
-      const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.state.abortRun(id));
-      return { ok: true, aborted: runIds.length > 0, runIds };
-    }
+    if (input.kind === 'stop') return this.abortSession(key);
 
-    const seenAt = this.dedupe.get(runId);
-    if (seenAt !== undefined && Date.now() - seenAt < DEDUPE_TTL_MS) {
+    const seen = this.dedupe.get(runId);
+    if (seen !== undefined && Date.now() - seen.at < DEDUPE_TTL_MS) {
+      // v4 refuses a reused id with other text (chat-send retry checks); v3 answers from its cache.
+      if (this.table.protocol === 4 && seen.message !== message)
+        throw invalid('This message ID was already used for different input. Check the conversation history and use a new message ID to send again.', {
+          reason: 'chat-request-conflict',
+        });
       return { runId, status: this.state.run(runId)?.status === 'running' ? 'in_flight' : 'ok' };
     }
-    this.dedupe.set(runId, Date.now());
+    this.dedupe.set(runId, { at: Date.now(), message });
     if (Object.keys(input.patch).length > 0) this.state.patchSession(key, input.patch);
     if (input.kind === 'reply') {
       this.replyWithoutRun(key, runId, message, input.text);
@@ -324,11 +327,33 @@ export class OpenClawMethods {
     if (typeof p.runId === 'string') {
       const run = this.state.run(p.runId);
       if (run && run.sessionKey !== key) throw invalid('runId does not match sessionKey');
-      const aborted = this.state.abortRun(p.runId);
+      const aborted = this.abortRun(p.runId);
       return { ok: true, aborted, runIds: aborted ? [p.runId] : [] };
     }
-    const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.state.abortRun(id));
+    return this.abortSession(key);
+  }
+
+  private abortSession(key: string): unknown {
+    const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.abortRun(id));
     return { ok: true, aborted: runIds.length > 0, runIds };
+  }
+
+  /**
+   * v3 leaves two assistant rows for an aborted run (PROTOCOL-NOTES.md v3 "history after abort"): the gateway's
+   * partial-text row before the run's user row, and the model's own row with stopReason "aborted" after it.
+   */
+  private abortRun(runId: string): boolean {
+    const info = this.state.run(runId);
+    if (!info || !this.state.abortRun(runId)) return false;
+    const session = this.state.session(info.sessionKey);
+    if (this.table.protocol !== 3 || !session) return true;
+    const rows = session.messages;
+    const injected = rows.at(-1)?.aborted && rows.at(-1)?.runId === runId ? rows.pop() : undefined;
+    const userAt = rows.findIndex((m) => m.role === 'user' && m.runId === runId);
+    if (injected && userAt >= 0) rows.splice(userAt, 0, injected);
+    else if (injected) rows.push(injected);
+    rows.push({ role: 'assistant', content: info.text, timestamp: Date.now(), runId, model: info.model, errorMessage: 'Request was aborted' });
+    return true;
   }
 
   private chatHistory(p: Params): unknown {
@@ -412,6 +437,7 @@ export class OpenClawMethods {
     const search = typeof p.search === 'string' && p.search.trim() !== '' ? p.search.trim().toLowerCase() : undefined;
     const all = this.state.listSessions().filter(
       (s) =>
+        this.state.agent(s.agentId) !== undefined &&
         s.updatedAt >= minUpdated &&
         (p.agentId === undefined || s.agentId === p.agentId) &&
         (p.label === undefined || s.label === p.label) &&
@@ -461,6 +487,15 @@ export class OpenClawMethods {
       hasActiveRun: active.length > 0,
       activeRunIds: active.map((r) => r.runId),
     };
+    if (this.table.protocol === 3) {
+      // v3 rows have no displayName, agentId or run status; title and preview show the stored prompt, envelope
+      // included (PROTOCOL-NOTES.md v3 table).
+      for (const k of ['displayName', 'agentId', 'status', 'hasActiveRun', 'activeRunIds']) delete row[k];
+      const stored = { ...s, messages: s.messages.map((m) => (m.role === 'user' ? { ...m, content: v3UserText(m) } : m)) };
+      if (withTitle) row.derivedTitle = sessionTitle(stored);
+      if (withPreview) row.lastMessagePreview = sessionPreview(stored);
+      return row;
+    }
     if (withTitle) row.derivedTitle = sessionTitle(s);
     if (withPreview) row.lastMessagePreview = sessionPreview(s);
     return row;
@@ -468,7 +503,7 @@ export class OpenClawMethods {
 
   private sessionsPatch(p: Params, caller: CallerInfo): unknown {
     const { key, agentId } = this.resolveKey(p.key as string, p.agentId);
-    if (typeof p.model === 'string' && !this.state.model(p.model)) throw invalid(`model not allowed: ${p.model}`);
+    // Both versions accept a model ref they do not know (PROTOCOL-NOTES.md: `fake/nope` → ok:true).
     const existing = this.state.ensureSession(key, agentId, caller.displayName);
     let thinkingLevel: string | undefined;
     if (typeof p.thinkingLevel === 'string') {
@@ -486,6 +521,8 @@ export class OpenClawMethods {
       if (k in p) patch[k] = typeof p[k] === 'string' ? p[k] : undefined;
     }
     if (typeof p.thinkingLevel === 'string') patch.thinkingLevel = thinkingLevel;
+    // v3: naming the agent's default model clears the override.
+    if (this.table.protocol === 3 && patch.model !== undefined && patch.model === this.state.agent(agentId)?.model) patch.model = undefined;
     const session = this.state.patchSession(key, patch);
     return { ok: true, path: '(memory)', key, entry: this.entry(session), resolved: this.resolved(session) };
   }
@@ -493,6 +530,11 @@ export class OpenClawMethods {
   private sessionsReset(p: Params, caller: CallerInfo): unknown {
     const { key, agentId } = this.resolveKey(p.key as string, p.agentId);
     this.state.ensureSession(key, agentId, caller.displayName);
+    if (this.table.protocol === 3) {
+      // v3: a new session id, the model override gone, an empty history and no `resolved`.
+      const session = this.state.resetSession(key, undefined, { newSession: true });
+      return { ok: true, key, entry: this.entry(session) };
+    }
     const session = this.state.resetSession(key, 'Reset');
     return { ok: true, key, entry: this.entry(session), resolved: this.resolved(session) };
   }
@@ -527,8 +569,9 @@ export class OpenClawMethods {
 
   private status(): unknown {
     const sessions = this.state.listSessions();
+    // v3 status has no runtimeVersion.
     return {
-      runtimeVersion: this.version,
+      ...(this.table.protocol === 4 ? { runtimeVersion: this.version } : {}),
       heartbeat: {
         defaultAgentId: this.state.defaultAgentId,
         agents: this.state.agents.map((a) => ({ agentId: a.id, enabled: false, every: 'disabled', everyMs: null })),

@@ -271,7 +271,8 @@ export class RunStreamer {
       payload.errorDetail = { provider, model: rest.join('/'), failoverReason: 'format' };
     }
     this.emit('chat', payload);
-    // The real gateway reports a failed run a second time from another layer: no agentId, its own seq 1.
+    // 2026.9 reports a failed run a second time from another layer: no agentId, its own seq 1; 2026.2 once.
+    if (!this.v4) return;
     const second = {
       runId: this.run.runId,
       sessionKey: this.run.sessionKey,

@@ -50,6 +50,8 @@ export interface ChatMessage {
   segment?: number;
   /** User rows written by chat.send: the sender's `connect.client.id` (v3 puts it in the row's metadata block). */
   sender?: string;
+  /** An assistant row the model left unfinished (`stopReason: "aborted"`), with the provider's error text. */
+  errorMessage?: string;
 }
 
 export interface SessionState {
@@ -291,7 +293,8 @@ export class GatewayState {
 
   /** Effective `provider/id` of a session (override, else the agent's default). */
   effectiveModel(session: SessionState): string {
-    return session.model ?? this.agent(session.agentId)?.model ?? modelRef(this.models[0]!);
+    const agent = this.agent(session.agentId) ?? this.agent(this.defaultAgentId);
+    return session.model ?? agent?.model ?? modelRef(this.models[0]!);
   }
 
   /** Sessions, most recently updated first. */
@@ -313,14 +316,19 @@ export class GatewayState {
     return session;
   }
 
-  /** Aborts the session's runs and clears its history; overrides survive. `marker` leaves one system row. */
-  resetSession(key: string, marker?: string): SessionState {
+  /** Aborts the session's runs and clears its history; overrides survive unless `newSession`. `marker` leaves one system row. */
+  resetSession(key: string, marker?: string, opts: { newSession?: boolean } = {}): SessionState {
     const session = this.sessions.get(key);
     if (!session) throw new Error(`no session ${key}`);
     for (const run of this.activeRuns(key)) this.abortRun(run.runId);
     const now = Date.now();
     session.messages = marker === undefined ? [] : [{ role: 'system', content: marker, timestamp: now, kind: 'reset' }];
     session.updatedAt = now;
+    if (opts.newSession) {
+      // A new session id, and the model override does not carry over (OpenClaw 2026.2).
+      session.sessionId = randomUUID();
+      delete session.model;
+    }
     return session;
   }
 
