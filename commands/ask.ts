@@ -113,7 +113,7 @@ export default {
     });
     await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}) });
     // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.
-    const channelLacks = target === scope ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
+    const channelLacks = target === scope && scope.guildId !== null ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
     if (channelLacks.length > 0) {
       const note = `⚠️ I lack ${list(channelLacks)} here: an answer that runs past 15 minutes may stop updating. An admin can grant ${channelLacks.length === 1 ? 'it' : 'them'}.`;
       void writer.tellAsker(note).then((told) => told || context.logger.info({ channel: scope.id, missing: channelLacks }, 'the bot lacks permissions where it was asked'));
