@@ -113,7 +113,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       {
         connected: () => this.connection !== undefined,
         abort: (sessionKey, runId) => this.chatAbort(sessionKey, runId),
-        history: (sessionKey, limit) => this.chatHistory(sessionKey, limit),
+        history: (sessionKey, limit) => {
+          const connection = this.requireConnection();
+          return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
+        },
       },
     );
   }
@@ -217,7 +220,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   /** The session's last `limit` messages; texts whole where the gateway allows it (2026.9: up to 500,000 chars). */
   async chatHistory(sessionKey: string, limit = 50): Promise<HistoryMessage[]> {
     const connection = this.requireConnection();
-    return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
+    return (await connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info)).messages;
   }
 
   async modelsList(): Promise<ModelInfo[]> {

@@ -59,6 +59,12 @@ export interface HandshakeContext {
 
 export type Rpc = (method: string, params: Frame) => Promise<unknown>;
 
+/** A session's history, and what the gateway says of the session's runs in flight (2026.9), when it says. */
+export interface SessionHistory {
+  messages: HistoryMessage[];
+  active?: { runIds: string[] | undefined; any: boolean };
+}
+
 /** Everything that differs between the card and OpenClaw, behind one interface. */
 export interface Dialect {
   readonly name: DialectName;
@@ -78,7 +84,7 @@ export interface Dialect {
   chatSendRunId(result: unknown): string | undefined;
   chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult>;
   /** The session's last `limit` messages, their texts whole where the gateway allows it. */
-  chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<HistoryMessage[]>;
+  chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory>;
   /** One session's row, read as cheaply as the gateway allows (no title or preview); undefined if there is none. */
   sessionRow(rpc: Rpc, key: string, info: GatewayInfo): Promise<SessionRow | undefined>;
   modelsList(rpc: Rpc, info: GatewayInfo): Promise<ModelInfo[]>;

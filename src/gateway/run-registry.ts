@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
 import type { RunUpdate } from './dialect.js';
-import { findRunReply, RunStream } from './run.js';
-import type { AbortResult, ChatSendInput, HistoryMessage } from './types.js';
+import type { SessionHistory } from './dialect.js';
+import { lookUpRun, RunStream } from './run.js';
+import type { AbortResult, ChatSendInput } from './types.js';
 
 export interface RunRegistryOptions {
   /** How often a run that lost events (or went quiet) is looked up in the history. */
@@ -17,7 +18,7 @@ export interface RunRegistryOptions {
 export interface RunGateway {
   connected(): boolean;
   abort(sessionKey: string, runId: string): Promise<AbortResult>;
-  history(sessionKey: string, limit: number): Promise<HistoryMessage[]>;
+  history(sessionKey: string, limit: number): Promise<SessionHistory>;
 }
 
 const ORPHAN_TTL_MS = 30_000;
@@ -50,7 +51,7 @@ export class RunRegistry {
   track(runId: string, input: ChatSendInput): RunStream {
     const run = new RunStream(runId, input.sessionKey, input.message, {
       abort: (r) => this.gateway.abort(r.sessionKey, r.runId),
-      recover: async (r) => findRunReply(await this.gateway.history(r.sessionKey, 20), r),
+      recover: async (r) => lookUpRun(await this.gateway.history(r.sessionKey, 50), r),
       finished: (r) => this.forget(r),
     });
     this.runs.set(runId, run);
@@ -159,7 +160,8 @@ export class RunRegistry {
   }
 
   private giveUp(run: RunStream, idleTimeoutMs: number): void {
-    const seconds = Math.round(idleTimeoutMs / 1000);
+    const s = idleTimeoutMs / 1000;
+    const seconds = s >= 10 || Number.isInteger(s) ? String(Math.round(s)) : s.toFixed(1);
     if (run.connectionLost) run.fail('the gateway restarted or the connection dropped during this answer, and its end never arrived', true);
     else if (run.unconfirmed) run.fail(`chat.send: the gateway did not answer, and the run did not show up within ${seconds} s`);
     else if (run.handedOff) run.fail(`the agent handed the work to sub-agents, and no answer came from them for ${seconds} s`);

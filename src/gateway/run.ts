@@ -1,11 +1,17 @@
-import type { RunUpdate } from './dialect.js';
+import type { RunUpdate, SessionHistory } from './dialect.js';
 import { restoreCommands } from './directives.js';
 import type { AbortResult, HistoryMessage, RunEvent, RunOutcome } from './types.js';
 
+/**
+ * What the gateway's history says of a run: it ended (with this outcome), it is at work (`certain`: the gateway says
+ * the run is in flight; else its turn is there without an end, as during a quiet tool step), or nothing.
+ */
+export type RunLookup = { state: 'ended'; outcome: RunOutcome } | { state: 'working'; certain: boolean } | { state: 'unknown' };
+
 export interface RunHooks {
   abort(run: RunStream): Promise<AbortResult>;
-  /** Looks the run's reply up in the session history; undefined while it is not there yet. */
-  recover(run: RunStream): Promise<RunOutcome | undefined>;
+  /** Looks the run up in the session history. */
+  recover(run: RunStream): Promise<RunLookup>;
   finished(run: RunStream): void;
 }
 
@@ -145,14 +151,26 @@ export class RunStream implements AsyncIterable<RunEvent> {
     this.heard();
   }
 
-  /** Settles the run from the history if its reply is there. Returns whether it did. */
+  /**
+   * Settles the run from the history if its reply is there, and counts a history that shows it at work as a sign of
+   * life (a tool step may be silent for minutes). Returns whether the run is settled.
+   */
   async tryRecover(): Promise<boolean> {
     // A handed-off turn's own final row is the interim text: only the successor's answer may end it.
     if (this.settled || this.recovering || this.handedOffTurn) return this.settled;
-    const outcome = await this.hooks.recover(this).catch(() => undefined);
-    if (!outcome || this.settled) return this.settled;
-    this.settle(outcome);
-    return true;
+    const found = await this.hooks.recover(this).catch((): RunLookup => ({ state: 'unknown' }));
+    if (this.settled) return true;
+    if (found.state === 'ended') {
+      this.settle(found.outcome);
+      return true;
+    }
+    if (found.state === 'working') {
+      // The gateway's word ends every doubt; a turn merely there proves nothing after a dropped connection (2026.2
+      // keeps the turn of a run it lost in a restart).
+      if (found.certain) this.heard();
+      else if (!this.connectionLost) this.lastActivityAt = Date.now();
+    }
+    return false;
   }
 
   /** Ends the run without an answer from the gateway; `lost`: the gateway lost it (a restart, a dropped connection). */
@@ -178,9 +196,9 @@ export class RunStream implements AsyncIterable<RunEvent> {
 
   private async settleFromHistory(fallback: RunOutcome): Promise<void> {
     this.recovering = true;
-    const outcome = await this.hooks.recover(this).catch(() => undefined);
+    const found = await this.hooks.recover(this).catch((): RunLookup => ({ state: 'unknown' }));
     this.recovering = false;
-    this.settle(outcome && outcome.type === fallback.type ? outcome : fallback);
+    this.settle(found.state === 'ended' && found.outcome.type === fallback.type ? found.outcome : fallback);
   }
 
   private settle(outcome: RunOutcome): void {
@@ -217,16 +235,6 @@ export class RunStream implements AsyncIterable<RunEvent> {
 /** Rows after a reply that show the run went on: it called a tool, whose result is here. */
 const TOOL_RESULT_ROLES = new Set(['toolResult', 'tool', 'toolresult', 'tool_result', 'function']);
 
-/**
- * Whether a history row ends its run, as OpenClaw's own client decides (2026.9
- * `packages/gateway-client/src/session-projection-final-identity.ts`): an explicit `runTerminal` mark decides; a row
- * that calls a tool, or stopped to use one, is a step on the way.
- */
-function isTerminal(row: HistoryMessage): boolean {
-  if (row.runTerminal !== undefined) return row.runTerminal;
-  return !row.toolCall && row.stopReason !== 'toolUse';
-}
-
 /** Text compared loosely: 2026.2 may store a prompt with its whitespace collapsed. */
 function comparable(text: string): string {
   return restoreCommands(text).replace(/\s+/g, ' ').trim();
@@ -239,7 +247,7 @@ function comparable(text: string): string {
 function replyOf(rows: HistoryMessage[], streamed: string, joined: boolean): RunOutcome | undefined {
   const at = rows.findLastIndex((m) => m.role === 'assistant');
   const reply = rows[at];
-  if (!reply || !isTerminal(reply)) return undefined;
+  if (!reply?.endsRun) return undefined;
   if (rows.slice(at + 1).some((m) => TOOL_RESULT_ROLES.has(m.role))) return undefined;
   const earlier = joined ? rows.slice(0, at).filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text) : [];
   const segments = (last: string) => [...earlier, last].filter((t) => t !== '').join('\n\n');
@@ -252,16 +260,26 @@ function replyOf(rows: HistoryMessage[], streamed: string, joined: boolean): Run
   return reply.aborted ? { type: 'aborted', text } : { type: 'final', text };
 }
 
-/**
- * Finds a run's reply in a session history: by run id when the gateway records it (2026.9), else in the turn after its
- * prompt. Undefined while the run is not over (its last row calls a tool) or not there.
- */
-export function findRunReply(history: HistoryMessage[], run: { runId: string; prompt: string; currentText: string }): RunOutcome | undefined {
+/** The rows of a run's turn: its own by run id when the gateway records it (2026.9), else those after its prompt. */
+function turnOf(history: HistoryMessage[], run: { runId: string; prompt: string }): { rows: HistoryMessage[]; byId: boolean } | undefined {
   const own = history.filter((m) => m.runId === run.runId);
-  if (own.some((m) => m.role === 'assistant')) return replyOf(own, run.currentText, true);
+  if (own.length > 0) return { rows: own, byId: true };
   const prompt = comparable(run.prompt);
   const promptAt = history.findLastIndex((m) => m.role === 'user' && comparable(m.text).includes(prompt));
   if (promptAt < 0) return undefined;
   const nextPrompt = history.findIndex((m, i) => i > promptAt && m.role === 'user');
-  return replyOf(history.slice(promptAt + 1, nextPrompt < 0 ? undefined : nextPrompt), run.currentText, false);
+  return { rows: history.slice(promptAt + 1, nextPrompt < 0 ? undefined : nextPrompt), byId: false };
+}
+
+/** Looks a run up in its session's history: its reply once its turn is over, or whether it is still at work. */
+export function lookUpRun(history: SessionHistory, run: { runId: string; prompt: string; currentText: string }): RunLookup {
+  const turn = turnOf(history.messages, run);
+  const outcome = turn ? replyOf(turn.rows, run.currentText, turn.byId) : undefined;
+  if (outcome) return { state: 'ended', outcome };
+  const { active } = history;
+  if (active) {
+    const inFlight = active.runIds ? active.runIds.includes(run.runId) : active.any;
+    return inFlight ? { state: 'working', certain: true } : { state: 'unknown' };
+  }
+  return turn ? { state: 'working', certain: false } : { state: 'unknown' };
 }

@@ -70,11 +70,9 @@ export interface HistoryMessage {
   runId: string | undefined;
   aborted: boolean;
   /** Why the model stopped, when the gateway says (OpenClaw: `stop`, `toolUse`, `error`, …). */
-  stopReason?: string | undefined;
-  /** The row asks for a tool (a tool-call block): the run goes on after it. */
-  toolCall?: boolean;
-  /** OpenClaw 2026.9 marks a run's last row (`__openclaw.runTerminal`), when it does. */
-  runTerminal?: boolean | undefined;
+  stopReason: string | undefined;
+  /** An assistant row that ends its run; a row that calls a tool, or stopped to use one, is a step on the way. */
+  endsRun: boolean;
   /**
    * The gateway shortened the text: it is `prefix` plus a marker (or a placeholder, with an empty prefix).
    * The streamed text, when it starts with `prefix`, is the whole of it.

@@ -93,6 +93,40 @@ describe.each([3, 4] as const)('a tool-using run on OpenClaw v%i', (protocol) =>
   });
 });
 
+describe('a run the history shows at work', () => {
+  it('on 2026.9, lives while the gateway lists it among the session\'s active runs, and not after', async () => {
+    const { gateway, client } = await connected(4, { runIdleTimeoutMs: 400 });
+    const run = await client.chatSend({ sessionKey: KEY, message: 'a long tool step' });
+    const own = { __openclaw: { runId: run.runId } };
+    let active = true;
+    gateway.handle('chat.history', () => ({
+      payload: {
+        messages: [
+          { role: 'user', content: 'a long tool step', ...own },
+          { role: 'assistant', content: [toolCall('c1')], stopReason: 'toolUse', ...own },
+        ],
+        sessionInfo: { key: KEY, hasActiveRun: active, ...(active ? { activeRunIds: [run.runId] } : {}) },
+      },
+    }));
+    await sleep(1_000);
+    expect(run.done).toBe(false);
+    active = false;
+    expect(await run.outcome).toMatchObject({ type: 'error', message: 'no answer from the gateway for 0.4 s' });
+  });
+
+  it('on 2026.2, a turn left in the history does not keep a run alive after the connection dropped', async () => {
+    const { gateway, client } = await connected(3, { runIdleTimeoutMs: 60_000, lostRunGraceMs: 400 });
+    const run = await client.chatSend({ sessionKey: KEY, message: 'a long tool step' });
+    const sent = String(gateway.requests.find((r) => r.method === 'chat.send')!.params.message);
+    gateway.history.set(KEY, [
+      { role: 'user', content: text(sent) },
+      { role: 'assistant', content: [toolCall('c1')], stopReason: 'toolUse' },
+    ]);
+    gateway.dropSockets();
+    expect(await run.outcome).toMatchObject({ type: 'error', lost: true });
+  });
+});
+
 describe('2026.9 status events', () => {
   it('count as activity', async () => {
     const { gateway, client } = await connected(4, { runIdleTimeoutMs: 400 });

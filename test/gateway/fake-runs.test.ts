@@ -35,6 +35,23 @@ describe.each([3, 4] as const)('OpenClaw v%i (fake)', (protocol) => {
     expect(outcome).toEqual({ type: 'final', text: protocol === 4 ? 'Let me run the tests first.\n\nAll green.' : 'All green.' });
   });
 
+  it('a silent tool step longer than the whole idle limit survives: the history shows the run at work', async () => {
+    const { gateway, client } = await openClaw(protocol, { runIdleTimeoutMs: 800 });
+    gateway.setReplyScript(() => ({
+      toolCalls: [{ say: wordTokens('Starting the long step.'), name: 'exec', args: { command: 'sleep 2' }, output: '(no output)', durationMs: 2_000 }],
+      tokens: wordTokens('Slept well.'),
+    }));
+    const run = await client.chatSend({ sessionKey: client.sessionKey('main', `long${protocol}`), message: 'take your time' });
+    expect(await run.outcome).toEqual({ type: 'final', text: protocol === 4 ? 'Starting the long step.\n\nSlept well.' : 'Slept well.' });
+  });
+
+  it('a chat.send the gateway handles but does not answer in time still ends with the run\'s answer', async () => {
+    const { gateway, client } = await openClaw(protocol, { requestTimeoutMs: 300 });
+    gateway.withholdAnswers('chat.send', 1);
+    const run = await client.chatSend({ sessionKey: client.sessionKey('main', `mute${protocol}`), message: 'are you there' });
+    expect(await run.outcome).toEqual({ type: 'final', text: 'Echo: are you there' });
+  });
+
   it('a tool-using run whose end was missed takes its final from the history, not an intermediate row', async () => {
     const { gateway, client } = await openClaw(protocol);
     gateway.setReplyScript(() => ({

@@ -6,7 +6,19 @@ import {
   SessionNotFoundError,
 } from '../errors.js';
 import { neutraliseCommands, restoreCommands } from '../directives.js';
-import { abortRun, HandshakeClosedError, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import {
+  abortRun,
+  HandshakeClosedError,
+  nextFrame,
+  runIdOf,
+  type Dialect,
+  type Frame,
+  type HandshakeContext,
+  type Inbound,
+  type Rpc,
+  type RunUpdate,
+  type SessionHistory,
+} from '../dialect.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, hasToolCall, isObject, toModelInfo, type Json } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
@@ -160,28 +172,31 @@ export class CardDialect implements Dialect {
   readonly chatSendRunId = runIdOf;
   readonly chatAbort = abortRun;
 
-  async chatHistory(rpc: Rpc, sessionKey: string, limit: number): Promise<HistoryMessage[]> {
+  async chatHistory(rpc: Rpc, sessionKey: string, limit: number): Promise<SessionHistory> {
     let result: unknown;
     try {
       result = await rpc('chat.history', { sessionKey, limit });
     } catch (error) {
       // A session that never had a message has no history.
-      if (error instanceof SessionNotFoundError) return [];
+      if (error instanceof SessionNotFoundError) return { messages: [] };
       throw error;
     }
-    return asArray(asObject(result).messages).filter(isObject).map((message) => {
+    const messages = asArray(asObject(result).messages).filter(isObject).map((message): HistoryMessage => {
       const role = asString(message.role) ?? 'unknown';
       const text = flattenContent(message.content);
+      const stopReason = asString(message.stopReason);
       return {
         role,
         text: role === 'user' ? restoreCommands(text) : text,
         timestamp: asEpochMs(message.timestamp),
         runId: asString(message.runId),
         aborted: false,
-        stopReason: asString(message.stopReason),
-        toolCall: hasToolCall(message.content),
+        stopReason,
+        // The card's rows say nothing of how a reply ended; one that asks for a tool is not the end.
+        endsRun: role === 'assistant' && stopReason !== 'toolUse' && !hasToolCall(message.content),
       };
     });
+    return { messages };
   }
 
   async sessionRow(rpc: Rpc, key: string): Promise<SessionRow | undefined> {

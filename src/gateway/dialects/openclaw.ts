@@ -11,7 +11,18 @@ import {
   SessionNotFoundError,
   UnavailableError,
 } from '../errors.js';
-import { abortRun, nextFrame, runIdOf, type Dialect, type Frame, type HandshakeContext, type Inbound, type Rpc, type RunUpdate } from '../dialect.js';
+import {
+  abortRun,
+  nextFrame,
+  runIdOf,
+  type Dialect,
+  type Frame,
+  type HandshakeContext,
+  type Inbound,
+  type Rpc,
+  type RunUpdate,
+  type SessionHistory,
+} from '../dialect.js';
 import { neutraliseCommands, restoreCommands } from '../directives.js';
 import {
   asArray,
@@ -104,10 +115,20 @@ function sessionRow(row: Json): SessionRow | undefined {
 }
 
 function historyMessage(message: Json): HistoryMessage {
-  const meta = asObject(message.__openclaw);
   const key = asString(message.idempotencyKey);
   const role = asString(message.role) ?? 'unknown';
   const text = flattenContent(message.content);
+  const meta = asObject(message.__openclaw);
+  const stopReason = asString(message.stopReason);
+  const aborted = asObject(message.openclawAbort).aborted === true;
+  // As OpenClaw's own client decides (2026.9 packages/gateway-client/src/session-projection-final-identity.ts): a
+  // `runTerminal` mark decides; else a row that calls a tool, or stopped to use one, goes on. 2026.9 splits a reply
+  // with a tool call into a text row without a stopReason and the tool-call row, so a final needs a stopReason.
+  const endsRun =
+    role === 'assistant' &&
+    (typeof meta.runTerminal === 'boolean'
+      ? meta.runTerminal
+      : aborted || (stopReason !== undefined && stopReason !== 'toolUse' && !hasToolCall(message.content)));
   let truncated: HistoryMessage['truncated'];
   if (text.endsWith(TRUNCATION_MARKER)) truncated = { prefix: text.slice(0, -TRUNCATION_MARKER.length) };
   else if (text === OVERSIZED_PLACEHOLDER || meta.reason === 'oversized') truncated = { prefix: '' };
@@ -116,10 +137,9 @@ function historyMessage(message: Json): HistoryMessage {
     text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
     timestamp: asEpochMs(message.timestamp),
     runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
-    aborted: asObject(message.openclawAbort).aborted === true,
-    stopReason: asString(message.stopReason),
-    toolCall: hasToolCall(message.content),
-    runTerminal: typeof meta.runTerminal === 'boolean' ? meta.runTerminal : undefined,
+    aborted,
+    stopReason,
+    endsRun,
     truncated,
   };
 }
@@ -277,11 +297,16 @@ export class OpenClawDialect implements Dialect {
   readonly chatSendRunId = runIdOf;
   readonly chatAbort = abortRun;
 
-  async chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<HistoryMessage[]> {
+  async chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory> {
     const params: Frame = { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) };
     if (Number(info.protocol) >= 4) params.maxChars = HISTORY_MAX_CHARS;
     const result = asObject(await rpc('chat.history', params));
-    return asArray(result.messages).filter(isObject).map(historyMessage);
+    const messages = asArray(result.messages).filter(isObject).map(historyMessage);
+    // 2026.9 says which runs of the session are in flight; 2026.2 says nothing.
+    const session = asObject(result.sessionInfo);
+    if (typeof session.hasActiveRun !== 'boolean') return { messages };
+    const runIds = Array.isArray(session.activeRunIds) ? session.activeRunIds.filter((id): id is string => typeof id === 'string') : undefined;
+    return { messages, active: { runIds, any: session.hasActiveRun } };
   }
 
   async sessionRow(rpc: Rpc, key: string, info: GatewayInfo): Promise<SessionRow | undefined> {
