@@ -420,9 +420,11 @@ export class GatewayState {
       });
       run.onEvent({ type: 'toolStart', tool, segment: s });
       const duration = call.durationMs ?? 50;
-      later(Math.min(10, duration / 2), () => {
+      // One progress update early in the call, as the real exec tool reports its first output.
+      const updateAt = Math.min(10, duration / 2);
+      later(updateAt, () => {
         run.onEvent({ type: 'toolUpdate', tool });
-        later(Math.max(0, duration - Math.min(10, duration / 2)), () => {
+        later(duration - updateAt, () => {
           info.toolNames.push(call.name);
           this.appendRow(info, { role: 'toolResult', content: call.output, toolCallId: tool.toolCallId, toolName: call.name, isError: call.isError === true });
           run.onEvent({ type: 'toolEnd', tool, endedAt: Date.now() });
