@@ -14,7 +14,9 @@ export default {
   async execute(interaction, { relay }) {
     const scope = scopeOf(interaction);
     const requested = interaction.options.getString('agent');
-    // Both ways ask the gateway; a switch is announced in the channel, the current agent only to the asker.
+    // Both ways ask the gateway; a switch is announced in the channel, the current agent only to the asker. A typo
+    // is refused privately first, unless the gateway is too slow to tell in time.
+    if (requested) await relay.precheckChoice('agent', requested);
     await interaction.deferReply(requested ? {} : { flags: MessageFlags.Ephemeral });
     if (!requested) {
       const mapping = await relay.mappingFor(scope);

@@ -14,7 +14,9 @@ export default {
   async execute(interaction, { relay }) {
     const scope = scopeOf(interaction);
     const requested = interaction.options.getString('model');
-    // Both ways ask the gateway; a switch is announced in the channel, the current model only to the asker.
+    // Both ways ask the gateway; a switch is announced in the channel, the current model only to the asker. A typo
+    // is refused privately first, unless the gateway is too slow to tell in time.
+    if (requested) await relay.precheckChoice('model', requested);
     await interaction.deferReply(requested ? {} : { flags: MessageFlags.Ephemeral });
     if (!requested) {
       const { model, mapping, source } = await relay.currentModel(scope);

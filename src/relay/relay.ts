@@ -104,6 +104,11 @@ export class Relay {
     return this.steering.currentModel(scope);
   }
 
+  /** Throws for an unknown model or agent, at once, so that a typo is refused privately before any public answer. */
+  precheckChoice(kind: 'model' | 'agent', requested: string): Promise<void> {
+    return this.steering.precheckChoice(kind, requested);
+  }
+
   setModel(scope: Scope, requested: string, by: Person): Promise<ChannelMapping> {
     return this.steering.setModel(scope, requested, by);
   }

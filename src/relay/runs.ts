@@ -12,6 +12,7 @@ import type { Pacer } from './pacer.js';
 import type { ReplyPhase, ReplyRenderer } from './phase.js';
 import { attributePrompt } from './prompt.js';
 import type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
+import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
 export interface RunsDeps {
   gateway: GatewayClient;
@@ -50,20 +51,10 @@ export type StopResult =
   | { status: 'forbidden'; owner: Person };
 
 const SETTLE_LIMIT_MS = 5 * 60_000;
-/** The ack of /ask must not wait on a slow first mapping (Discord allows 3 s for it). */
-const PRECHECK_LIMIT_MS = 1_500;
 /** How long a private note about a failure may hold the public reply. */
 const TELL_LIMIT_MS = 3_000;
 const MAX_DETAIL_CHARS = 1_500;
 const LOST = 'the gateway restarted or the connection dropped before the answer was complete';
-
-/** Waits for `promise`, but no longer than `ms`: a reply Discord keeps refusing must not hold a run (or a shutdown) forever. */
-export async function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  clearTimeout(timer);
-  return result;
-}
 
 function newJobId(): string {
   return randomBytes(6).toString('hex');

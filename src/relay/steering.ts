@@ -1,14 +1,34 @@
 import type { GatewayClient } from '../gateway/client.js';
 import { SessionNotFoundError } from '../gateway/errors.js';
-import type { AgentInfo } from '../gateway/types.js';
+import type { AgentInfo, ModelInfo } from '../gateway/types.js';
 import type { ChannelMapping } from '../store/store.js';
 import { closeMatches, type Catalog } from './catalog.js';
 import { UnknownChoiceError } from './errors.js';
 import { changedBy, requireGateway, type Mappings } from './mappings.js';
 import type { Person, Scope } from './scope.js';
+import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
 function describeAgent(agent: AgentInfo): string {
   return agent.name && agent.name !== agent.id ? `\`${agent.id}\` (${agent.name})` : `\`${agent.id}\``;
+}
+
+/** The model a person meant: its `provider/id`, any case, or an id or name only one model has. */
+function matchModel(models: ModelInfo[], requested: string): ModelInfo {
+  const wanted = requested.trim();
+  const lower = wanted.toLowerCase();
+  const byIdOrName = models.filter((m) => m.id.toLowerCase() === lower || m.name.toLowerCase() === lower);
+  const match = models.find((m) => m.ref === wanted) ?? models.find((m) => m.ref.toLowerCase() === lower) ?? (byIdOrName.length === 1 ? byIdOrName[0] : undefined);
+  if (match) return match;
+  const close = closeMatches(wanted, models.map((m) => m.ref));
+  const hint = close.length > 0 ? `Close matches: ${close.map((c) => `\`${c}\``).join(', ')}` : `Available: ${models.slice(0, 10).map((m) => `\`${m.ref}\``).join(', ')}`;
+  throw new UnknownChoiceError(`Unknown model \`${wanted}\`. ${hint}`);
+}
+
+function matchAgent(agents: AgentInfo[], requested: string): AgentInfo {
+  const wanted = requested.trim().toLowerCase();
+  const match = agents.find((a) => a.id.toLowerCase() === wanted) ?? agents.find((a) => a.name.toLowerCase() === wanted);
+  if (!match) throw new UnknownChoiceError(`Unknown agent \`${requested}\`. Agents: ${agents.map(describeAgent).join(', ')}`);
+  return match;
 }
 
 /** What admins change about a channel's session: reset it, its model, its agent. */
@@ -46,22 +66,24 @@ export class Steering {
     return { model: row?.model, mapping, source: row?.model ? 'session' : 'default' };
   }
 
+  /**
+   * Refuses an unknown model or agent before anything is shown in the channel; says nothing when the gateway is
+   * too slow to tell within Discord's time for an answer (the switch itself then decides).
+   */
+  async precheckChoice(kind: 'model' | 'agent', requested: string): Promise<void> {
+    requireGateway(this.gateway);
+    if (kind === 'model') {
+      const models = await waitAtMost(this.catalog.listModels(), PRECHECK_LIMIT_MS);
+      if (models) matchModel(models, requested);
+    } else {
+      const list = await waitAtMost(this.catalog.listAgents(), PRECHECK_LIMIT_MS);
+      if (list) matchAgent(list.agents, requested);
+    }
+  }
+
   async setModel(scope: Scope, requested: string, by: Person): Promise<ChannelMapping> {
     requireGateway(this.gateway);
-    const models = await this.catalog.listModels();
-    const wanted = requested.trim();
-    const match =
-      models.find((m) => m.ref === wanted) ??
-      models.find((m) => m.ref.toLowerCase() === wanted.toLowerCase()) ??
-      (() => {
-        const byId = models.filter((m) => m.id.toLowerCase() === wanted.toLowerCase() || m.name.toLowerCase() === wanted.toLowerCase());
-        return byId.length === 1 ? byId[0] : undefined;
-      })();
-    if (!match) {
-      const close = closeMatches(wanted, models.map((m) => m.ref));
-      const hint = close.length > 0 ? `Close matches: ${close.map((c) => `\`${c}\``).join(', ')}` : `Available: ${models.slice(0, 10).map((m) => `\`${m.ref}\``).join(', ')}`;
-      throw new UnknownChoiceError(`Unknown model \`${wanted}\`. ${hint}`);
-    }
+    const match = matchModel(await this.catalog.listModels(), requested);
     const mapping = { ...(await this.mappings.forScope(scope)) };
     await this.mappings.applyModel(mapping, match.ref);
     mapping.model = match.ref;
@@ -72,10 +94,7 @@ export class Steering {
 
   async setAgent(scope: Scope, requested: string, by: Person): Promise<ChannelMapping> {
     requireGateway(this.gateway);
-    const { agents } = await this.catalog.listAgents();
-    const wanted = requested.trim().toLowerCase();
-    const match = agents.find((a) => a.id.toLowerCase() === wanted) ?? agents.find((a) => a.name.toLowerCase() === wanted);
-    if (!match) throw new UnknownChoiceError(`Unknown agent \`${requested}\`. Agents: ${agents.map(describeAgent).join(', ')}`);
+    const match = matchAgent((await this.catalog.listAgents()).agents, requested);
     const mapping: ChannelMapping = {
       ...(await this.mappings.forScope(scope)),
       agentId: match.id,

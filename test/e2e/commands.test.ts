@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { waitFor } from '../gateway/helpers.js';
+import { answer } from './answers.js';
 import { GATEWAY_KINDS, startStack, waitForSettledReply } from './harness.js';
 
 const ADMIN = { permissions: String(1n << 5n) }; // Manage Server
 
-/** The content of the reply to an interaction that answered with a plain (type 4) message. */
-async function replyTo(discord: Awaited<ReturnType<typeof startStack>>['discord'], token: string) {
-  const view = await waitFor(() => {
-    const v = discord.interaction(token);
-    return v?.callbacks.some((c) => c.type === 4) ? v : undefined;
-  }, 5_000, 'a reply');
-  const callback = view.callbacks.find((c) => c.type === 4)!;
-  const data = callback.data as { content: string; flags?: number; allowed_mentions?: unknown };
-  return { content: data.content, ephemeral: ((data.flags ?? 0) & 64) !== 0, allowedMentions: data.allowed_mentions };
-}
+/** What the person who ran a command reads in the end (the immediate reply, or the deferred one once edited). */
+const replyTo = (discord: Awaited<ReturnType<typeof startStack>>['discord'], token: string) => answer(discord, token);
 
 describe.each(GATEWAY_KINDS)('steering commands against the %s gateway', (kind) => {
   it('/model shows, switches (admins only), and refuses an unknown model with close matches', async () => {
@@ -72,9 +65,9 @@ describe.each(GATEWAY_KINDS)('steering commands against the %s gateway', (kind) 
     expect(history.ephemeral).toBe(true);
     expect(history.content.split('\n')).toEqual([
       '**Last 3 messages**',
-      expect.stringMatching(/^🤖( <t:\d+:R>)? You said: \[Tester\] first question$/),
-      expect.stringMatching(/^🧑( <t:\d+:R>)? \[Tester\] second question$/),
-      expect.stringMatching(/^🤖( <t:\d+:R>)? You said: \[Tester\] second question$/),
+      expect.stringMatching(/^🤖( <t:\d+:R>)? You said: \[Tester \(\d+\)\] first question$/),
+      expect.stringMatching(/^🧑( <t:\d+:R>)? \[Tester \(\d+\)\] second question$/),
+      expect.stringMatching(/^🤖( <t:\d+:R>)? You said: \[Tester \(\d+\)\] second question$/),
     ]);
     const sessions = await replyTo(discord, discord.sendChatInput({ name: 'sessions' }).token);
     expect(sessions.content).toContain('**1 recent sessions**');

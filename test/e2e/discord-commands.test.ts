@@ -3,43 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_FAILURE_NOTE } from '../../src/discord/errors.js';
-import { startFakeDiscord, type FakeDiscord, type InteractionView } from '../fakes/discord/index.js';
+import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
 import { formatViolation } from '../spec/validate.js';
+import { answer, answerOf, type Answer } from './answers.js';
 import { isLive, replyMessages, startBot, startStack, waitForSettledReply } from './harness.js';
 
 const ADMIN = { permissions: String(1n << 5n) }; // Manage Server
-const EPHEMERAL = 64;
-
-/** What the person who ran a command ends up reading, once the bot has answered. */
-interface Answer {
-  /** The reply itself (an immediate reply, or the deferred one after its edit). */
-  content: string;
-  ephemeral: boolean;
-  /** Private follow-ups after it. */
-  notes: string[];
-}
-
-function answerOf(view: InteractionView | undefined): Answer | undefined {
-  if (!view) return undefined;
-  const notes = view.followUps.filter((m) => m.ephemeral && !m.deleted).map((m) => m.content);
-  const immediate = view.callbacks.find((c) => c.type === 4 && c.status > 0 && c.status < 300);
-  if (immediate) {
-    const data = immediate.data as { content: string; flags?: number };
-    return { content: data.content, ephemeral: ((data.flags ?? 0) & EPHEMERAL) !== 0, notes };
-  }
-  const original = view.original;
-  // A deferred reply is Discord's "thinking…" until the bot edits it.
-  if (view.ackType !== 5 || !original || original.versions.length < 2) return undefined;
-  return { content: original.content, ephemeral: original.ephemeral, notes };
-}
-
-async function answer(discord: FakeDiscord, token: string, timeoutMs = 5_000): Promise<Answer> {
-  return waitFor(() => answerOf(discord.interaction(token)), timeoutMs, 'an answer');
-}
-
 describe('commands against a gateway that answers every request 6 s late', () => {
   it('acknowledge within 3 s, the Stop button too, and each ends with its answer', async () => {
     const gateway = await startOpenClawGateway({ protocol: 4, deltaPacingMs: 20, responseDelayMs: 6_000 });
@@ -77,7 +49,7 @@ describe('commands against a gateway that answers every request 6 s late', () =>
     const stop = discord.clickButton({ messageId: live.id, customId: button.custom_id });
 
     const answers = Object.fromEntries(
-      await Promise.all(Object.entries(sent).map(async ([name, { token }]) => [name, await answer(discord, token, 25_000)] as const)),
+      await Promise.all(Object.entries(sent).map(async ([name, { token }]) => [name, await answer(discord, token, { timeoutMs: 25_000 })] as const)),
     ) as Record<keyof typeof sent, Answer>;
     expect(answers.status).toMatchObject({ ephemeral: true, content: expect.stringContaining('✅ connected: OpenClaw protocol v4') });
     expect(answers.history).toEqual({ ephemeral: true, content: 'This session has no messages yet.', notes: [] });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { waitFor } from '../gateway/helpers.js';
+import { answer } from './answers.js';
 import { isLive, replyMessages, replyText, startStack, waitForSettledReply } from './harness.js';
 
 /** A long answer with prose and code blocks in several languages: about 9000 characters. */
@@ -54,8 +55,7 @@ describe('streaming a reply', () => {
     const first = discord.sendChatInput({ name: 'ask', options: { prompt: 'long one' }, user: { id: '200000000000000001', username: 'ada', globalName: 'Ada' } });
     await waitFor(() => replyMessages(discord, first.token)[0]?.content.endsWith(' ▌'), 5_000, 'streaming');
     const stranger = discord.sendChatInput({ name: 'abort', user: { id: '200000000000000002', username: 'bob', globalName: 'Bob' } });
-    await waitFor(() => discord.interaction(stranger.token)?.callbacks.length, 5_000, 'refusal');
-    expect((discord.interaction(stranger.token)!.callbacks[0]!.data as { content: string }).content).toBe('Only Ada (who asked) or a clawcord admin can stop this answer.');
+    expect(await answer(discord, stranger.token)).toMatchObject({ ephemeral: true, content: 'Only Ada (who asked) or a clawcord admin can stop this answer.' });
     discord.sendChatInput({ name: 'abort', user: { id: '200000000000000001', username: 'ada', globalName: 'Ada' } });
     const [stopped] = await waitForSettledReply(discord, first.token);
     expect(stopped!.content).toMatch(/^never[\s\S]*\n\n⏹️ Stopped by Ada\.$/);
@@ -73,8 +73,7 @@ describe('streaming a reply', () => {
     expect(gateway.state.activeRuns()).toHaveLength(0);
 
     const nothing = discord.sendChatInput({ name: 'abort' });
-    await waitFor(() => discord.interaction(nothing.token)?.callbacks.length, 5_000, 'answer');
-    expect((discord.interaction(nothing.token)!.callbacks[0]!.data as { content: string }).content).toBe('Nothing is streaming in this channel.');
+    expect(await answer(discord, nothing.token)).toMatchObject({ ephemeral: true, content: 'Nothing is streaming in this channel.' });
   });
 
   it('queues prompts per session, shows the position, and answers busy past relay.maxQueue', async () => {

@@ -90,17 +90,17 @@ describe('relay', () => {
     const { gateway, relay, store } = await setup();
     gateway.setReplyScript(() => ({ tokens: wordTokens('still here'), tokenDelayMs: 5 }));
     const parent = channel('300000000000000001');
-    const models = gateway.state.models;
-    const chosen = models[1]!;
+    const chosen = gateway.state.models[1]!;
     await relay.setModel(parent, `${chosen.provider}/${chosen.id}`, ALICE);
-    // The thread inherits the channel's model, to be applied with its first message; the gateway then refuses it.
+    // The thread inherits the channel's model, to be applied with its first message; that patch never gets an answer.
     const thread: Scope = { id: '300000000000000002', guildId: GUILD, kind: 'thread', parentId: parent.id };
-    models.splice(models.indexOf(chosen), 1);
+    gateway.withholdAnswers('sessions.patch', 1);
     const writer = new MemoryWriter(thread.id);
     const { reply } = await relay.ask({ scope: thread, requester: ALICE, prompt: 'hello', writer });
     await reply.whenSettled();
     expect(writer.shown).toEqual(['still here']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The patch times out (2 s in these tests) after the answer: that rejection must not go unhandled.
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
     expect((await store.mapping(thread.id))?.modelPending).toBe(true);
   });
 
