@@ -5,7 +5,10 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CommandDefinition } from './discord/command.js';
+import { ConfigError, loadAccessConfig } from './config/load.js';
+import type { AccessConfig } from './config/schema.js';
 import { commandDefinitions, loadCommands } from './discord/loader.js';
+import { registrationBody } from './discord/registration.js';
 import { registerSecret, scrubSecrets } from './log.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +22,8 @@ export interface DeployOptions {
   fetch?: typeof globalThis.fetch;
   /** Defaults to the commands in commands/. */
   definitions?: readonly CommandDefinition[];
+  /** Who may use them (DMs, admin commands), as the bot registers them; defaults to the default access. */
+  access?: AccessConfig;
 }
 
 export interface DeployResult {
@@ -44,7 +49,7 @@ export async function deployCommands(options: DeployOptions): Promise<DeployResu
     throw new DeployError(`--guild: "${options.guildId}" is not a guild id (a number, e.g. 123456789012345678)`);
   }
   const base = `${(options.apiBase ?? DEFAULT_API_BASE).replace(/\/+$/, '')}/v10`;
-  const definitions = options.definitions ?? commandDefinitions(await loadCommands());
+  const definitions = registrationBody(options.definitions ?? commandDefinitions(await loadCommands(), options.access), options.guildId);
   const doFetch = options.fetch ?? globalThis.fetch;
 
   const call = async (method: 'GET' | 'PUT', path: string, body?: unknown): Promise<unknown> => {
@@ -137,8 +142,17 @@ async function main(): Promise<number> {
   }
   const token = process.env['DISCORD_TOKEN'] ?? '';
   registerSecret(token);
+  let access: AccessConfig;
   try {
-    const result = await deployCommands({ token, apiBase: process.env['DISCORD_API_BASE'] || undefined, guildId });
+    // The access section decides whether commands work in DMs and which need Manage Server, as in the bot.
+    access = loadAccessConfig({ argv: [] });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) console.error(`config: ${problem}`);
+    return 2;
+  }
+  try {
+    const result = await deployCommands({ token, apiBase: process.env['DISCORD_API_BASE'] || undefined, guildId, access });
     console.log(describeResult(result));
     return 0;
   } catch (error) {

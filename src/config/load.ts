@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { configSchema, ENV_VARS, type Config } from './schema.js';
+import { accessSchema, configSchema, ENV_VARS, type AccessConfig, type Config } from './schema.js';
 
 /** A configuration problem: one line per problem, each naming the field. Shown without a stack trace. */
 export class ConfigError extends Error {
@@ -74,6 +74,16 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${name}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
   return `${name}: ${issue.message}`;
+}
+
+/** Only the `access` section of the config file (for tools that need no gateway, such as deploy-commands). */
+export function loadAccessConfig(options: Omit<LoadOptions, 'requireDiscord'> = {}): AccessConfig {
+  const env = options.env ?? process.env;
+  const { path, explicit } = configPathFrom(options.argv ?? process.argv.slice(2), env);
+  const raw = readConfigFile(path, resolve(options.cwd ?? process.cwd(), path), explicit);
+  const result = accessSchema.safeParse(raw.access ?? {});
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => describeIssue({ ...issue, path: ['access', ...issue.path] })));
+  return result.data;
 }
 
 /** Config sources, later wins: the config file (`--config` or `CLAWCORD_CONFIG`, else ./config.json if present), then the environment. */

@@ -17,6 +17,11 @@ export interface SyncResult {
   count: number;
 }
 
+/** The body of a bulk overwrite: where a command may be used is a property of global commands only. */
+export function registrationBody(definitions: readonly CommandDefinition[], guildId?: string): readonly unknown[] {
+  return guildId ? definitions.map((definition) => withoutKeys(definition as Json, GLOBAL_ONLY)) : definitions;
+}
+
 /**
  * Makes Discord's registered commands match ours. Reads what is registered and bulk-overwrites only when it differs,
  * so a plain restart sends no write (command writes have a tight rate limit).
@@ -25,8 +30,7 @@ export async function syncCommands(options: SyncCommandsOptions): Promise<SyncRe
   const { rest, applicationId, definitions, guildId, logger } = options;
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   const scope = guildId ? `guild ${guildId}` : 'global';
-  // Where a command may be used is a property of global commands only; a guild's commands are used in that guild.
-  const body = guildId ? definitions.map((definition) => withoutKeys(definition as Json, GLOBAL_ONLY)) : definitions;
+  const body = registrationBody(definitions, guildId);
   const registered = await rest.get(route);
   if (Array.isArray(registered) && sameCommands(body as readonly Json[], registered, guildId !== undefined)) {
     logger.debug({ count: definitions.length, scope }, 'slash commands are up to date');

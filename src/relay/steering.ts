@@ -61,9 +61,8 @@ export class Steering {
     const mapping = await this.mappings.forScope(scope);
     if (mapping.model) return { model: mapping.model, mapping, source: 'channel' };
     requireGateway(this.gateway);
-    const rows = await this.gateway.sessionsList({ limit: 100 });
-    const row = rows.find((r) => r.key === mapping.sessionKey);
-    return { model: row?.model, mapping, source: row?.model ? 'session' : 'default' };
+    const model = (await this.gateway.sessionRow(mapping.sessionKey))?.model;
+    return { model, mapping, source: model ? 'session' : 'default' };
   }
 
   /**

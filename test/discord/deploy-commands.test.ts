@@ -2,6 +2,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deployCommands, describeResult, DeployError } from '../../src/deploy-commands.js';
 import type { CommandDefinition } from '../../src/discord/command.js';
+import { accessSchema } from '../../src/config/schema.js';
 import { commandDefinitions, loadCommands } from '../../src/discord/loader.js';
 
 const TOKEN = 'MTIz.secret-bot-token.xyz';
@@ -69,6 +70,19 @@ describe('deployCommands', () => {
       `PUT /api/v10/applications/${APP_ID}/guilds/${GUILD_ID}/commands`,
     ]);
     expect(describeResult(result)).toBe(`registered 8 commands in guild ${GUILD_ID} for application ${APP_ID}`);
+  });
+
+  it('registers where and for whom the bot would: DMs with access.allowDMs, no install scope in a guild', async () => {
+    const global = discord();
+    await deployCommands({ token: TOKEN, access: accessSchema.parse({ allowDMs: true }) });
+    const body = global.seen.find((s) => s.method === 'PUT')!.body as Array<{ name: string; contexts?: number[]; integration_types?: number[]; default_member_permissions?: unknown }>;
+    expect(body.every((c) => c.integration_types?.join() === '0' && c.contexts?.join() === '0,1')).toBe(true);
+    expect(body.find((c) => c.name === 'reset')?.default_member_permissions).toBe(32);
+
+    const guild = discord(DISCORD, '/api/v10', `/applications/${APP_ID}/guilds/${GUILD_ID}/commands`);
+    await deployCommands({ token: TOKEN, guildId: GUILD_ID });
+    const guildBody = guild.seen.find((s) => s.method === 'PUT')!.body as Array<Record<string, unknown>>;
+    expect(guildBody.some((c) => 'contexts' in c || 'integration_types' in c)).toBe(false);
   });
 
   it('talks to a custom DISCORD_API_BASE, appending /v10 like discord.js', async () => {
