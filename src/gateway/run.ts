@@ -123,7 +123,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
       return;
     }
     if (update.kind === 'error') {
-      this.settle({ type: 'error', message: update.errorMessage ?? 'the run failed', text: update.text ?? this.text });
+      this.settle({ type: 'error', message: update.errorMessage ?? 'the run failed', text: update.text ?? this.text, fromGateway: true });
       return;
     }
     if (update.kind === 'final' && update.yielded) {

@@ -111,7 +111,8 @@ export interface AbortResult {
 export type RunEvent =
   | { type: 'text'; text: string }
   | { type: 'final'; text: string }
-  | { type: 'error'; message: string; text: string; lost?: boolean }
+  /** `fromGateway`: the message is the gateway's (a model provider's words, maybe); else this client's own. */
+  | { type: 'error'; message: string; text: string; lost?: boolean; fromGateway?: boolean }
   | { type: 'aborted'; text: string };
 
 export type RunOutcome = Exclude<RunEvent, { type: 'text' }>;

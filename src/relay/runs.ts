@@ -36,6 +36,8 @@ interface Job {
   run: RunStream | undefined;
   stoppedBy: Person | undefined;
   startedAt: number;
+  /** What the store keeps of it, for a restart to finish it. */
+  record: RunRecord | undefined;
   /** Set for a prompt asked in this process. */
   ask?: { input: AskInput; mapping: ChannelMapping; sentMessage: string };
 }
@@ -105,6 +107,7 @@ export class Runs {
       run: undefined,
       stoppedBy: undefined,
       startedAt: Date.now(),
+      record: undefined,
       ask: { input, mapping, sentMessage: attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt) },
     };
     input.writer.bindJob(job.id);
@@ -166,6 +169,7 @@ export class Runs {
     const reply = new LiveReply(writer, this.deps.render, shown ? { kind: 'streaming' } : { kind: 'waiting' }, this.deps.pacer.poke);
     reply.setText(shown);
     const run = this.deps.gateway.attachRun({ runId: record.runId, sessionKey: record.sessionKey, prompt: record.prompt, idleTimeoutMs: this.deps.config.recoveryTimeoutMs });
+    const log = this.deps.logger.child({ guild: record.guildId, channel: record.scopeId, job: id, run: record.runId });
     const job: Job = {
       id,
       sessionKey: record.sessionKey,
@@ -177,8 +181,9 @@ export class Runs {
       run,
       stoppedBy: undefined,
       startedAt: record.startedAt,
+      record,
     };
-    const log = this.logFor(job).child({ run: record.runId });
+    writer.onLocationChange = () => void this.persist(job, log);
     this.jobs.set(id, job);
     const lane = this.lane(job.sessionKey);
     // A prompt asked before the gateway came back may hold the session already; then this one only finishes.
@@ -188,7 +193,7 @@ export class Runs {
       await this.follow(job, run, log, 'interrupted by a restart');
       await this.settle(reply);
       log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
-      if (!this.closing) await this.deps.store.deleteRun(record.runId);
+      await this.forget(job, log);
     } finally {
       this.jobs.delete(id);
       if (holdsLane && lane.active === job) lane.active = undefined;
@@ -258,26 +263,18 @@ export class Runs {
       run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
     } catch (error) {
       log.warn({ err: error }, 'chat.send failed');
-      const unavailable = error instanceof GatewayError && !error.fatal && !this.deps.gateway.connected;
-      const message = unavailable
-        ? new GatewayUnavailableError().message
-        : error instanceof UserFacingError
-          ? error.message
-          : await this.failureNote(job, error instanceof Error ? error.message : String(error));
-      reply.setPhase({ kind: 'error', message });
+      reply.setPhase({ kind: 'error', message: await this.sendFailure(job, error) });
       await this.settle(reply);
       return;
     }
     job.run = run;
-    // The run id can change under us (a gateway that resumes a turn after a restart); the record keeps the first.
-    const recordId = run.runId;
     const runLog = log.child({ run: run.runId });
     runLog.debug('run started');
     if (job.stoppedBy) void run.abort().catch((error: unknown) => runLog.warn({ err: error }, 'could not stop a run stopped before it started'));
     this.deps.mappings.applyPendingModel(mapping, runLog);
 
-    const record = (): RunRecord => ({
-      runId: recordId,
+    job.record = {
+      runId: run.runId,
       sessionKey: mapping.sessionKey,
       scopeId: input.scope.id,
       guildId: input.scope.guildId,
@@ -286,16 +283,38 @@ export class Runs {
       requesterName: input.requester.name,
       startedAt: run.startedAt,
       location: input.writer.location(),
-    });
-    // A store that cannot write costs the restart recovery of this run, never the run itself.
-    const saveRecord = () => this.deps.store.saveRun(record()).catch((error: unknown) => runLog.warn({ err: error }, 'could not store the run record'));
-    input.writer.onLocationChange = () => void saveRecord();
-    await saveRecord();
+    };
+    input.writer.onLocationChange = () => void this.persist(job, runLog);
+    await this.persist(job, runLog);
 
     await this.follow(job, run, runLog);
     runLog.info({ outcome: reply.currentPhase.kind, chars: reply.currentText.length, ms: Date.now() - run.startedAt }, 'run finished');
     await this.settle(reply);
-    if (!this.closing) await this.deps.store.deleteRun(recordId).catch((error: unknown) => runLog.warn({ err: error }, 'could not delete the run record'));
+    await this.forget(job, runLog);
+  }
+
+  /**
+   * Stores where the run's reply is and which run it follows. The run id can change under us (a gateway that resumes
+   * a turn after its restart, a turn handed to sub-agents that continues in a successor run): a restart must follow
+   * the new one. A store that cannot write costs the restart recovery of this run, never the run itself.
+   */
+  private async persist(job: Job, log: Logger): Promise<void> {
+    const previous = job.record;
+    if (!previous || !job.run) return;
+    const record: RunRecord = { ...previous, runId: job.run.runId, location: job.writer.location() };
+    job.record = record;
+    try {
+      if (previous.runId !== record.runId) await this.deps.store.deleteRun(previous.runId);
+      await this.deps.store.saveRun(record);
+    } catch (error) {
+      log.warn({ err: error }, 'could not store the run record');
+    }
+  }
+
+  /** The run is over: its record goes, unless clawcord is stopping (the next start finishes the reply). */
+  private async forget(job: Job, log: Logger): Promise<void> {
+    if (this.closing || !job.record) return;
+    await this.deps.store.deleteRun(job.record.runId).catch((error: unknown) => log.warn({ err: error }, 'could not delete the run record'));
   }
 
   /** Drives a reply from a run's events until the run ends. */
@@ -303,6 +322,7 @@ export class Runs {
     const { reply } = job;
     for await (const event of run) {
       if (this.closing) return;
+      if (job.record && job.record.runId !== run.runId) await this.persist(job, log);
       switch (event.type) {
         case 'text':
           reply.setPhase({ kind: 'streaming' }, event.text);
@@ -320,12 +340,20 @@ export class Runs {
           if (reason) reply.setPhase({ kind: 'interrupted', reason }, text);
           else {
             log.warn({ reason: event.message }, 'the run ended with an error');
-            reply.setPhase({ kind: 'error', message: await this.failureNote(job, event.message) }, text);
+            reply.setPhase({ kind: 'error', message: event.fromGateway ? await this.failureNote(job, event.message) : event.message }, text);
           }
           break;
         }
       }
     }
+  }
+
+  /** What a failed chat.send shows: clawcord's own reasons as they are, the gateway's refusal by kind. */
+  private async sendFailure(job: Job, error: unknown): Promise<string> {
+    if (error instanceof UserFacingError) return error.message;
+    if (error instanceof GatewayError && !error.fatal && !this.deps.gateway.connected) return new GatewayUnavailableError().message;
+    if (error instanceof GatewayError && (error.code === 'TIMEOUT' || error.code === 'DISCONNECTED')) return error.message;
+    return this.failureNote(job, error instanceof Error ? error.message : String(error));
   }
 
   /** The public line for a failure; its details go privately to the asker where Discord allows it. */

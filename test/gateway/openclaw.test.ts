@@ -127,7 +127,7 @@ describe.each([3, 4] as const)('OpenClaw protocol v%i', (protocol) => {
     await client.start();
     const events = await collect(await client.chatSend({ sessionKey: client.sessionKey('main', 'f'), message: 'please FAIL' }));
     expect(events.filter((e) => e.type !== 'text')).toEqual([
-      { type: 'error', message: expect.stringContaining('LLM request failed'), text: expect.any(String) },
+      { type: 'error', message: expect.stringContaining('LLM request failed'), text: expect.any(String), fromGateway: true },
     ]);
   });
 
