@@ -179,4 +179,29 @@ describe('relay', () => {
     await queued.reply.whenSettled();
     expect(next.shown).toEqual(['next answer']);
   });
+
+  it("a turn handed to sub-agents ends with the successor's answer, and the stored run follows the successor (finding 8)", async () => {
+    const { gateway, relay, store } = await setup();
+    gateway.setReplyScript(() => ({
+      tokens: wordTokens('I started two sub-agents; waiting for them.'),
+      tokenDelayMs: 2,
+      yieldTo: { successor: { tokens: wordTokens('Both are back: the answer is 42.'), tokenDelayMs: 60 }, afterMs: 300 },
+    }));
+    const scope = channel('300000000000000041');
+    const writer = new MemoryWriter(scope.id);
+    const { reply } = await relay.ask({ scope, requester: ALICE, prompt: 'fan out', writer });
+    const storedRun = async () => (await store.runs()).map((r) => r.runId);
+    let first: string | undefined;
+    while (!first) first = (await storedRun())[0];
+    // While the successor streams, a restart would have to follow the successor's run, not the yielded one.
+    await waitFor(() => writer.shown.join('').startsWith('Both'), 5_000, 'the successor streaming');
+    const during = await storedRun();
+    expect(during).toHaveLength(1);
+    expect(during[0]).not.toBe(first);
+    await reply.whenSettled();
+    expect(writer.shown).toEqual(['Both are back: the answer is 42.']);
+    const deadline = Date.now() + 2_000;
+    while ((await storedRun()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await storedRun()).toEqual([]);
+  });
 });
