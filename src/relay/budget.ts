@@ -75,6 +75,13 @@ export class RateBudget {
     const bucket = this.bucket(key);
     const now = this.now();
     if (observed.limit && observed.limit > 0 && observed.limit !== bucket.limit) bucket.limit = observed.limit;
+    if (observed.remaining !== undefined) {
+      // Discord may have counted requests this mirror did not (a bucket first known under another key): count them
+      // as sent now, which is later than they were, so the mirror never runs ahead of Discord.
+      this.expire(bucket, now);
+      const counted = bucket.limit - observed.remaining;
+      while (bucket.sent.length < counted) bucket.sent.push(now);
+    }
     if (observed.remaining === 0 && observed.resetAfterMs !== undefined) {
       bucket.blockedUntil = Math.max(bucket.blockedUntil, now + observed.resetAfterMs + SAFETY_MS);
     }
