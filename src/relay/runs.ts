@@ -1,26 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { GatewayClient } from '../gateway/client.js';
 import { GatewayError } from '../gateway/errors.js';
 import type { RunStream } from '../gateway/run.js';
 import { scrubSecrets, type Logger } from '../log.js';
-import type { ChannelMapping, RunRecord, Store } from '../store/store.js';
-import type { RelayConfig } from '../config/schema.js';
+import type { ChannelMapping, RunRecord } from '../store/store.js';
 import { BusyError, GatewayUnavailableError, UserFacingError } from './errors.js';
 import { LiveReply } from './live-reply.js';
 import { requireGateway, type Mappings } from './mappings.js';
-import type { Pacer } from './pacer.js';
-import type { ReplyPhase, ReplyRenderer } from './phase.js';
+import type { ReplyPhase } from './phase.js';
 import { attributePrompt } from './prompt.js';
+import type { RelayDeps } from './relay.js';
 import type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
 import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
-export interface RunsDeps {
-  gateway: GatewayClient;
-  store: Store;
-  pacer: Pacer;
-  render: ReplyRenderer;
-  config: RelayConfig;
-  logger: Logger;
+export interface RunsDeps extends RelayDeps {
   mappings: Mappings;
 }
 
