@@ -1,11 +1,13 @@
 // Rules of Discord's documentation the fake keeps, so that a bot which misreads them fails here as on Discord:
 // callback answers as the spec documents them, one acknowledgement per interaction, 15-minute tokens, archived and
-// locked threads, channels the bot cannot see, the bot's managed role, and the spec check itself.
+// locked threads, enforce_nonce on channel messages, channels the bot cannot see, the bot's managed role, and the spec
+// check itself.
 import { once } from 'node:events';
-import { Client, DiscordAPIError, Events, GatewayIntentBits, type Message, type TextChannel } from 'discord.js';
+import { Client, DiscordAPIError, Events, GatewayIntentBits, Routes, type Message, type TextChannel } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatViolation } from '../../spec/validate.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './index.js';
+import { NONCE_WINDOW_MS } from './nonces.js';
 
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages];
 const VIEW_CHANNEL = 1n << 10n;
@@ -172,6 +174,40 @@ describe('threads', () => {
     expect((await api.followUp(sent.token, { content: 'more' })).status).toBe(200);
     expect(fake.visibleMessages(thread.id).map((m) => m.content)).toEqual(['answer', 'more']);
     await fake.waitFor(() => !(client.channels.cache.get(thread.id) as typeof thread).archived);
+  });
+});
+
+describe('message nonces', () => {
+  it('enforce_nonce: a nonce the bot used in that channel within minutes answers that message and creates none', async () => {
+    const { fake, client } = await start({ rateLimits: false });
+    const general = fake.channelId('general');
+    const random = fake.channelId('random');
+    const echoed: string[] = [];
+    client.on(Events.MessageCreate, (m) => echoed.push(m.content));
+    const post = (channelId: string, body: Record<string, unknown>) => client.rest.post(Routes.channelMessages(channelId), { body }) as Promise<{ id: string; content: string; nonce?: string }>;
+
+    const first = await post(general, { content: 'once', nonce: 'n-1', enforce_nonce: true });
+    expect(first.nonce).toBe('n-1');
+    const again = await post(general, { content: 'once, sent again', nonce: 'n-1', enforce_nonce: true });
+    expect(again).toEqual(first);
+
+    // Without enforce_nonce a nonce is only echoed; another channel is not the same place; the window passes.
+    const unenforced = await post(general, { content: 'not enforced', nonce: 'n-1' });
+    const elsewhere = await post(random, { content: 'elsewhere', nonce: 'n-2', enforce_nonce: true });
+    const late = await post(general, { content: 'first of n-2 here', nonce: 'n-2', enforce_nonce: true });
+    fake.advanceClock(NONCE_WINDOW_MS + 1);
+    const expired = await post(general, { content: 'after the window', nonce: 'n-2', enforce_nonce: true });
+    expect(new Set([first.id, unenforced.id, elsewhere.id, late.id, expired.id]).size).toBe(5);
+
+    // A deleted message no longer answers for its nonce.
+    await client.rest.delete(Routes.channelMessage(general, expired.id));
+    const afterDelete = await post(general, { content: 'after the delete', nonce: 'n-2', enforce_nonce: true });
+    expect(afterDelete.id).not.toBe(expired.id);
+
+    expect(fake.visibleMessages(general).map((m) => m.content)).toEqual(['once', 'not enforced', 'first of n-2 here', 'after the delete']);
+    await fake.waitFor(() => echoed.length >= 6);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(echoed.sort()).toEqual(['after the delete', 'after the window', 'elsewhere', 'first of n-2 here', 'not enforced', 'once']);
   });
 });
 

@@ -557,6 +557,26 @@ describe('more Discord behaviour', () => {
     expect(fake.gateway.sessions()).toMatchObject([{ connected: true, ready: true }]);
   });
 
+  it("drop 'after-handling': the message exists, the answer is lost, discord.js sends the POST again", async () => {
+    const { fake, client } = await start();
+    const channel = client.channels.cache.get(fake.channelId('general')) as TextChannel;
+    const posts = () => fake.requests.filter((r) => r.route === 'POST /channels/:channel/messages');
+    const contents = () => fake.visibleMessages(channel.id).map((m) => m.content);
+
+    const lost = fake.override({ match: (r) => r.route === 'POST /channels/:channel/messages', drop: 'after-handling' });
+    const sent = await channel.send('without a nonce');
+    expect(lost.hits).toBe(1);
+    expect(posts().map((r) => r.status)).toEqual([0, 200]);
+    expect(contents()).toEqual(['without a nonce', 'without a nonce']);
+    expect(fake.visibleMessages(channel.id)[1]!.id).toBe(sent.id);
+
+    fake.override({ match: (r) => r.route === 'POST /channels/:channel/messages', drop: 'after-handling' });
+    const once = await channel.send({ content: 'with an enforced nonce', nonce: 'retry-safe', enforceNonce: true });
+    expect(posts().map((r) => r.status)).toEqual([0, 200, 0, 200]);
+    expect(contents()).toEqual(['without a nonce', 'without a nonce', 'with an enforced nonce']);
+    expect(fake.visibleMessages(channel.id)[2]!.id).toBe(once.id);
+  });
+
   it('the global limit answers 429 with x-ratelimit-global; interaction routes are exempt', async () => {
     fake = await startFakeDiscord({ rateLimits: { globalPerSecond: 3 } });
     const auth = { authorization: `Bot ${fake.token}` };

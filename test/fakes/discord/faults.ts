@@ -1,5 +1,5 @@
 // Injected faults: answer the next N matching requests with a given status (429 with headers, 5xx…), delay them,
-// hang them, or drop the socket.
+// hang them, or drop the socket (before handling them, or after: the work is done, the answer is lost).
 import type { OverrideHandle, OverrideRequest, OverrideSpec } from './types.js';
 
 interface ActiveOverride {

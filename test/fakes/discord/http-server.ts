@@ -323,7 +323,7 @@ export class FakeHttpServer {
         record();
         return;
       }
-      if (override.drop) {
+      if (override.drop === 'reset' || override.drop === 'close') {
         record();
         const socket = req.socket;
         if (override.drop === 'reset') socket.resetAndDestroy();
@@ -413,7 +413,12 @@ export class FakeHttpServer {
         result = { status: 500, body: { message: '500: Internal Server Error', code: 0 } };
       }
     }
-    finish(result.status, result.body, { ...rlHeaders, ...(result.headers ?? {}) });
+    if (override?.drop === 'after-handling') {
+      record();
+      req.socket.resetAndDestroy();
+    } else {
+      finish(result.status, result.body, { ...rlHeaders, ...(result.headers ?? {}) });
+    }
     this.deps.store.changed();
   }
 }

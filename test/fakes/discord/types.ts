@@ -154,7 +154,7 @@ export interface RequestRecord {
   /** Parsed JSON body (for multipart: `payload_json`), or undefined. */
   body: unknown;
   files: UploadedFileInfo[];
-  /** 0 when the fake never answered (hang or dropped socket). */
+  /** 0 when the fake never answered (hang or dropped socket, also after handling it). */
   status: number;
   responseBody: unknown;
   /** Arrival time (ms since epoch). */
@@ -166,7 +166,7 @@ export interface RequestRecord {
   global: boolean;
   /** 'bucket' or 'global' when the fake itself answered 429 because of a limit. */
   rateLimited: 'bucket' | 'global' | null;
-  /** An override() answered (or delayed) it. */
+  /** An override() answered, delayed or dropped it. */
   overridden: boolean;
   authorized: boolean;
 }
@@ -211,8 +211,12 @@ export interface OverrideSpec {
   delayMs?: number;
   /** Never answer (the socket is destroyed on close()). */
   hang?: boolean;
-  /** Kill the socket instead of answering: 'reset' (TCP RST, retried by discord.js) or 'close' (FIN, not retried). */
-  drop?: 'reset' | 'close';
+  /**
+   * Kill the socket instead of answering: 'reset' (TCP RST, retried by discord.js) or 'close' (FIN, not retried)
+   * without handling the request; 'after-handling' handles it first (a message is created, its events are sent) and
+   * then resets the socket, as when Discord did the work but its answer never arrived, so discord.js sends it again.
+   */
+  drop?: 'reset' | 'close' | 'after-handling';
   /** For injected 429s: seconds to announce (retry-after and reset-after). Default 1. */
   retryAfter?: number;
   /** For injected 429s: make it a global rate limit. */

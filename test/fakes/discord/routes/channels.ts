@@ -3,6 +3,7 @@ import type { FakeContext } from '../context.js';
 import { Errors, FormErrors } from '../errors.js';
 import { json, type RouteDef, type RouteRequest } from '../http-server.js';
 import { createMessage, editMessage, systemMessage } from '../messages.js';
+import { NonceLedger } from '../nonces.js';
 import { channelObject, messageObject, threadMemberObject } from '../objects.js';
 import { snowflake } from '../snowflake.js';
 import { ChannelType, MessageFlags, isTextBasedType, isThreadType, type StoredChannel, type StoredMessage } from '../store.js';
@@ -17,6 +18,7 @@ function compareIds(a: string, b: string): number {
 
 export function channelRoutes(ctx: FakeContext): RouteDef[] {
   const { store } = ctx;
+  const nonces = new NonceLedger(store);
 
   const writableChannel = (id: string): StoredChannel => {
     const channel = ctx.requireChannel(id);
@@ -174,8 +176,15 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
           files: req.files,
           route: req.route,
         });
+        const now = ctx.now();
+        if (req.body['enforce_nonce'] === true && message.nonce !== null) {
+          // message.mdx, Create Message, enforce_nonce: a nonce the same author used "in the past few minutes" returns that message and creates none.
+          const earlier = nonces.find(channel.id, message.authorId, message.nonce, now);
+          if (earlier) return json(200, messageObject(store, earlier));
+        }
         ctx.postInto(channel);
         store.addMessage(message);
+        nonces.remember(message, now);
         ctx.emitMessage('MESSAGE_CREATE', message);
         return json(200, messageObject(store, message));
       },
