@@ -45,6 +45,16 @@ function chatText(frame: ChatFrame): string {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** waitForSettledReply, failing with what the reply shows when it does not settle. */
+async function settledReply(discord: FakeDiscord, token: string, timeoutMs: number): Promise<RecordedMessage[]> {
+  try {
+    return await waitForSettledReply(discord, token, undefined, timeoutMs);
+  } catch (error) {
+    const shown = replyMessages(discord, token).map((m) => `${isLive(m) ? 'live' : 'final'}: ${JSON.stringify(m.content.slice(-300))}`);
+    throw new Error(`the reply did not settle within ${timeoutMs / 1000} s; it shows ${shown.join(' | ') || 'nothing'}`, { cause: error });
+  }
+}
+
 async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -83,7 +93,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
 
   async function ask(prompt: string, where: string, extra: Record<string, string | number | boolean> = {}): Promise<{ token: string; messages: RecordedMessage[] }> {
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt, ...extra }, channelId: channel(where) });
-    return { token, messages: await waitForSettledReply(discord, token, undefined, 120_000) };
+    return { token, messages: await settledReply(discord, token, 120_000) };
   }
 
   /** The user turn the model sees for a prompt of the default member. */
@@ -190,7 +200,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const first = discord.sendChatInput({ name: 'ask', options: { prompt: 'please answer SLOW' }, channelId: channel('abort') });
     await waitFor(() => replyMessages(discord, first.token)[0]?.content.startsWith('slow1'), 60_000, 'the slow run to stream');
     expect(await command('abort', {}, 'abort')).toBe('⏹️ Stopping the answer to Tester.');
-    const [stopped] = await waitForSettledReply(discord, first.token, undefined, 30_000);
+    const [stopped] = await settledReply(discord, first.token, 30_000);
     expect(stopped!.content).toMatch(/^slow1[\s\S]*\n\n⏹️ Stopped by Tester\.$/);
     await waitFor(() => lastRequest('please answer SLOW')?.closedByClient, 15_000, 'the LLM request to close');
     checked(version, '/abort: the fake LLM saw its request closed; the reply says "Stopped by Tester" and has no Stop button');
@@ -202,7 +212,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     }, 60_000, 'a live reply with a Stop button');
     const button = (live.components[0] as { components: Array<{ custom_id: string }> }).components[0]!;
     await discord.clickButton({ messageId: live.id, customId: button.custom_id });
-    const [byButton] = await waitForSettledReply(discord, second.token, undefined, 30_000);
+    const [byButton] = await settledReply(discord, second.token, 30_000);
     expect(byButton!.content).toMatch(/\n\n⏹️ Stopped by Tester\.$/);
     expect(isLive(byButton!)).toBe(false);
     await waitFor(() => lastRequest('again SLOW please')?.closedByClient, 15_000, 'the LLM request to close');
@@ -357,7 +367,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       );
       expect(llm.requests.length - fromRequest).toBe(1); // the tool result is not back yet
 
-      const messages = await waitForSettledReply(shortDiscord, token, undefined, 90_000);
+      const messages = await settledReply(shortDiscord, token, 90_000);
       // A reply that settled early shows what the bot took for the answer; the gateway carries on regardless.
       const final = await waitFor(() => gatewayFinal(key, fromFrame), 30_000, "the gateway's chat final");
       const finalText = chatText(final);
@@ -384,7 +394,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const reconnects = bot.output.filter((line) => line.includes('connected to the gateway')).length;
     await gateway.restart();
     await waitFor(() => bot.output.filter((line) => line.includes('connected to the gateway')).length > reconnects, 60_000, 'the bot to reconnect');
-    const [message] = await waitForSettledReply(discord, token, undefined, 90_000);
+    const [message] = await settledReply(discord, token, 90_000);
     expect(isLive(message!)).toBe(false);
     // 2026.2 loses the turn (the reply says so); 2026.9 drains it, or resumes it under a new run id whose answer
     // the reply then shows.
