@@ -148,7 +148,7 @@ export class RunRegistry {
     if (!update.sessionKey || update.kind !== 'delta') return undefined;
     const key = update.sessionKey.toLowerCase();
     for (const run of this.runs.values()) {
-      if (run.connectionLost && !run.done && run.sessionKey.toLowerCase() === key) {
+      if (run.mayResume && !run.done && run.sessionKey.toLowerCase() === key) {
         this.options.logger.info({ run: run.runId, resumedAs: update.runId }, 'the gateway resumed an interrupted run');
         this.runs.delete(run.runId);
         run.continueAs(update.runId);

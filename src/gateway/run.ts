@@ -26,6 +26,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
   lastActivityAt = Date.now();
   /** The connection dropped while this run was in flight, and nothing was heard from the run since. */
   connectionLost = false;
+  /**
+   * The connection dropped and no event of this run arrived since: a gateway that restarted may resume its turn under
+   * a new run id. Unlike `connectionLost`, a history that shows the run at work does not clear it; only its own events do.
+   */
+  mayResume = false;
   /** chat.send went unanswered: nothing says the gateway has the run until it is heard from. */
   unconfirmed = false;
   /** Overrides the client's idle timeout until the run is heard from (a run re-attached after a restart gives up sooner). */
@@ -90,6 +95,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
   connectionDropped(graceMs: number): void {
     this.missedEvents();
     this.connectionLost = true;
+    this.mayResume = true;
     this.lostGraceMs = Math.min(this.lostGraceMs ?? Number.POSITIVE_INFINITY, graceMs);
   }
 
@@ -104,6 +110,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
   apply(update: RunUpdate): void {
     if (this.settled || this.recovering) return;
     this.heard();
+    this.mayResume = false;
     if (update.kind === 'activity') return;
     if (update.kind === 'delta') {
       // Snapshot deltas can arrive late or twice; an older one must not roll the text back.
@@ -146,6 +153,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
     this.runId = runId;
     this.lastRunSeq = -1;
     this.handedOffTurn = false;
+    this.mayResume = false;
     this.freshText = true;
     this.textIncomplete = false;
     this.heard();

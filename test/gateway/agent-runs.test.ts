@@ -114,6 +114,26 @@ describe('a run the history shows at work', () => {
     expect(await run.outcome).toMatchObject({ type: 'error', message: 'no answer from the gateway for 0.4 s' });
   });
 
+  it('on 2026.9, a run the restarted gateway still lists as active is followed into the turn it resumes under a new id', async () => {
+    const { gateway, client } = await connected(4);
+    const run = await client.chatSend({ sessionKey: KEY, message: 'slow one' });
+    gateway.event('chat', { runId: run.runId, sessionKey: KEY, seq: 1, state: 'delta', deltaText: 'slow1', message: { role: 'assistant', content: text('slow1') } });
+    await waitFor(() => run.currentText === 'slow1', 2_000, 'the first text');
+    // The gateway restarts; back up, it still lists the interrupted run as active before it resumes the turn.
+    let activeRunIds = [run.runId];
+    gateway.handle('chat.history', () => ({ payload: { messages: [{ role: 'user', content: 'slow one', __openclaw: { runId: run.runId } }], sessionInfo: { key: KEY, hasActiveRun: true, activeRunIds } } }));
+    const reconnected = new Promise((resolve) => client.once('ready', resolve));
+    gateway.dropSockets();
+    await reconnected;
+    const checks = gateway.requests.length;
+    await waitFor(() => gateway.requests.slice(checks).some((r) => r.method === 'chat.history'), 5_000, 'a history check');
+    await sleep(100);
+    activeRunIds = ['resumed-run'];
+    gateway.event('chat', { runId: 'resumed-run', sessionKey: KEY, seq: 1, state: 'delta', deltaText: 'resumed', message: { role: 'assistant', content: text('resumed') } });
+    gateway.event('chat', { runId: 'resumed-run', sessionKey: KEY, seq: 2, state: 'final', stopReason: 'stop', message: { role: 'assistant', content: text('resumed answer') } });
+    expect(await run.outcome).toEqual({ type: 'final', text: 'resumed answer' });
+  });
+
   it('on 2026.2, a turn left in the history does not keep a run alive after the connection dropped', async () => {
     const { gateway, client } = await connected(3, { runIdleTimeoutMs: 60_000, lostRunGraceMs: 400 });
     const run = await client.chatSend({ sessionKey: KEY, message: 'a long tool step' });
