@@ -117,6 +117,27 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       .find((frame) => frame.event === 'chat' && (frame.payload as ChatFrame).sessionKey === key && (frame.payload as ChatFrame).state === 'final')
       ?.payload as ChatFrame | undefined;
 
+  /** What the gateway says about a session (its row and the tail of its history), for a failure message. The
+   * operator's own socket does not survive a gateway restart, so this asks on a new one. */
+  const gatewaySideOf = async (key: string) => {
+    const fresh = await connectOperator(gateway.url, gateway.token);
+    try {
+      const list = await fresh.call('sessions.list', {});
+      const row = ((list.payload as { sessions?: Array<Record<string, unknown>> })?.sessions ?? []).find((s) => s.key === key);
+      const history = await fresh.call('chat.history', { sessionKey: key, limit: 6 });
+      const rows = ((history.payload as { messages?: Array<Record<string, unknown>> })?.messages ?? []).map((m) => ({
+        role: m.role,
+        stopReason: m.stopReason,
+        runId: (m.__openclaw as { runId?: string } | undefined)?.runId,
+        text: JSON.stringify(m.content).slice(0, 120),
+      }));
+      const status = row && { status: row.status, hasActiveRun: row.hasActiveRun, activeRunIds: row.activeRunIds, lastRunId: row.lastRunId };
+      return `gateway side of ${key}: row ${JSON.stringify(status)}; history tail ${JSON.stringify(rows)}`;
+    } finally {
+      await fresh.close();
+    }
+  };
+
   const sessionModel = async (key: string) => {
     const list = await operator.rpc<{ sessions: Array<{ key: string; model?: string; modelProvider?: string }> }>('sessions.list', {});
     const row = list.sessions.find((s) => s.key === key);
@@ -394,7 +415,9 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const reconnects = bot.output.filter((line) => line.includes('connected to the gateway')).length;
     await gateway.restart();
     await waitFor(() => bot.output.filter((line) => line.includes('connected to the gateway')).length > reconnects, 60_000, 'the bot to reconnect');
-    const [message] = await settledReply(discord, token, 90_000);
+    const [message] = await settledReply(discord, token, 90_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await gatewaySideOf(sessionKey(channel('restart')))}`, { cause: error });
+    });
     expect(isLive(message!)).toBe(false);
     // 2026.2 loses the turn (the reply says so); 2026.9 drains it, or resumes it under a new run id whose answer
     // the reply then shows.
