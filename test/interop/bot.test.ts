@@ -375,18 +375,23 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       });
 
       // While the command runs, chat.history ends with the intermediate row: the text said so far and the tool call.
+      let rows: Array<{ role: string; stopReason?: string; content?: unknown }> = [];
       const midRun = await pollFor(
         async () => {
-          const history = await operator.rpc<{ messages: Array<{ role: string; stopReason?: string; content?: unknown }> }>('chat.history', { sessionKey: key, limit: 20 });
-          const rows = history.messages;
+          rows = (await operator.rpc<{ messages: typeof rows }>('chat.history', { sessionKey: key, limit: 20 })).messages;
           const toolCallRow = rows.find((m) => m.role === 'assistant' && m.stopReason === 'toolUse' && JSON.stringify(m.content).includes('"toolCall"'));
           return toolCallRow && !rows.some((m) => m.role === 'toolResult') ? rows : undefined;
         },
         // generous: the gateway may still be busy with an earlier test's run when this one is queued
         60_000,
         'the tool-call row in chat.history',
-      );
-      expect(llm.requests.length - fromRequest).toBe(1); // the tool result is not back yet
+      ).catch((error: Error) => {
+        const asked = llm.requests.slice(fromRequest).map((r) => ({ status: r.status, userText: r.userText.slice(0, 80), answer: r.answer, offered: r.tools.length }));
+        const history = rows.map((m) => ({ role: m.role, stopReason: m.stopReason, content: JSON.stringify(m.content).slice(0, 100) }));
+        const shown = replyMessages(shortDiscord, token).map((m) => m.content.slice(-200));
+        throw new Error(`${error.message}; LLM requests since: ${JSON.stringify(asked)}; history: ${JSON.stringify(history)}; reply: ${JSON.stringify(shown)}`, { cause: error });
+      });
+      expect(answeredSince(fromRequest)).toHaveLength(1); // the tool result is not back yet
 
       const messages = await settledReply(shortDiscord, token, 90_000);
       // A reply that settled early shows what the bot took for the answer; the gateway carries on regardless.
