@@ -354,6 +354,8 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
         { outliveTest: true },
       );
       bots.push(shortBot);
+      // "running" comes once Discord is up; the gateway connection may still be on its way
+      await shortBot.waitForLog(/connected to the gateway/, 60_000);
       await shortBot.waitForLog(/clawcord is running/, 60_000);
     });
 
