@@ -129,34 +129,31 @@ export class RunRegistry {
 
   /** A run whose turn was handed to sub-agents: the session's next run is the successor turn that answers. */
   private successorRun(update: RunUpdate): RunStream | undefined {
-    if (!update.sessionKey) return undefined;
-    const key = update.sessionKey.toLowerCase();
-    for (const run of this.runs.values()) {
-      if (run.handedOff && !run.done && run.sessionKey.toLowerCase() === key) {
-        this.options.logger.info({ run: run.runId, successor: update.runId }, 'a handed-off turn continues in a successor run');
-        this.runs.delete(run.runId);
-        run.continueAs(update.runId);
-        this.runs.set(update.runId, run);
-        return run;
-      }
-    }
-    return undefined;
+    const run = this.inSession(update, (r) => r.handedOff);
+    if (run) this.continueUnder(run, update.runId, 'a handed-off turn continues in a successor run');
+    return run;
   }
 
   /** A run the connection lost whose session now streams under a new run id: the gateway resumed that turn. */
   private resumedRun(update: RunUpdate): RunStream | undefined {
-    if (!update.sessionKey || update.kind !== 'delta') return undefined;
-    const key = update.sessionKey.toLowerCase();
-    for (const run of this.runs.values()) {
-      if (run.mayResume && !run.done && run.sessionKey.toLowerCase() === key) {
-        this.options.logger.info({ run: run.runId, resumedAs: update.runId }, 'the gateway resumed an interrupted run');
-        this.runs.delete(run.runId);
-        run.continueAs(update.runId);
-        this.runs.set(update.runId, run);
-        return run;
-      }
-    }
+    if (update.kind !== 'delta') return undefined;
+    const run = this.inSession(update, (r) => r.mayResume);
+    if (run) this.continueUnder(run, update.runId, 'the gateway resumed an interrupted run');
+    return run;
+  }
+
+  private inSession(update: RunUpdate, waiting: (run: RunStream) => boolean): RunStream | undefined {
+    const key = update.sessionKey?.toLowerCase();
+    if (!key) return undefined;
+    for (const run of this.runs.values()) if (waiting(run) && !run.done && run.sessionKey.toLowerCase() === key) return run;
     return undefined;
+  }
+
+  private continueUnder(run: RunStream, runId: string, why: string): void {
+    this.options.logger.info({ run: run.runId, continuesAs: runId }, why);
+    this.runs.delete(run.runId);
+    run.continueAs(runId);
+    this.runs.set(runId, run);
   }
 
   private giveUp(run: RunStream, idleTimeoutMs: number): void {

@@ -12,6 +12,7 @@ import {
   type StoredMessage,
 } from './store.js';
 import type { JsonObject, MentionSet, MessageSource, MessageVersion } from './types.js';
+import { DISCORD_LIMITS } from '../../spec/limits.js';
 
 export interface UploadedFile {
   field: string;
@@ -20,24 +21,8 @@ export interface UploadedFile {
   data: Buffer;
 }
 
-export const LIMITS = {
-  content: 2000,
-  embeds: 10,
-  embedTitle: 256,
-  embedDescription: 4096,
-  embedFields: 25,
-  embedFieldName: 256,
-  embedFieldValue: 1024,
-  embedFooter: 2048,
-  embedAuthor: 256,
-  embedTotal: 6000,
-  actionRows: 5,
-  rowItems: 5,
-  customId: 100,
-  buttonLabel: 80,
-  v2Components: 40,
-  v2Text: 4000,
-} as const;
+/** Discord's documented limits, one table for the fake's checks and the spec's (test/spec/limits.ts). */
+export const LIMITS = DISCORD_LIMITS;
 
 /** Flags a sender may set when creating a message. */
 const CREATE_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.SuppressNotifications | MessageFlags.IsComponentsV2;
@@ -113,8 +98,8 @@ function validateEmbeds(embeds: unknown[], errors: FormErrors): void {
     };
     check(['title'], embed['title'], LIMITS.embedTitle);
     check(['description'], embed['description'], LIMITS.embedDescription);
-    if (isObject(embed['footer'])) check(['footer', 'text'], embed['footer']['text'], LIMITS.embedFooter);
-    if (isObject(embed['author'])) check(['author', 'name'], embed['author']['name'], LIMITS.embedAuthor);
+    if (isObject(embed['footer'])) check(['footer', 'text'], embed['footer']['text'], LIMITS.embedFooterText);
+    if (isObject(embed['author'])) check(['author', 'name'], embed['author']['name'], LIMITS.embedAuthorName);
     const fields = asArray(embed['fields']);
     if (fields.length > LIMITS.embedFields) errors.add(['embeds', i, 'fields'], 'BASE_TYPE_MAX_LENGTH', `Must be ${LIMITS.embedFields} or fewer in length.`);
     fields.forEach((field, j) => {
@@ -152,8 +137,8 @@ function validateComponents(components: unknown[], v2: boolean, errors: FormErro
       const items = asArray(row['components']);
       const hasSelect = items.some((c) => isObject(c) && typeof c['type'] === 'number' && c['type'] >= 3 && c['type'] <= 8 && c['type'] !== 4);
       if (items.length === 0) errors.add(['components', i, 'components'], 'BASE_TYPE_MIN_LENGTH', 'Must be 1 or more in length.');
-      if (items.length > (hasSelect ? 1 : LIMITS.rowItems)) {
-        errors.add(['components', i, 'components'], 'BASE_TYPE_MAX_LENGTH', `Must be ${hasSelect ? 1 : LIMITS.rowItems} or fewer in length.`);
+      if (items.length > (hasSelect ? 1 : LIMITS.buttonsPerRow)) {
+        errors.add(['components', i, 'components'], 'BASE_TYPE_MAX_LENGTH', `Must be ${hasSelect ? 1 : LIMITS.buttonsPerRow} or fewer in length.`);
       }
       items.forEach((c, j) => {
         if (!isObject(c)) return;
