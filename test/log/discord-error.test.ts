@@ -1,20 +1,8 @@
-import { Writable } from 'node:stream';
 import { Client, DiscordAPIError, GatewayIntentBits, REST, Routes } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { onCleanup } from '../gateway/helpers.js';
-
-function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
+import { captureLines } from './capture.js';
 
 async function failure(promise: Promise<unknown>): Promise<DiscordAPIError> {
   const error = await promise.then(
@@ -45,7 +33,7 @@ describe('logging a DiscordAPIError', () => {
     expect(twice.url).toContain(token);
     expect(followUp.url).toContain(token);
 
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLines();
     logger.warn({ err: twice }, 'command failed');
     logger.warn({ err: new Error('could not answer', { cause: followUp }), nested: { err: followUp } }, 'wrapped');
     logger.warn(`a raw url ${followUp.url}`);

@@ -1,17 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, registerSecret } from '../../src/log.js';
-
-function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
+import { registerSecret } from '../../src/log.js';
+import { captureLines } from './capture.js';
 
 describe('logger redaction', () => {
   const gatewayToken = 'gw-SECRET-0123456789abcdef';
@@ -22,7 +11,7 @@ describe('logger redaction', () => {
   registerSecret(devicePem);
 
   it('never writes a registered secret, a token field or a ?token= URL', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLines();
     logger.info({ config: { gateway: { url: `ws://h:1/?token=${gatewayToken}`, token: gatewayToken } } }, 'config loaded');
     logger.info({ url: 'ws://h:1/?v=1&token=not-registered-but-in-url' }, 'connecting');
     logger.warn({ auth: { token: 'some-other-token-value' }, privateKey: devicePem }, 'handshake');
