@@ -135,7 +135,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
             if (event.type === 'text') {
               updates += 1;
               firstTextMs ??= performance.now() - started;
-            } else outcome = event;
+            } else if (event.type !== 'activity') outcome = event;
           }
         })(),
         options.runTimeoutMs,

@@ -14,6 +14,8 @@ export interface GatewayInfo {
   scopes: string[] | undefined;
   tickIntervalMs: number | undefined;
   defaultAgentId: string | undefined;
+  /** What the granted scopes and caps allow beyond chat. */
+  features: GatewayFeatures;
 }
 
 export type ThinkingLevel = 'off' | 'minimal' | 'low' | 'medium' | 'high';
@@ -53,6 +55,8 @@ export interface SessionRow {
   preview: string | undefined;
   /** Milliseconds since the epoch. */
   updatedAt: number | undefined;
+  /** The session's token counts so far, when the gateway reports them (`sessions.list` rows). */
+  tokens?: { input: number | undefined; output: number | undefined; total: number | undefined } | undefined;
 }
 
 export interface SessionListInput {
@@ -113,6 +117,94 @@ export type RunEvent =
   | { type: 'final'; text: string }
   /** `fromGateway`: the message is the gateway's (a model provider's words, maybe); else this client's own. */
   | { type: 'error'; message: string; text: string; lost?: boolean; fromGateway?: boolean }
-  | { type: 'aborted'; text: string };
+  | { type: 'aborted'; text: string }
+  /** Something the run did besides text (a tool step, a plan, a retry); never ends the run. */
+  | { type: 'activity'; activity: RunActivity };
 
-export type RunOutcome = Exclude<RunEvent, { type: 'text' }>;
+export type RunOutcome = Exclude<RunEvent, { type: 'text' } | { type: 'activity' }>;
+
+// ---- agents at work: progress, approvals, steering (issue 11) ----
+
+export interface PlanStep {
+  step: string;
+  status: 'pending' | 'in_progress' | 'completed';
+}
+
+/**
+ * What a run does besides writing text, normalised across gateways: OpenClaw 2026.9 `item`/`plan`/`usage`/
+ * `run_status`/`lifecycle` agent streams, 2026.2 `tool` events (cap `tool-events`). The card sends none.
+ */
+export type RunActivity =
+  /** One tool call, keyed by its `toolCallId` (parallel calls interleave). `title`: the gateway's summary, e.g. "Exec print text". */
+  | {
+      type: 'tool';
+      phase: 'start' | 'update' | 'end';
+      toolCallId: string;
+      name: string;
+      title: string | undefined;
+      status: 'running' | 'completed' | 'failed';
+      parentToolCallId?: string;
+    }
+  | { type: 'plan'; steps: PlanStep[] }
+  /** The model call is retried (2026.9 `run_status` retrying / chat `status` retry). */
+  | { type: 'retry'; attempt: number; maxAttempts: number | undefined; reason: string | undefined }
+  /** Output tokens of the current model call so far (2026.9 `usage`); `callIndex` counts the run's model calls. */
+  | { type: 'usage'; outputTokens: number; callIndex: number }
+  /** The model this run uses (`provider/id`), when the gateway says (2026.9 lifecycle `model`). */
+  | { type: 'model'; ref: string }
+  /** The run waits for an exec approval, or stopped waiting (2026.9 lifecycle `waiting-approval` / `approval-resolved`). */
+  | { type: 'approval'; phase: 'waiting' | 'resolved'; approvalId: string; toolCallId: string | undefined }
+  /** The run handed its turn to sub-agents (2026.9 yielded final); `waitingFor`: how many, when the gateway says. */
+  | { type: 'handoff'; waitingFor: number | undefined };
+
+export type ApprovalDecision = 'allow-once' | 'allow-always' | 'deny';
+
+/** An `exec.approval.requested`: a command an agent wants to run, waiting for a person's decision. */
+export interface ExecApproval {
+  id: string;
+  command: string;
+  cwd: string | undefined;
+  host: string | undefined;
+  /** The session whose run asked (both versions). */
+  sessionKey: string | undefined;
+  /** 2026.9 only: the run and tool call that wait for it. */
+  runId: string | undefined;
+  toolCallId: string | undefined;
+  agentId: string | undefined;
+  /** The decisions the gateway accepts for this request (2026.9 `allowedDecisions`). */
+  decisions: ApprovalDecision[];
+  createdAt: number;
+  expiresAt: number;
+  /**
+   * true (2026.9): the run waits inside the tool call and goes on after the decision. false (2026.2): the turn already
+   * ended with "Approval required"; the command runs after approval and its result reaches the agent with the next turn.
+   */
+  runWaits: boolean;
+}
+
+/** An approval was decided (by anyone: clawcord, a Control UI) or expired. */
+export interface ApprovalResolution {
+  id: string;
+  decision: ApprovalDecision | 'expired';
+  /** Who resolved it, as the gateway names the client (clawcord's own decisions carry clawcord's display name). */
+  resolvedBy: string | undefined;
+  at: number;
+  sessionKey: string | undefined;
+}
+
+/** What this connection can do beyond chat, given the scopes and caps the gateway granted. */
+export interface GatewayFeatures {
+  /** Tool progress reaches this client (2026.9: always; 2026.2: the `tool-events` cap for runs it starts). */
+  toolProgress: boolean;
+  /** Exec approvals reach this client and it may resolve them (`operator.approvals` or admin, and on 2026.9 the cap). */
+  approvals: boolean;
+  /** Pending approvals can be listed again after a reconnect (2026.9 `exec.approval.list`). */
+  listApprovals: boolean;
+  /** A message can be put into the running turn (2026.9 `sessions.steer`); else it waits as the next turn. */
+  steer: boolean;
+  /** Scopes clawcord asked for and did not get (a remote device that must re-pair for the upgrade). */
+  missingScopes: string[];
+}
+
+/** What a steer did with the message: put it into the running turn, or queued it as the session's next turn. */
+export type SteerResult = { status: 'steered' } | { status: 'queued' };

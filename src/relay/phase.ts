@@ -20,4 +20,40 @@ export interface RenderedMessage {
 }
 
 /** Turns a reply's text and phase into the messages that show it. */
-export type ReplyRenderer = (text: string, phase: ReplyPhase) => RenderedMessage[];
+export type ReplyRenderer = (text: string, phase: ReplyPhase, extras?: ReplyExtras) => RenderedMessage[];
+
+/** What a reply shows of an agent at work, under its text (computed by the relay, drawn by the renderer). */
+export interface ReplyProgress {
+  /** Tools running now, by title (parallel calls included), oldest first. */
+  running: string[];
+  /** Tool calls finished so far, and how many of them failed. */
+  done: number;
+  failed: number;
+  /** Since the run started, as of this render. */
+  elapsedMs: number;
+  plan?: Array<{ step: string; status: 'pending' | 'in_progress' | 'completed' }>;
+  /** The model call is being retried. */
+  retry?: { attempt: number; maxAttempts: number | undefined };
+  /** Approvals the run waits for. */
+  waitingApprovals: number;
+  /** The turn was handed to sub-agents; `count` when the gateway says how many. */
+  subAgents?: { count: number | undefined };
+}
+
+/** The small line under a final answer: who answered, and what it cost. */
+export interface ReplyFooter {
+  agent: string | undefined;
+  model: string | undefined;
+  durationMs: number;
+  tokens: number | undefined;
+  /** The progress summary folded into the footer ("3 tools"), when there were tools. */
+  tools?: { done: number; failed: number };
+}
+
+/** Extras a renderer draws besides text and phase. A live reply shows `progress`; a final one `footer`. */
+export interface ReplyExtras {
+  progress?: ReplyProgress;
+  footer?: ReplyFooter;
+  /** A note about the reply itself, e.g. "↪️ A follow-up from Bob was steered into this answer." */
+  notes?: string[];
+}

@@ -105,6 +105,7 @@ export class CardDialect implements Dialect {
           scopes: undefined,
           tickIntervalMs: undefined,
           defaultAgentId: undefined,
+          features: { toolProgress: false, approvals: false, listApprovals: false, steer: false, missingScopes: [] },
         };
       }
     }

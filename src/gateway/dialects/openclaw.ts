@@ -228,6 +228,8 @@ export class OpenClawDialect implements Dialect {
       scopes,
       tickIntervalMs: asNumber(asObject(hello.policy).tickIntervalMs),
       defaultAgentId: asString(asObject(snapshot.sessionDefaults).defaultAgentId),
+      // Filled in properly by the connect work of issue 11 (scopes and caps granted).
+      features: { toolProgress: Number(protocol) >= 4, approvals: false, listApprovals: false, steer: false, missingScopes: missing },
     };
   }
 
