@@ -31,5 +31,13 @@ export interface AskInput {
   requester: Person;
   prompt: string;
   thinking?: ThinkingLevel;
+  /** Put the prompt into the session's running turn where the gateway can (else it queues as usual). */
+  steer?: boolean;
+  /** The writer for the prompt's own reply; not used when the prompt is steered into a running turn. */
   writer: PersistentWriter;
 }
+
+/** What became of a prompt: it runs (or waits) with a reply of its own, or went into the answer already running. */
+export type AskResult =
+  | { status: 'started' | 'queued'; position: number; jobId: string }
+  | { status: 'steered'; into: { requester: Person; jobId: string } };
