@@ -62,6 +62,13 @@ export const relaySchema = z.strictObject({
   defaultAgent: z.string().default(''),
   /** After a restart, how long a run left in flight may stay silent before its reply says it was interrupted. */
   recoveryTimeoutMs: z.number().int().min(1_000).default(30_000),
+  /**
+   * What a reply shows of an agent's tool steps: `summary` a live status line that folds into the footer at the end,
+   * `line` the live line only, `off` nothing.
+   */
+  progress: z.enum(['line', 'summary', 'off'], { error: 'must be "line", "summary" or "off"' }).default('summary'),
+  /** A small line under each final answer: agent, model, duration, tokens. */
+  footer: z.boolean().default(true),
 });
 
 const commandAccess = z.enum(['member', 'admin']);
@@ -81,6 +88,15 @@ export const accessSchema = z.strictObject({
       users: snowflakes,
       /** Members with Discord's Manage Server permission are admins. */
       manageGuild: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Who may decide an agent's exec approvals, besides the admins (who always may). */
+  approvers: z
+    .strictObject({
+      roles: snowflakes,
+      users: snowflakes,
+      /** The member whose question led to the request may decide it. */
+      asker: z.boolean().default(false),
     })
     .prefault({}),
   /** Per-command override of who may run it: member or admin. */

@@ -1,4 +1,4 @@
-import { isLive, type RenderedMessage, type ReplyPhase, type ReplyRenderer } from './phase.js';
+import { isLive, type RenderedMessage, type ReplyExtras, type ReplyPhase, type ReplyRenderer } from './phase.js';
 
 /** A way to write a message, and the rate-limit buckets it counts against. */
 export interface WriteRoute {
@@ -49,7 +49,8 @@ export class LiveReply {
   private written: Array<RenderedMessage | undefined> = [];
   /** Messages deleted from under us: never written again. */
   private readonly gone = new Set<number>();
-  private rendered: { text: string; phase: ReplyPhase; messages: RenderedMessage[] } | undefined;
+  private extras: ReplyExtras | undefined;
+  private rendered: { text: string; phase: ReplyPhase; extras: ReplyExtras | undefined; messages: RenderedMessage[] } | undefined;
   private resolveSettled!: () => void;
   private readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
   inFlight = false;
@@ -98,6 +99,17 @@ export class LiveReply {
     this.touch();
   }
 
+  /** What the reply shows besides its text (a status line while live, a footer once final); replaced as a whole. */
+  setExtras(extras: ReplyExtras | undefined): void {
+    if (extras === this.extras) return;
+    this.extras = extras;
+    this.touch();
+  }
+
+  get currentExtras(): ReplyExtras | undefined {
+    return this.extras;
+  }
+
   setPhase(phase: ReplyPhase, text = this.text): void {
     this.phase = phase;
     this.text = text;
@@ -140,9 +152,9 @@ export class LiveReply {
 
   private messages(): RenderedMessage[] {
     const cached = this.rendered;
-    if (cached && cached.text === this.text && cached.phase === this.phase) return cached.messages;
-    const messages = this.render(this.text, this.phase);
-    this.rendered = { text: this.text, phase: this.phase, messages };
+    if (cached && cached.text === this.text && cached.phase === this.phase && cached.extras === this.extras) return cached.messages;
+    const messages = this.render(this.text, this.phase, this.extras);
+    this.rendered = { text: this.text, phase: this.phase, extras: this.extras, messages };
     return messages;
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
+import type { ApprovalCardView, CardRef } from '../relay/approval-card.js';
 
 /** Who changed a setting, and when. */
 export interface ChangedBy {
@@ -53,6 +54,19 @@ export interface RunRecord {
   location: ReplyLocation;
 }
 
+/** An approval card clawcord posted for a gateway's exec approval request, kept until the request is decided. */
+export interface ApprovalRecord {
+  approvalId: string;
+  sessionKey: string;
+  scopeId: string;
+  guildId: string | null;
+  /** The member whose question's run asked, when clawcord knows. */
+  askerId: string | undefined;
+  runId: string | undefined;
+  card: CardRef;
+  view: ApprovalCardView;
+}
+
 /** Which process owns the store (and so the bot token's work), kept fresh by a heartbeat. */
 export interface LeaseRecord {
   owner: string;
@@ -70,16 +84,18 @@ export class Store {
     private readonly keyv: Keyv,
     /** Runs in flight, one key each, in a namespace of their own so that they can be listed. */
     private readonly runTable: Keyv,
+    /** Approval cards waiting for a decision, listed after a restart. */
+    private readonly approvalTable: Keyv,
   ) {}
 
   static async open(url: string): Promise<Store> {
-    if (url === 'memory://') return new Store(new Keyv(), new Keyv());
+    if (url === 'memory://') return new Store(new Keyv(), new Keyv(), new Keyv());
     if (!url.startsWith('sqlite://')) throw new Error(`store.url (STORE_URL): must be sqlite://<file> or memory://, not ${url}`);
     const file = resolve(url.slice('sqlite://'.length));
     mkdirSync(dirname(file), { recursive: true });
     const open = (namespace: string) =>
       new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5_000 }), namespace });
-    const store = new Store(open('clawcord'), open('clawcord-runs'));
+    const store = new Store(open('clawcord'), open('clawcord-runs'), open('clawcord-approvals'));
     // Fail at start-up, with the path, rather than at the first message.
     await store.keyv.get('probe').catch((error: Error) => {
       throw new Error(`store.url (STORE_URL): cannot open ${file}: ${error.message}`);
@@ -130,19 +146,37 @@ export class Store {
     return this.inOrder(runId, () => this.runTable.delete(runId));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.pending.values());
-    await Promise.all([this.keyv.disconnect(), this.runTable.disconnect()]);
+  async approval(approvalId: string): Promise<ApprovalRecord | undefined> {
+    return (await this.approvalTable.get<ApprovalRecord>(approvalId)) ?? undefined;
   }
 
-  // Writes of one run happen in the order they were asked for: a late save must not revive a deleted run.
+  async approvals(): Promise<ApprovalRecord[]> {
+    const records: ApprovalRecord[] = [];
+    for await (const [, value] of this.approvalTable.iterator!(undefined)) if (value) records.push(value as ApprovalRecord);
+    return records;
+  }
+
+  saveApproval(record: ApprovalRecord): Promise<void> {
+    return this.inOrder(`approval:${record.approvalId}`, () => this.approvalTable.set(record.approvalId, record));
+  }
+
+  deleteApproval(approvalId: string): Promise<void> {
+    return this.inOrder(`approval:${approvalId}`, () => this.approvalTable.delete(approvalId));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pending.values());
+    await Promise.all([this.keyv.disconnect(), this.runTable.disconnect(), this.approvalTable.disconnect()]);
+  }
+
+  // Writes of one record happen in the order they were asked for: a late save must not revive a deleted record.
   private readonly pending = new Map<string, Promise<unknown>>();
-  private inOrder(runId: string, write: () => Promise<unknown>): Promise<void> {
-    const next = (this.pending.get(runId) ?? Promise.resolve()).then(write, write);
+  private inOrder(key: string, write: () => Promise<unknown>): Promise<void> {
+    const next = (this.pending.get(key) ?? Promise.resolve()).then(write, write);
     const settled = next.then(() => {}, () => {});
-    this.pending.set(runId, settled);
+    this.pending.set(key, settled);
     void settled.then(() => {
-      if (this.pending.get(runId) === settled) this.pending.delete(runId);
+      if (this.pending.get(key) === settled) this.pending.delete(key);
     });
     return next.then(() => {});
   }
