@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GatewayClient } from '../gateway/client.js';
 import { SessionNotFoundError } from '../gateway/errors.js';
-import type { RunOutcome } from '../gateway/types.js';
+import type { GatewayInfo, RunOutcome } from '../gateway/types.js';
 
 export interface CheckResult {
   name: string;
@@ -55,6 +55,39 @@ function formatUptime(ms: number | undefined): string {
 }
 
 /**
+ * What this connection can do beyond chat, and why a feature is off: the version, or what the gateway granted (the
+ * cure for the latter is to approve the device's pending scope upgrade on the gateway host).
+ */
+export function describeFeatures(info: GatewayInfo): string {
+  const { features } = info;
+  if (info.dialect === 'card') return 'tool progress, exec approvals and steering: off — the card dialect has none of them';
+  const missing = features.missingScopes;
+  const notGranted = (scopes: string) => `the gateway did not grant ${scopes}; approve the device's scope upgrade (openclaw devices list)`;
+  const lines = [
+    features.toolProgress ? 'tool progress: on' : `tool progress: off — ${notGranted('operator.read')}`,
+    features.approvals
+      ? `exec approvals: on${missing.includes('operator.approvals') ? ' (through operator.admin: operator.approvals was not granted; approve the scope upgrade to add it)' : ''}`
+      : `exec approvals: off — ${notGranted('operator.approvals or operator.admin')}`,
+  ];
+  const methods = info.methods ?? [];
+  if (features.approvals) {
+    lines.push(
+      features.listApprovals
+        ? 'approvals after a reconnect: listed again'
+        : 'approvals after a reconnect: not listed — the gateway has no exec.approval.list (2026.2); only new requests show',
+    );
+  }
+  lines.push(
+    features.steer
+      ? 'steering: on'
+      : methods.includes('sessions.steer')
+        ? `steering: off — ${notGranted('operator.write')}`
+        : 'steering: off — the gateway has no sessions.steer (2026.2): a follow-up waits as the next turn',
+  );
+  return lines.join('; ');
+}
+
+/**
  * The testing checklist from the gateway reference card, run against a live gateway on a scratch session of
  * the doctor's own. Each item reports pass, fail or skip, its time and what a person needs to know.
  */
@@ -97,6 +130,12 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
     return parts.join(', ');
   });
   if (!connected) return results;
+
+  await check('features', async () => {
+    const info = client.info;
+    if (!info) throw new Error('not connected');
+    return describeFeatures(info);
+  });
 
   await check('models.list', async () => {
     const list = await client.modelsList();

@@ -3,7 +3,7 @@ import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './device.js';
 import { nextFrame, type Dialect, type Frame } from './dialect.js';
 import { CardDialect } from './dialects/card.js';
 import { OpenClawDialect } from './dialects/openclaw.js';
-import { AuthError, GatewayError } from './errors.js';
+import { AuthError, GatewayError, NotPairedError } from './errors.js';
 import { FrameSocket, UpgradeRefusedError } from './socket.js';
 import type { DialectName, GatewayInfo, ProtocolSetting } from './types.js';
 
@@ -38,6 +38,10 @@ export class Connector {
   /** An OpenClaw challenge came from this URL once: it is OpenClaw, even if a later challenge is slow. */
   private challengeSeen = false;
   private device: DeviceIdentity | undefined;
+  /** The missing scopes last warned about, so a reconnect does not repeat it. */
+  private warnedMissing = '';
+  /** The refusal of the scope upgrade on the last connect, if there was one. */
+  private refusedUpgrade: GatewayError | undefined;
 
   constructor(private readonly options: ConnectorOptions) {}
 
@@ -81,22 +85,54 @@ export class Connector {
       socket = setting === 'card' ? await this.openCard(dialect, url, token) : await this.open(dialect.connectUrl(url, token));
     }
 
+    let handshaken: Handshaken;
+    let refused: GatewayError | undefined;
+    try {
+      handshaken = await this.shakeHands(dialect, socket, firstFrame, false);
+    } catch (error) {
+      // The gateway closed this socket: the old scopes get a new one. An upgrade approved later shows at a reconnect.
+      if (!dialect.retryWithFewerScopes?.(error)) throw error;
+      refused = error as GatewayError;
+      handshaken = await this.shakeHands(dialect, await this.open(dialect.connectUrl(url, token)), undefined, true);
+    }
+    this.refusedUpgrade = refused;
+    this.detected = dialect.name;
+    this.reportMissingScopes(handshaken.info);
+    return handshaken;
+  }
+
+  private async shakeHands(dialect: Dialect, socket: FrameSocket, firstFrame: Frame | undefined, reducedScopes: boolean): Promise<Handshaken> {
     try {
       const info = await dialect.handshake({
         socket,
-        token,
+        token: this.options.token,
         firstFrame,
         timeoutMs: this.options.connectTimeoutMs,
         clientVersion: this.options.clientVersion,
         device: () => this.loadDevice(),
         logger: this.options.logger,
+        reducedScopes,
       });
-      this.detected = dialect.name;
       return { socket, dialect, info };
     } catch (error) {
       socket.terminate();
       throw error;
     }
+  }
+
+  /** Says once (until it changes) which scopes the gateway did not grant and what that turns off. */
+  private reportMissingScopes(info: GatewayInfo): void {
+    const missing = info.features.missingScopes;
+    const key = missing.join(',');
+    if (key === this.warnedMissing) return;
+    this.warnedMissing = key;
+    if (missing.length === 0) return;
+    const off = (['approvals', 'listApprovals', 'steer'] as const).filter((feature) => !info.features[feature]);
+    const requestId = this.refusedUpgrade instanceof NotPairedError ? this.refusedUpgrade.requestId : undefined;
+    const hint = this.refusedUpgrade
+      ? `the gateway wants this device re-approved for them: on the gateway host run openclaw devices approve ${requestId ?? '<request id from `openclaw devices list`>'}`
+      : 'the gateway granted fewer scopes than asked for';
+    this.options.logger.warn({ missing, granted: info.scopes, featuresOff: off }, `gateway: connected without ${missing.join(', ')}; ${hint}`);
   }
 
   private loadDevice(): DeviceIdentity {

@@ -55,6 +55,8 @@ export interface HandshakeContext {
   clientVersion: string;
   device: () => DeviceIdentity;
   logger: Logger;
+  /** Ask only for the scopes an older pairing granted: the gateway refused the upgrade on the last try (OpenClaw). */
+  reducedScopes?: boolean;
 }
 
 export type Rpc = (method: string, params: Frame) => Promise<unknown>;
@@ -70,6 +72,8 @@ export interface Dialect {
   readonly name: DialectName;
   connectUrl(base: string, token: string | undefined): string;
   handshake(context: HandshakeContext): Promise<GatewayInfo>;
+  /** Whether a refused handshake may be tried once more on a new socket with `reducedScopes`. */
+  retryWithFewerScopes?(error: unknown): boolean;
   encode(frame: Frame): string | Buffer;
   requestFrame(id: string, method: string, params: Frame): Frame;
   classify(frame: Frame): Inbound | undefined;

@@ -33,6 +33,8 @@ export class NotPairedError extends GatewayError {
     readonly deviceId: string,
     readonly requestId: string | undefined,
     details?: unknown,
+    /** Why, when the gateway says (2026.9 `not-paired`, `scope-upgrade`, `role-upgrade`, `metadata-upgrade`). */
+    readonly reason?: string,
   ) {
     super(
       `the gateway has not approved this device yet (device ${deviceId}). ` +
@@ -96,5 +98,26 @@ export class DisconnectedError extends GatewayError {
 export class FrameTooLargeError extends GatewayError {
   constructor(bytes: number, limit: number) {
     super(`the gateway sent a frame of ${bytes} bytes (limit ${limit}); it was dropped`, 'FRAME_TOO_LARGE');
+  }
+}
+
+/** The approval is no longer pending: decided already, expired, or never known to this gateway. */
+export class ApprovalGoneError extends GatewayError {
+  constructor(message: string, details?: unknown) {
+    super(message, 'APPROVAL_NOT_FOUND', details);
+  }
+}
+
+/** The gateway refuses this decision for this request (2026.9: `allow-always` is unavailable for the command). */
+export class DecisionUnavailableError extends GatewayError {
+  constructor(message: string, details?: unknown) {
+    super(message, 'DECISION_UNAVAILABLE', details);
+  }
+}
+
+/** The gateway cannot put a message into a running turn (no `sessions.steer`: 2026.2, the card). */
+export class SteerUnsupportedError extends GatewayError {
+  constructor(message = 'this gateway cannot steer a running turn') {
+    super(message, 'STEER_UNSUPPORTED');
   }
 }

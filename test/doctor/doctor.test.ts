@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ABORT_PROMPT, runChecklist } from '../../src/doctor/checklist.js';
+import { ABORT_PROMPT, describeFeatures, runChecklist } from '../../src/doctor/checklist.js';
+import type { GatewayFeatures, GatewayInfo } from '../../src/gateway/types.js';
 import { startCardGateway } from '../fakes/gateway/card-gateway.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens, type ReplyScriptFn } from '../fakes/gateway/state.js';
@@ -32,12 +33,13 @@ describe.each(Object.entries(gateways))('doctor against the %s fake', (_name, st
     const client = makeClient({ url: gateway.url, token: gateway.token });
     const results = await runChecklist(client, { chat: true, connectTimeoutMs: 5_000, runTimeoutMs: 10_000 });
     expect(results.map((r) => [r.name, r.status, r.status === 'pass' ? '' : r.detail])).toEqual(
-      ['connect', 'models.list', 'agents.list', 'sessions.list', 'chat.send', 'chat.abort', 'sessions.patch', 'sessions.reset', 'status'].map(
+      ['connect', 'features', 'models.list', 'agents.list', 'sessions.list', 'chat.send', 'chat.abort', 'sessions.patch', 'sessions.reset', 'status'].map(
         (name) => [name, 'pass', ''],
       ),
     );
     const detail = Object.fromEntries(results.map((r) => [r.name, r.detail]));
     expect(detail['models.list']).toMatch(/^3 models from 2 providers: ollama\/kimi-k2\.5:cloud/);
+    expect(detail.features).toMatch(_name === 'card' ? /^tool progress, exec approvals and steering: off/ : /^tool progress: on; exec approvals: on; /);
     expect(detail['agents.list']).toBe('3 agents: main (Asha), cody (Cody (Coder)), qa (QA (Quality)); default main');
     expect(detail['chat.send']).toMatch(/^streamed \d+ text updates, first text after \d+ ms; final 28 chars "Hello from the fake gateway!"$/);
     expect(detail['chat.abort']).toMatch(/^second run stopped after \d+ chars; gateway said aborted: true$/);
@@ -66,6 +68,7 @@ describe('doctor CLI', () => {
     expect(lines[0]).toMatch(/^clawcord doctor \S+: ws:\/\/127\.0\.0\.1:\d+ \(protocol setting: auto\)$/);
     expect(lines.slice(1, -1).map((l) => l.slice(0, 17).trim())).toEqual([
       '✓ connect',
+      '✓ features',
       '✓ models.list',
       '✓ agents.list',
       '✓ sessions.list',
@@ -75,7 +78,7 @@ describe('doctor CLI', () => {
       '✓ sessions.reset',
       '✓ status',
     ]);
-    expect(lines.at(-1)).toBe('7 passed, 0 failed, 2 skipped');
+    expect(lines.at(-1)).toBe('8 passed, 0 failed, 2 skipped');
     expect(result.stdout).not.toContain(gateway.token);
     expect(gateway.chatSends).toHaveLength(0);
   });
@@ -96,6 +99,43 @@ describe('doctor CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
       "config: gateway.url (GATEWAY_URL): is required, e.g. ws://localhost:11112 (the card's local gateway) or ws://127.0.0.1:18789 (OpenClaw)",
+    );
+  });
+});
+
+describe('the features item', () => {
+  const info = (protocol: '3' | '4', features: Partial<GatewayFeatures>, methods: string[] = []): GatewayInfo => ({
+    dialect: 'openclaw',
+    protocol,
+    serverVersion: undefined,
+    uptimeMs: undefined,
+    connectedAt: 0,
+    methods,
+    scopes: undefined,
+    tickIntervalMs: undefined,
+    defaultAgentId: undefined,
+    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [], ...features },
+  });
+
+  it('says what is on on 2026.9 with everything granted', () => {
+    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list', 'sessions.steer']))).toBe(
+      'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on',
+    );
+  });
+
+  it('says why on 2026.2 the list and steering are off', () => {
+    expect(describeFeatures(info('3', {}))).toBe(
+      'tool progress: on; exec approvals: on; approvals after a reconnect: not listed — the gateway has no exec.approval.list (2026.2); ' +
+        'only new requests show; steering: off — the gateway has no sessions.steer (2026.2): a follow-up waits as the next turn',
+    );
+  });
+
+  it('names the scope the gateway did not grant and the cure', () => {
+    expect(describeFeatures(info('4', { missingScopes: ['operator.approvals'], listApprovals: true }, ['exec.approval.list']))).toContain(
+      'exec approvals: on (through operator.admin: operator.approvals was not granted; approve the scope upgrade to add it)',
+    );
+    expect(describeFeatures(info('4', { approvals: false, missingScopes: ['operator.admin', 'operator.approvals'] }))).toContain(
+      "exec approvals: off — the gateway did not grant operator.approvals or operator.admin; approve the device's scope upgrade (openclaw devices list)",
     );
   });
 });

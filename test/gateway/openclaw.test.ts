@@ -38,12 +38,12 @@ describe.each([3, 4] as const)('OpenClaw protocol v%i', (protocol) => {
       maxProtocol: 4,
       client: { id: 'gateway-client', mode: 'backend' },
       role: 'operator',
-      scopes: ['operator.read', 'operator.write', 'operator.admin'],
-      caps: ['tool-events'],
+      scopes: ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'],
+      caps: ['tool-events', 'exec-approvals'],
       auth: { token: gateway.token },
       device: { id: device.id, publicKey: device.publicKey },
     });
-    expect(gateway.connections[0]!.hello).toMatchObject({ protocol, scopes: ['operator.read', 'operator.write', 'operator.admin'] });
+    expect(gateway.connections[0]!.hello).toMatchObject({ protocol, scopes: ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'] });
     // The token travels only inside connect: never in the URL, and no Origin header.
     expect(gateway.connections[0]!.url).not.toContain('token');
     expect(gateway.connections[0]!.headers.origin).toBeUndefined();

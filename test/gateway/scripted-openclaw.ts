@@ -17,14 +17,25 @@ export type Handler = (params: Frame, request: Request) => Answer;
 
 export interface ScriptedOpenClawOptions {
   protocol?: 3 | 4;
-  /** hello-ok `auth.scopes` (v4 always sends it; default read, write, admin). */
-  scopes?: string[];
+  /** hello-ok `auth.scopes`, or how they follow from the scopes asked for (v4 always sends it; default those asked for). */
+  scopes?: string[] | ((asked: string[]) => string[]);
   /** hello-ok `features.methods`. */
   methods?: string[];
   /** How late the challenge of the n-th connection (from 0) comes; default at once. */
   challengeDelayMs?: (connection: number) => number;
-  /** An error to refuse the n-th connect with (the socket then closes 1013, as a starting gateway does). */
-  refuseConnect?: (connection: number) => { code: string; message: string; retryAfterMs?: number } | undefined;
+  /**
+   * An error to refuse the n-th connect with, given its params. The socket then closes with `closeCode` (default 1013, as
+   * a starting gateway does; 1008 for a pairing refusal).
+   */
+  refuseConnect?: (connection: number, params: Frame) => Refusal | undefined;
+}
+
+export interface Refusal {
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+  details?: Frame;
+  closeCode?: number;
 }
 
 export interface ScriptedOpenClaw {
@@ -77,13 +88,16 @@ export async function startScriptedOpenClaw(options: ScriptedOpenClawOptions = {
       const frame = JSON.parse(data.toString()) as Frame & Request;
       if (frame.method === 'connect') {
         connects.push(frame.params);
-        const refusal = options.refuseConnect?.(index);
+        const refusal = options.refuseConnect?.(index, frame.params ?? {});
         if (refusal) {
-          send(ws, { type: 'res', id: frame.id, ok: false, error: { ...refusal, retryable: true } });
-          ws.close(1013, 'gateway starting');
+          const { closeCode = 1013, ...error } = refusal;
+          send(ws, { type: 'res', id: frame.id, ok: false, error: closeCode === 1013 ? { ...error, retryable: true } : error });
+          ws.close(closeCode, closeCode === 1013 ? 'gateway starting' : error.message);
           return;
         }
-        const auth = protocol === 4 || options.scopes ? { role: 'operator', scopes: options.scopes ?? ['operator.read', 'operator.write', 'operator.admin'] } : undefined;
+        const asked = Array.isArray(frame.params?.scopes) ? (frame.params.scopes as string[]) : [];
+        const granted = typeof options.scopes === 'function' ? options.scopes(asked) : (options.scopes ?? asked);
+        const auth = protocol === 4 || options.scopes ? { role: 'operator', scopes: granted } : undefined;
         const hello = {
           type: 'hello-ok',
           protocol,

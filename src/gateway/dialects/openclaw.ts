@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { deviceProof } from '../device.js';
 import {
+  ApprovalGoneError,
   AuthError,
+  DecisionUnavailableError,
   GatewayError,
   MethodNotFoundError,
   NotPairedError,
@@ -38,17 +40,29 @@ import {
   toModelInfo,
   type Json,
 } from '../normalize.js';
-import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type { ChatSendInput, GatewayFeatures, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
 export const MIN_PROTOCOL = 3;
 export const MAX_PROTOCOL = 4;
 const CLIENT_ID = 'gateway-client';
 const CLIENT_MODE = 'backend';
 const ROLE = 'operator';
-/** `sessions.patch` and `sessions.reset` need admin (always on v3); read and write cover the rest. */
-export const REQUESTED_SCOPES = ['operator.read', 'operator.write', 'operator.admin'] as const;
-/** Tool steps of the runs this socket starts, as `agent` events: without them a v3 tool step is silent. */
-const CAPS = ['tool-events'];
+/**
+ * `sessions.patch` and `sessions.reset` need admin (always on v3); read and write cover the rest; approvals is for exec
+ * approvals. Both versions also let admin resolve and receive approvals; approvals is asked for all the same, so a
+ * gateway that caps admin later still sends them.
+ */
+export const REQUESTED_SCOPES = ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'] as const;
+/**
+ * What clawcord asked for before approvals: a remote device paired with these must be re-approved for the upgrade
+ * (2026.2 checks the exact scope set; 2026.9 only what admin does not cover), and keeps working with them meanwhile.
+ */
+export const FALLBACK_SCOPES = ['operator.read', 'operator.write', 'operator.admin'] as const;
+/**
+ * `tool-events`: tool steps of the runs this socket starts, as `agent` events (without it a v3 tool step is silent).
+ * `exec-approvals`: 2026.9 sends exec approvals only to sockets with it, and denies a command at once when none has it.
+ */
+export const CAPS = ['tool-events', 'exec-approvals'] as const;
 /** The most `chat.history` returns of one text on 2026.9 (its `maxChars` limit); the default is 8,000. */
 const HISTORY_MAX_CHARS = 500_000;
 /** How both versions mark a history text they cut (2026.2 always cuts at 12,000 chars). */
@@ -68,9 +82,14 @@ export function openClawError(error: unknown, deviceId?: string): GatewayError {
   const message = asString(shape.message) ?? 'gateway error';
   const details = asObject(shape.details);
   const detailCode = asString(details.code) ?? '';
+  const reason = asString(details.reason) ?? '';
   if (code === 'NOT_PAIRED' || detailCode === 'PAIRING_REQUIRED') {
-    return new NotPairedError(deviceId ?? 'unknown', asString(details.requestId), shape);
+    return new NotPairedError(deviceId ?? 'unknown', asString(details.requestId), shape, reason || undefined);
   }
+  if (reason === 'APPROVAL_NOT_FOUND' || /^unknown (or expired )?approval id|^approval not found/i.test(message)) {
+    return new ApprovalGoneError(message, shape);
+  }
+  if (reason === 'APPROVAL_ALLOW_ALWAYS_UNAVAILABLE') return new DecisionUnavailableError(message, shape);
   if (code === 'UNAVAILABLE' || detailCode === 'AUTH_RATE_LIMITED') {
     return new UnavailableError(message, asNumber(shape.retryAfterMs), shape);
   }
@@ -83,6 +102,23 @@ export function openClawError(error: unknown, deviceId?: string): GatewayError {
   return new GatewayError(message, code, shape);
 }
 
+
+/**
+ * What the granted scopes allow. Both versions let admin stand in for every operator scope, approvals included; the
+ * `exec-approvals` cap that 2026.9 also wants is always sent (and no version refuses it). Tool progress: 2026.9 sends
+ * it to every read socket, 2026.2 for the runs this socket starts, given the `tool-events` cap.
+ */
+export function openClawFeatures(granted: readonly string[], methods: readonly string[]): GatewayFeatures {
+  const has = (scope: string) => granted.includes(scope) || granted.includes('operator.admin');
+  const approvals = has('operator.approvals');
+  return {
+    toolProgress: has('operator.read') || has('operator.write'),
+    approvals,
+    listApprovals: approvals && methods.includes('exec.approval.list'),
+    steer: has('operator.write') && methods.includes('sessions.steer'),
+    missingScopes: REQUESTED_SCOPES.filter((scope) => !granted.includes(scope)),
+  };
+}
 
 const RESET_REASONS = new Set(['new', 'reset']);
 
@@ -172,19 +208,20 @@ export class OpenClawDialect implements Dialect {
 
     const device = context.device();
     const client = { id: CLIENT_ID, version: clientVersion, platform: process.platform, mode: CLIENT_MODE, displayName: 'clawcord' };
+    const scopes = context.reducedScopes ? FALLBACK_SCOPES : REQUESTED_SCOPES;
     const params = compact({
       minProtocol: MIN_PROTOCOL,
       maxProtocol: MAX_PROTOCOL,
       client,
       role: ROLE,
-      scopes: [...REQUESTED_SCOPES],
-      caps: CAPS,
+      scopes: [...scopes],
+      caps: [...CAPS],
       auth: token ? { token } : undefined,
       device: deviceProof(device, {
         clientId: CLIENT_ID,
         clientMode: CLIENT_MODE,
         role: ROLE,
-        scopes: REQUESTED_SCOPES,
+        scopes,
         token,
         nonce,
         // The server checks signedAt against its own clock; its challenge time avoids our clock skew.
@@ -204,11 +241,20 @@ export class OpenClawDialect implements Dialect {
         if (untyped) throw new HandshakeRejectedError(`the gateway refused the connection: ${error.message}`, error.code, error.details);
         throw error;
       }
-      return this.helloInfo(asObject(frame.payload), context);
+      return this.helloInfo(asObject(frame.payload), scopes);
     }
   }
 
-  private helloInfo(hello: Frame, { logger }: HandshakeContext): GatewayInfo {
+  /**
+   * Whether a refused connect may be tried again asking only for the scopes of the device's older pairing: a remote
+   * device must be re-approved for the approvals scope. 2026.9 names the reason (`scope-upgrade`); 2026.2 says only
+   * "pairing required", so it is tried, and a device that is not paired at all is refused again (with the same request).
+   */
+  retryWithFewerScopes(error: unknown): boolean {
+    return error instanceof NotPairedError && (error.reason === undefined || error.reason === 'scope-upgrade');
+  }
+
+  private helloInfo(hello: Frame, requested: readonly string[]): GatewayInfo {
     const protocol = asNumber(hello.protocol);
     if (protocol === undefined || protocol < MIN_PROTOCOL || protocol > MAX_PROTOCOL) {
       throw new ProtocolMismatchError(`the gateway chose protocol ${String(hello.protocol)}; clawcord speaks ${MIN_PROTOCOL} to ${MAX_PROTOCOL}`);
@@ -216,20 +262,19 @@ export class OpenClawDialect implements Dialect {
     const snapshot = asObject(hello.snapshot);
     const auth = isObject(hello.auth) ? hello.auth : undefined;
     const scopes = auth ? asArray(auth.scopes).filter((s): s is string => typeof s === 'string') : undefined;
-    const missing = scopes ? REQUESTED_SCOPES.filter((s) => !scopes.includes(s) && !scopes.includes('operator.admin')) : [];
-    if (missing.length > 0) logger.warn({ granted: scopes, missing }, 'the gateway granted fewer scopes than clawcord asked for');
+    const methods = asArray(asObject(hello.features).methods).filter((m): m is string => typeof m === 'string');
     return {
       dialect: 'openclaw',
       protocol: String(protocol),
       serverVersion: asString(asObject(hello.server).version),
       uptimeMs: asNumber(snapshot.uptimeMs),
       connectedAt: Date.now(),
-      methods: asArray(asObject(hello.features).methods).filter((m): m is string => typeof m === 'string'),
+      methods,
       scopes,
       tickIntervalMs: asNumber(asObject(hello.policy).tickIntervalMs),
       defaultAgentId: asString(asObject(snapshot.sessionDefaults).defaultAgentId),
-      // Filled in properly by the connect work of issue 11 (scopes and caps granted).
-      features: { toolProgress: Number(protocol) >= 4, approvals: false, listApprovals: false, steer: false, missingScopes: missing },
+      // 2026.2 without a device token says nothing of scopes: a connect it accepts has what it asked for.
+      features: openClawFeatures(scopes ?? [...requested], methods),
     };
   }
 
