@@ -18,6 +18,7 @@ type Precondition = (actor: Actor, config: AccessConfig, need: CommandAccess) =>
 
 const OK: Verdict = { ok: true };
 const roles = (ids: readonly string[]) => ids.map((id) => `<@&${id}>`).join(', ');
+const users = (ids: readonly string[]) => ids.map((id) => `<@${id}>`).join(', ');
 
 const dmsAllowed: Precondition = (actor, config) =>
   actor.guildId !== null || config.allowDMs ? OK : { ok: false, reason: 'clawcord does not answer in DMs here (access.allowDMs is off). Use it in a server channel.' };
@@ -50,6 +51,48 @@ const adminWhenRequired: Precondition = (actor, config, need) => {
 
 const PRECONDITIONS: readonly Precondition[] = [dmsAllowed, guildAllowed, channelAllowed, memberAllowed, adminWhenRequired];
 
+/** Who may decide exec approvals besides the admins (config `access.approvers`). */
+export interface Approvers {
+  roles: readonly string[];
+  users: readonly string[];
+  /** The member whose question led to the request. */
+  asker: boolean;
+}
+
+/** Read defensively: configs from before approvals have no such section. */
+export function approversOf(config: AccessConfig): Approvers {
+  const section = (config as AccessConfig & { approvers?: Partial<Approvers> }).approvers;
+  return { roles: section?.roles ?? [], users: section?.users ?? [], asker: section?.asker ?? false };
+}
+
+const LOCATION: readonly Precondition[] = [dmsAllowed, guildAllowed, channelAllowed];
+
+/**
+ * May `actor` press an approval card's buttons? Admins always may; `access.approvers` adds roles, users and,
+ * with `asker`, the member who asked the question whose run wants the command.
+ */
+export function mayApprove(actor: Actor, asker: { id: string | undefined; name?: string | undefined }, config: AccessConfig): Verdict {
+  for (const precondition of LOCATION) {
+    const verdict = precondition(actor, config, 'member');
+    if (!verdict.ok) return verdict;
+  }
+  const approvers = approversOf(config);
+  if (isAdmin(actor, config)) return OK;
+  if (approvers.users.includes(actor.userId) || actor.roleIds.some((id) => approvers.roles.includes(id))) return OK;
+  if (approvers.asker && asker.id !== undefined && asker.id === actor.userId) return OK;
+  const admins = [config.admins.manageGuild ? 'the Manage Server permission' : undefined, config.admins.roles.length > 0 ? roles(config.admins.roles) : undefined, config.admins.users.length > 0 ? users(config.admins.users) : undefined]
+    .filter(Boolean)
+    .join(', ');
+  const who = [
+    `clawcord admins${admins ? ` (${admins})` : ''}`,
+    approvers.roles.length > 0 ? `members with ${roles(approvers.roles)}` : undefined,
+    approvers.users.length > 0 ? users(approvers.users) : undefined,
+    approvers.asker ? `the person who asked${asker.name ? ` (${asker.name})` : ''}` : undefined,
+  ].filter((way): way is string => way !== undefined);
+  const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} or ${who.at(-1)}` : who[0]!;
+  return { ok: false, reason: `Only ${list} can decide what the agent may run.` };
+}
+
 export function isAdmin(actor: Actor, config: AccessConfig): boolean {
   return (
     config.admins.users.includes(actor.userId) ||
@@ -64,6 +107,11 @@ export class AccessPolicy {
 
   isAdmin(actor: Actor): boolean {
     return isAdmin(actor, this.config);
+  }
+
+  /** May `actor` decide an approval that `asker` led to? */
+  mayApprove(actor: Actor, asker: { id: string | undefined; name?: string | undefined }): Verdict {
+    return mayApprove(actor, asker, this.config);
   }
 
   /** May `actor` run `command` (whose default access the config may override)? */

@@ -35,3 +35,45 @@ describe('AccessPolicy', () => {
     expect(relaxed.check(actor(), 'ask', 'member').ok).toBe(false);
   });
 });
+
+describe('mayApprove', () => {
+  const APPROVER_ROLE = '100000000000000005';
+  const APPROVER = '100000000000000006';
+  const ASKER = '100000000000000007';
+
+  it('lets admins decide, and by default only them, naming who may', () => {
+    const open = policy({});
+    expect(open.mayApprove(actor({ canManageGuild: true }), { id: ASKER })).toEqual({ ok: true });
+    expect(open.mayApprove(actor({ userId: ASKER }), { id: ASKER, name: 'Alice' })).toEqual({
+      ok: false,
+      reason: 'Only clawcord admins (the Manage Server permission) can decide what the agent may run.',
+    });
+  });
+
+  it('adds the approvers of the config: roles, users and the asker', () => {
+    const approvers = policy({ admins: { roles: [ADMIN_ROLE], manageGuild: false }, approvers: { roles: [APPROVER_ROLE], users: [APPROVER], asker: true } });
+    expect(approvers.mayApprove(actor({ roleIds: [ADMIN_ROLE] }), { id: ASKER })).toEqual({ ok: true });
+    expect(approvers.mayApprove(actor({ roleIds: [APPROVER_ROLE] }), { id: ASKER })).toEqual({ ok: true });
+    expect(approvers.mayApprove(actor({ userId: APPROVER }), { id: ASKER })).toEqual({ ok: true });
+    expect(approvers.mayApprove(actor({ userId: ASKER }), { id: ASKER })).toEqual({ ok: true });
+    // Manage Server no longer makes an admin here.
+    expect(approvers.mayApprove(actor({ canManageGuild: true }), { id: ASKER, name: 'Alice' })).toEqual({
+      ok: false,
+      reason: `Only clawcord admins (<@&${ADMIN_ROLE}>), members with <@&${APPROVER_ROLE}>, <@${APPROVER}> or the person who asked (Alice) can decide what the agent may run.`,
+    });
+    // An asker clawcord does not know is nobody's.
+    expect(approvers.mayApprove(actor({ userId: ASKER }), { id: undefined }).ok).toBe(false);
+  });
+
+  it('keeps the location rules', () => {
+    expect(policy({ guilds: [G] }).mayApprove(actor({ guildId: '100000000000000077', canManageGuild: true }), { id: ASKER }).ok).toBe(false);
+  });
+
+  it('reads a config without the approvers section as admins only', () => {
+    const config = accessSchema.parse({});
+    const { approvers: _dropped, ...old } = config as typeof config & { approvers?: unknown };
+    const legacy = new AccessPolicy(old as typeof config);
+    expect(legacy.mayApprove(actor({ userId: ASKER }), { id: ASKER }).ok).toBe(false);
+    expect(legacy.mayApprove(actor({ canManageGuild: true }), { id: ASKER }).ok).toBe(true);
+  });
+});
