@@ -203,7 +203,7 @@ export async function runChecklist(client: GatewayClient, options: ChecklistOpti
               aborted = false;
               aborted = (await run.abort()).aborted;
             }
-            if (event.type !== 'text') return event;
+            if (event.type !== 'text' && event.type !== 'activity') return event;
           }
           return undefined;
         })(),

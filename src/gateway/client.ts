@@ -377,7 +377,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.logger.info({ reason: detail.reason, restartExpectedMs: asNumber(detail.restartExpectedMs) }, 'the gateway is shutting down');
     }
     this.emit('event', event, payload);
-    const update = connection.dialect.runUpdate(event, payload);
+    const update = connection.dialect.runUpdate(event, payload, connection.info);
     if (update) this.runs.route(update);
   }
 }

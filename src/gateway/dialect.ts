@@ -13,6 +13,7 @@ import type {
   HistoryMessage,
   ModelInfo,
   PatchResult,
+  RunActivity,
   SessionListInput,
   SessionPatch,
   SessionRow,
@@ -44,6 +45,10 @@ export interface RunUpdate {
   errorMessage?: string;
   /** The gateway's per-run sequence number, when it has one. */
   runSeq?: number;
+  /** `activity`: what the run did, when it is progress worth showing (a tool step, a plan, a retry, …). */
+  activity?: RunActivity;
+  /** `activity`: the run's output tokens so far, as the gateway counts them (OpenClaw 2026.9 `usage`). */
+  reportedOutputTokens?: number;
 }
 
 export interface HandshakeContext {
@@ -77,7 +82,7 @@ export interface Dialect {
   encode(frame: Frame): string | Buffer;
   requestFrame(id: string, method: string, params: Frame): Frame;
   classify(frame: Frame): Inbound | undefined;
-  runUpdate(event: string, payload: unknown): RunUpdate | undefined;
+  runUpdate(event: string, payload: unknown, info: GatewayInfo): RunUpdate | undefined;
   /** A session key in clawcord's namespace, following the gateway's conventions. */
   sessionKey(agentId: string, scope: string): string;
   /** How a dead socket is noticed: OpenClaw ticks, the card is pinged. */

@@ -1,5 +1,6 @@
 import type { RunUpdate, SessionHistory } from './dialect.js';
 import { restoreCommands } from './directives.js';
+import { ActivityTracker } from './progress.js';
 import type { AbortResult, HistoryMessage, RunEvent, RunOutcome } from './types.js';
 
 /**
@@ -16,8 +17,9 @@ export interface RunHooks {
 }
 
 /**
- * One chat run. Yields normalised events: `text` (always the full text so far), then exactly one of
- * `final`, `error` or `aborted`. Later duplicates of a terminal event are ignored.
+ * One chat run. Yields normalised events: `text` (always the full text so far) and `activity` (tool steps, plans,
+ * retries, usage, …; see progress.ts), then exactly one of `final`, `error` or `aborted`. Later duplicates of a terminal
+ * event are ignored. A slow reader gets the newest text in place of texts it did not read yet; activities all come.
  */
 export class RunStream implements AsyncIterable<RunEvent> {
   readonly startedAt = Date.now();
@@ -46,6 +48,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
   private settled = false;
   private recovering = false;
   private readonly queue: RunEvent[] = [];
+  private readonly progress = new ActivityTracker();
   private wake: (() => void) | undefined;
   private resolveOutcome!: (outcome: RunOutcome) => void;
   readonly outcome: Promise<RunOutcome>;
@@ -111,7 +114,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
     if (this.settled || this.recovering) return;
     this.heard();
     this.mayResume = false;
-    if (update.kind === 'activity') return;
+    if (update.kind === 'activity') {
+      const activity = this.progress.accept(update);
+      if (activity) this.push({ type: 'activity', activity });
+      return;
+    }
     if (update.kind === 'delta') {
       // Snapshot deltas can arrive late or twice; an older one must not roll the text back.
       if (update.runSeq !== undefined) {
@@ -136,6 +143,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
     if (update.kind === 'final' && update.yielded) {
       this.handedOffTurn = true;
       if (update.text !== undefined) this.showText(update.text);
+      // 2026.9 says neither in the final nor in the lifecycle end how many sub-agents the turn waits for.
+      this.push({ type: 'activity', activity: { type: 'handoff', waitingFor: undefined } });
       return;
     }
     const text = update.text ?? this.text;
@@ -151,6 +160,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
    */
   continueAs(runId: string): void {
     this.runId = runId;
+    this.progress.nextRun();
     this.lastRunSeq = -1;
     this.handedOffTurn = false;
     this.mayResume = false;
@@ -231,7 +241,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
       const event = this.queue.shift();
       if (event) {
         yield event;
-        if (event.type !== 'text') return;
+        if (event.type !== 'text' && event.type !== 'activity') return;
         continue;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));

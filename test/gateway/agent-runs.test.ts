@@ -180,7 +180,7 @@ describe('a turn handed to sub-agents (2026.9 yielded final)', () => {
     gateway.event('chat', next.final('Both helpers are back: the answer is 42.'));
     expect(await run.outcome).toEqual({ type: 'final', text: 'Both helpers are back: the answer is 42.' });
     expect(run.runId).toBe('successor-run');
-    expect((await events).map((e) => ('text' in e ? e.text : undefined))).toEqual([interim, 'Both helpers are back: the answer', 'Both helpers are back: the answer is 42.']);
+    expect((await events).flatMap((e) => ('text' in e ? [e.text] : []))).toEqual([interim, 'Both helpers are back: the answer', 'Both helpers are back: the answer is 42.']);
   });
 
   it('gives up after the idle limit when no successor comes, never taking the interim text from the history as the answer', async () => {

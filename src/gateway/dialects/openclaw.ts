@@ -26,6 +26,7 @@ import {
   type SessionHistory,
 } from '../dialect.js';
 import { neutraliseCommands, restoreCommands } from '../directives.js';
+import { agentProgress, chatStatusProgress } from '../progress.js';
 import {
   asArray,
   compact,
@@ -293,15 +294,18 @@ export class OpenClawDialect implements Dialect {
     return undefined;
   }
 
-  runUpdate(event: string, payload: unknown): RunUpdate | undefined {
+  runUpdate(event: string, payload: unknown, info: GatewayInfo): RunUpdate | undefined {
     if ((event !== 'chat' && event !== 'agent') || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
     // Tool steps, lifecycle and (2026.9) progress streams: the run is alive even while its text stands still.
-    if (event === 'agent') return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const });
+    if (event === 'agent') {
+      const progress = agentProgress(payload, Number(info.protocol));
+      return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const, ...progress });
+    }
     const base = { runId: payload.runId, runSeq: asNumber(payload.seq), sessionKey: asString(payload.sessionKey) };
     const text = isObject(payload.message) ? flattenContent(payload.message.content) : undefined;
     switch (payload.state) {
       case 'status':
-        return compact({ runId: payload.runId, sessionKey: base.sessionKey, kind: 'activity' as const });
+        return compact({ runId: payload.runId, sessionKey: base.sessionKey, kind: 'activity' as const, ...chatStatusProgress(payload) });
       case 'delta': {
         const deltaText = asString(payload.deltaText);
         if (text === undefined && deltaText === undefined) return undefined;
