@@ -31,6 +31,29 @@ describe('member text never acts as a gateway command', () => {
     expect(neutraliseCommands(PROMPT)).toBe(NEUTRALISED);
   });
 
+  it('a whole-message stop word cannot stop the running turn, as either version checks it', () => {
+    // isChatStopCommandText of 2026.2.17 (src/gateway/chat-abort.ts, src/auto-reply/reply/abort.ts) and of 2026.9.6
+    // (src/auto-reply/reply/abort-trigger-text.ts, its normalisation included), a few words of each list.
+    const v3 = (text: string) => ['/stop', 'stop', 'esc', 'abort', 'wait', 'exit', 'interrupt'].includes(text.trim().toLowerCase());
+    const v4Words = ['stop', 'exit', 'halt', 'stopp', 'please stop', 'stop the agent', "stop don't do anything", '停止', 'стоп'];
+    const v4 = (text: string) =>
+      v4Words.includes(
+        text.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').replace(/[.!?！？…,，。;；:：'"’”)\]}]+$/u, '').trim(),
+      ) || text.trim().toLowerCase() === '/stop';
+    const samples = ['stop', '  Wait ', 'STOP!', 'please   stop.', 'stop the agent', 'Stop don’t do anything', '停止。', 'стоп', '/stop', 'halt!!'];
+    for (const sample of samples) {
+      expect(v3(sample) || v4(sample)).toBe(true);
+      const out = neutraliseCommands(sample);
+      expect([sample, v3(out), v4(out)]).toEqual([sample, false, false]);
+      expect(out.replaceAll(J, '')).toBe(sample);
+      expect(restoreCommands(out)).toBe(sample);
+    }
+    // Text that merely holds such a word is text, and stays as it is.
+    for (const text of ['stop the build when tests fail', 'wait for the deploy', '[Tester (1)] stop']) expect(neutraliseCommands(text)).toBe(text);
+    // A joiner a member typed at the end of other text is theirs.
+    expect(restoreCommands(`hello${J}`)).toBe(`hello${J}`);
+  });
+
   it('on OpenClaw 2026.9 with admin, sends the text byte for byte with suppressCommandInterpretation', async () => {
     const gateway = await startOpenClawGateway({ protocol: 4 });
     onCleanup(() => gateway.close());
