@@ -199,10 +199,25 @@ export class DiscordApprovalBoard implements ApprovalBoard {
     await this.edit(ref, this.render(view));
   }
 
-  /** Continue was pressed on a card: it says by whom and drops the button (`content`: what the card shows now). */
-  async markContinued(ref: CardRef, approvalId: string, by: string, content: string): Promise<void> {
+  /**
+   * Claims a card's Continue for one press: undefined when it is this one's, else who pressed it first. Claimed at
+   * once, before the press's work, so two quick presses send one next turn.
+   */
+  claimContinue(approvalId: string, by: string): string | undefined {
+    const first = this.continued.get(approvalId);
+    if (first !== undefined) return first;
     this.continued.set(approvalId, by);
     if (this.continued.size > CONTINUED_REMEMBERED) this.continued.delete(this.continued.keys().next().value!);
+    return undefined;
+  }
+
+  /** The press failed before it asked: the button is offered again. */
+  releaseContinue(approvalId: string): void {
+    this.continued.delete(approvalId);
+  }
+
+  /** Continue was pressed on a card: it says by whom and drops the button (`content`: what the card shows now). */
+  async markContinued(ref: CardRef, by: string, content: string): Promise<void> {
     const kept = content.replace(/\nPress \*\*Continue\*\*[^\n]*$/u, '');
     await this.edit(ref, { content: capLength(`${kept}\n-# ▶️ Continued by ${name(by, 'someone')}`), components: [] });
   }

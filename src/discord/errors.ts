@@ -31,11 +31,22 @@ export async function replyWithError(interaction: RepliableInteraction, error: u
     if (!interaction.deferred && !interaction.replied) await interaction.reply(ephemeral(text));
     else if (interaction.isMessageComponent() || interaction.replied) await interaction.followUp(ephemeral(text));
     else if (interaction.ephemeral) await interaction.editReply(replyEdit(text));
-    else {
-      await interaction.editReply(replyEdit(PUBLIC_FAILURE_NOTE));
-      await interaction.followUp(ephemeral(text));
-    }
+    else await notePublicFailure(interaction, text);
   } catch (replyError) {
     logger.warn({ err: replyError }, 'could not tell the user about an error');
   }
+}
+
+async function notePublicFailure(interaction: RepliableInteraction, text: string): Promise<void> {
+  await interaction.editReply(replyEdit(PUBLIC_FAILURE_NOTE));
+  await interaction.followUp(ephemeral(text));
+}
+
+/**
+ * The same for a button that deferred a public reply of its own (a card's Continue): discord.js cannot tell that
+ * deferral from a quiet one, so the handler says which it made.
+ */
+export async function replyWithErrorAfterPublicDeferral(interaction: RepliableInteraction, error: unknown, logger: Logger): Promise<void> {
+  if (!(error instanceof UserFacingError)) logger.warn({ err: error }, 'command failed');
+  await notePublicFailure(interaction, `❌ ${describeError(error)}`).catch((replyError: unknown) => logger.warn({ err: replyError }, 'could not tell the user about an error'));
 }

@@ -197,13 +197,18 @@ describe('DiscordApprovalBoard', () => {
     const decided = view({ nextTurn: true, state: { kind: 'decided', decision: 'allow-once', by: 'Alice', outside: false } });
     const ref = await cards.post({ reply: undefined, fallbackChannelId: channelId }, decided);
     expect(fake.message(ref.messageId)!.components).toHaveLength(1);
-    await cards.markContinued(ref, ID, 'Carol', fake.message(ref.messageId)!.content);
+    expect(cards.claimContinue(ID, 'Carol')).toBeUndefined();
+    expect(cards.claimContinue(ID, 'Dave')).toBe('Carol');
+    await cards.markContinued(ref, 'Carol', fake.message(ref.messageId)!.content);
     const shown = fake.message(ref.messageId)!;
     expect(shown.components).toEqual([]);
     expect(shown.content).not.toContain('Press **Continue**');
     expect(shown.content.endsWith('-# ▶️ Continued by Carol')).toBe(true);
     await cards.update(ref, decided);
     expect(fake.message(ref.messageId)!.components).toEqual([]);
+    cards.releaseContinue(ID);
+    await cards.update(ref, decided);
+    expect(fake.message(ref.messageId)!.components).toHaveLength(1);
   });
 
   it('keeps within the rate limits: many cards in one channel, no 429', async () => {
