@@ -1,8 +1,9 @@
 import { ApplicationCommandOptionType, DiscordAPIError, PermissionFlagsBits, Routes, type ChatInputCommandInteraction, type PermissionsBitField } from 'discord.js';
+import { deferPublicly, interactionLocation, steeredInto, steeredNote } from '../src/discord/asking.js';
 import type { Command } from '../src/discord/command.js';
 import type { BotContext } from '../src/discord/context.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
-import { ephemeral } from '../src/discord/respond.js';
+import { ephemeral, replyEdit } from '../src/discord/respond.js';
 import type { ThinkingLevel } from '../src/gateway/types.js';
 import { UserFacingError } from '../src/relay/errors.js';
 import type { Scope } from '../src/relay/relay.js';
@@ -36,12 +37,6 @@ function list(names: string[]): string {
   return names.map((name) => `**${name}**`).join(' and ');
 }
 
-/** The reply's first message: Discord names it in the callback's answer (a deferral has no `resource.message`). */
-async function originalMessageId(interaction: ChatInputCommandInteraction, fromCallback: string | null): Promise<string | undefined> {
-  if (fromCallback) return fromCallback;
-  return (await interaction.fetchReply().catch(() => undefined))?.id;
-}
-
 /** Starts a thread on the reply's message (Discord gives the thread the message's id). */
 async function startThread(interaction: ChatInputCommandInteraction, context: BotContext, scope: Scope, messageId: string, prompt: string): Promise<Scope> {
   await context.acquireGlobal();
@@ -72,12 +67,14 @@ export default {
         description: 'How hard the model should think',
         choices: THINKING_LEVELS.map((level) => ({ name: level, value: level })),
       },
+      { type: ApplicationCommandOptionType.Boolean, name: 'steer', description: 'Add this to the answer already running here, if the agent can take it' },
     ],
   },
   access: 'member',
   async execute(interaction, context) {
     const prompt = interaction.options.getString('prompt', true).trim();
     const wantThread = interaction.options.getBoolean('thread') ?? false;
+    const steer = interaction.options.getBoolean('steer') ?? false;
     const thinking = (interaction.options.getString('thinking') ?? undefined) as ThinkingLevel | undefined;
     const scope = scopeOf(interaction);
     if (!prompt) {
@@ -86,6 +83,10 @@ export default {
     }
     if (wantThread && scope.kind !== 'channel') {
       await interaction.reply(ephemeral('`thread:true` starts a thread from a text channel; here, just ask without it.'));
+      return;
+    }
+    if (wantThread && steer) {
+      await interaction.reply(ephemeral('`steer:true` adds to the answer running here, and a new thread has none: use one or the other.'));
       return;
     }
     const permissions = interaction.appPermissions;
@@ -97,21 +98,18 @@ export default {
     // Refusals (gateway down, queue full) must stay private, so they come before the public "thinking…"; the
     // check gives up waiting on a slow gateway well within Discord's 3 s.
     await context.relay.precheck(scope);
-    const response = await interaction.deferReply({ withResponse: true });
-    const originalId = await originalMessageId(interaction, response.interaction.responseMessageId);
+    const originalId = await deferPublicly(interaction);
     if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
-    const writer = context.createWriter({
-      location: {
-        channelId: scope.id,
-        messageIds: originalId ? [originalId] : [],
-        interaction: { applicationId: interaction.applicationId, id: interaction.id, token: interaction.token, createdAt: interaction.createdTimestamp },
-        overflowChannelId: target === scope ? null : target.id,
-      },
-      deferred: true,
-    });
-    await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}) });
+    const writer = context.createWriter({ location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id), deferred: true });
+    const outcome: unknown = await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}) });
+    const into = steeredInto(outcome);
+    if (into) {
+      // The prompt went into the running answer: this reply only says so (its writer never writes, so no Stop button).
+      await interaction.editReply({ ...replyEdit(steeredNote(into)), components: [] });
+      return;
+    }
     // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.
     const channelLacks = target === scope && scope.guildId !== null ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
     if (channelLacks.length > 0) {

@@ -13,9 +13,13 @@ import {
 } from 'discord.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { ApprovalBoard } from '../relay/approval-card.js';
 import type { RateBudget } from '../relay/budget.js';
 import type { Relay } from '../relay/relay.js';
 import { AccessPolicy } from './access.js';
+import { approvalDeskOf, onCardButton } from './approval-buttons.js';
+import { DiscordApprovalBoard, parseCardButton } from './approvals.js';
+import { STEERED_FOLLOW_UP, steeredInto } from './asking.js';
 import { BucketMap, GLOBAL_KEY, observeRateLimits } from './buckets.js';
 import type { Command } from './command.js';
 import type { BotContext } from './context.js';
@@ -70,8 +74,10 @@ export function createDiscordClient(config: Config): Client {
   });
 }
 
-/** Wires discord.js events to the commands, the Stop button and thread follow-ups. */
+/** Wires discord.js events to the commands, the Stop button, approval cards and thread follow-ups. */
 export class Bot {
+  /** Where the relay posts approval cards; given to it once the bot is logged in. */
+  readonly approvals: DiscordApprovalBoard;
   private context: BotContext | undefined;
   private readonly access: AccessPolicy;
   /**
@@ -91,6 +97,7 @@ export class Bot {
     this.webhookRest = new REST({ ...(options.config.discord.apiBase ? { api: options.config.discord.apiBase } : {}), globalRequestsPerSecond: Number.MAX_SAFE_INTEGER });
     observeRateLimits(client.rest, options.budget, this.buckets);
     observeRateLimits(this.webhookRest, options.budget, this.buckets);
+    this.approvals = new DiscordApprovalBoard({ rest: client.rest, budget: options.budget, buckets: this.buckets, logger: options.logger.child({ part: 'approvals' }) });
     client.on(Events.InteractionCreate, (interaction) => {
       this.onInteraction(interaction).catch((error: unknown) => this.logFor(interaction).error({ err: error, interaction: interaction.id }, 'handling an interaction failed'));
     });
@@ -116,6 +123,8 @@ export class Bot {
       createWriter: (options) =>
         new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, buckets: this.buckets, channelOnly: this.options.channelOnlyReplies }),
     };
+    // Cards can be posted from now on; requests that came while Discord was not up are reconciled then.
+    (this.options.relay as Relay & { setApprovalBoard?: (board: ApprovalBoard) => void }).setApprovalBoard?.(this.approvals);
     const sync = await syncCommands({
       rest: client.rest,
       applicationId: client.application.id,
@@ -136,7 +145,7 @@ export class Bot {
     try {
       if (interaction.isChatInputCommand()) await this.onCommand(interaction, context);
       else if (interaction.isAutocomplete()) await this.onAutocomplete(interaction, context);
-      else if (interaction.isButton() && interaction.customId.startsWith(STOP_BUTTON_PREFIX)) await this.onStop(interaction, context);
+      else if (interaction.isButton()) await this.onButton(interaction, context);
     } catch (error) {
       if (interaction.isRepliable()) await replyWithError(interaction, error, this.logFor(interaction));
       else this.logFor(interaction).warn({ err: error }, 'interaction failed');
@@ -184,6 +193,23 @@ export class Bot {
     clearTimeout(timer);
   }
 
+  private async onButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+    if (interaction.customId.startsWith(STOP_BUTTON_PREFIX)) {
+      await this.onStop(interaction, context);
+      return;
+    }
+    const button = parseCardButton(interaction.customId);
+    if (!button) return;
+    await onCardButton(interaction, button, {
+      desk: approvalDeskOf(context.relay),
+      board: this.approvals,
+      access: this.access,
+      askAccess: this.options.commands.get('ask')?.access ?? 'member',
+      context,
+      logger: this.logFor(interaction),
+    });
+  }
+
   private async onStop(interaction: ButtonInteraction, context: BotContext): Promise<void> {
     const jobId = interaction.customId.slice(STOP_BUTTON_PREFIX.length);
     // Stopping may wait on the gateway's abort; Discord wants an answer within 3 s. The reply itself shows the stop.
@@ -225,7 +251,10 @@ export class Bot {
       replyTo: message.id,
     });
     try {
-      await context.relay.ask({ scope: scopeOf({ channelId: message.channelId, channel: message.channel, guildId: message.guildId }), requester: personOf(message), prompt, writer });
+      // A follow-up while the thread's answer still runs goes into it where the gateway can take it (else it queues).
+      const scope = scopeOf({ channelId: message.channelId, channel: message.channel, guildId: message.guildId });
+      const outcome: unknown = await context.relay.ask({ scope, requester: personOf(message), prompt, writer, steer: true });
+      if (steeredInto(outcome)) await answer(STEERED_FOLLOW_UP);
     } catch (error) {
       await answer(`❌ ${describeError(error)}`);
     }
