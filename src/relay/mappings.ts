@@ -48,6 +48,12 @@ export class Mappings {
     return pending;
   }
 
+  /** The mapping whose session this is, if clawcord maps it (one pass over the store: for rare events only). */
+  async findBySession(sessionKey: string): Promise<ChannelMapping | undefined> {
+    const wanted = sessionKey.toLowerCase();
+    return (await this.deps.store.mappings()).find((mapping) => mapping.sessionKey.toLowerCase() === wanted);
+  }
+
   async save(mapping: ChannelMapping): Promise<void> {
     this.remember(mapping.scopeId, Promise.resolve(mapping));
     await this.deps.store.saveMapping(mapping);

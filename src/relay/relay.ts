@@ -1,19 +1,22 @@
 import type { GatewayClient } from '../gateway/client.js';
-import type { GatewayInfo, GatewayStatus, HistoryMessage, SessionRow } from '../gateway/types.js';
+import type { ApprovalDecision, GatewayInfo, GatewayStatus, HistoryMessage, SessionRow } from '../gateway/types.js';
 import type { Logger } from '../log.js';
 import type { ChannelMapping, ReplyLocation, Store } from '../store/store.js';
 import type { RelayConfig } from '../config/schema.js';
+import type { ApprovalBoard } from './approval-card.js';
+import { Approvals, type ApprovalCardInfo, type DecideResult } from './approvals.js';
 import { Catalog } from './catalog.js';
 import type { LiveReply } from './live-reply.js';
 import { Mappings, requireGateway } from './mappings.js';
 import type { Pacer } from './pacer.js';
 import type { ReplyRenderer } from './phase.js';
 import { Runs, type StopResult } from './runs.js';
-import type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
+import type { AskInput, AskOutcome, AskResult, PersistentWriter, Person, Scope } from './scope.js';
 import { Steering } from './steering.js';
 
-export type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
+export type { AskInput, AskOutcome, AskResult, PersistentWriter, Person, Scope } from './scope.js';
 export type { StopResult } from './runs.js';
+export type { ApprovalCardInfo, DecideResult } from './approvals.js';
 
 export interface RelayDeps {
   gateway: GatewayClient;
@@ -51,11 +54,24 @@ export class Relay {
   private readonly mappings: Mappings;
   private readonly runs: Runs;
   private readonly steering: Steering;
+  private readonly approvals: Approvals;
 
   constructor(private readonly deps: RelayDeps) {
     this.catalog = new Catalog(deps.gateway);
     this.mappings = new Mappings({ gateway: deps.gateway, store: deps.store, catalog: this.catalog, config: deps.config });
-    this.runs = new Runs({ ...deps, mappings: this.mappings });
+    this.runs = new Runs({
+      ...deps,
+      mappings: this.mappings,
+      catalog: this.catalog,
+      runEnded: (runId, why) => this.approvals.runEnded(runId, why),
+    });
+    this.approvals = new Approvals({
+      gateway: deps.gateway,
+      store: deps.store,
+      mappings: this.mappings,
+      logger: deps.logger.child({ part: 'approvals' }),
+      activeRun: (sessionKey) => this.runs.activeRun(sessionKey),
+    });
     this.steering = new Steering(deps.gateway, this.catalog, this.mappings);
   }
 
@@ -83,7 +99,7 @@ export class Relay {
     return this.runs.precheck(scope);
   }
 
-  ask(input: AskInput): Promise<{ position: number; jobId: string; reply: LiveReply }> {
+  ask(input: AskInput): Promise<AskOutcome> {
     return this.runs.ask(input);
   }
 
@@ -92,6 +108,21 @@ export class Relay {
     if ('jobId' in target) return this.runs.stop(target, by, isAdmin);
     const mapping = await this.mappings.find(target.scope.id);
     return mapping ? this.runs.stop({ sessionKey: mapping.sessionKey }, by, isAdmin) : { status: 'nothing' };
+  }
+
+  // ---- approvals ----
+
+  /** Where approval cards go (the Discord side); cards are posted from then on, and pending ones reconciled. */
+  setApprovalBoard(board: ApprovalBoard): void {
+    this.approvals.setBoard(board);
+  }
+
+  approvalCard(approvalId: string): Promise<ApprovalCardInfo | undefined> {
+    return this.approvals.card(approvalId);
+  }
+
+  decideApproval(approvalId: string, decision: ApprovalDecision, by: Person): Promise<DecideResult> {
+    return this.approvals.decide(approvalId, decision, by);
   }
 
   // ---- steering ----
@@ -175,6 +206,7 @@ export class Relay {
 
   /** Marks every live reply as interrupted (their runs are kept, to be finished after the restart) and waits for the writes. */
   shutdown(timeoutMs = 5_000): Promise<void> {
+    this.approvals.stop();
     return this.runs.shutdown(timeoutMs);
   }
 }

@@ -14,19 +14,15 @@ export interface AnswerFacts {
   tokens: number | undefined;
 }
 
-/** The session's token count, when the gateway reports one. */
-function totalTokens(row: SessionRow | undefined): number | undefined {
+/**
+ * The tokens the run just ended cost, from the session's row: both OpenClaw versions keep there the input and output
+ * tokens of the session's last run (`totalTokens` is the last prompt's size, not a sum).
+ */
+export function lastRunTokens(row: SessionRow | undefined): number | undefined {
   const tokens = row?.tokens;
-  if (!tokens) return undefined;
-  if (tokens.total !== undefined) return tokens.total;
-  return tokens.input !== undefined || tokens.output !== undefined ? (tokens.input ?? 0) + (tokens.output ?? 0) : undefined;
-}
-
-/** The tokens one run cost: the session's count after it, less the count before it. */
-export function tokensBetween(before: SessionRow | undefined, after: SessionRow | undefined): number | undefined {
-  const start = totalTokens(before);
-  const end = totalTokens(after);
-  return start !== undefined && end !== undefined && end > start ? end - start : undefined;
+  if (!tokens || (tokens.input === undefined && tokens.output === undefined)) return undefined;
+  const sum = (tokens.input ?? 0) + (tokens.output ?? 0);
+  return sum > 0 ? sum : undefined;
 }
 
 /**

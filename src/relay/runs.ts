@@ -3,17 +3,22 @@ import { GatewayError } from '../gateway/errors.js';
 import type { RunStream } from '../gateway/run.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { ChannelMapping, RunRecord } from '../store/store.js';
+import type { Catalog } from './catalog.js';
 import { BusyError, GatewayUnavailableError, UserFacingError } from './errors.js';
 import { LiveReply } from './live-reply.js';
 import { requireGateway, type Mappings } from './mappings.js';
 import type { ReplyPhase } from './phase.js';
 import { attributePrompt } from './prompt.js';
 import type { RelayDeps } from './relay.js';
-import type { AskInput, PersistentWriter, Person, Scope } from './scope.js';
+import { lastRunTokens, ReplyStatus, type AnswerFacts } from './reply-status.js';
+import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
 import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
 export interface RunsDeps extends RelayDeps {
   mappings: Mappings;
+  catalog: Catalog;
+  /** A run's answer is over (things attached to the run, such as approvals it waits on, end with it). */
+  runEnded?(runId: string, why: string): void;
 }
 
 /** One answer being written: a prompt asked now, or a run followed again after a restart. */
@@ -28,6 +33,8 @@ interface Job {
   run: RunStream | undefined;
   stoppedBy: Person | undefined;
   startedAt: number;
+  /** The reply's status line and footer, once the run started. */
+  status: ReplyStatus | undefined;
   /** What the store keeps of it, for a restart to finish it. */
   record: RunRecord | undefined;
   /** Set for a prompt asked in this process. */
@@ -39,12 +46,23 @@ interface Lane {
   waiting: Job[];
 }
 
+/** The run a session streams now, for those who attach things to its reply (approval cards, steered prompts). */
+export interface ActiveRun {
+  jobId: string;
+  runId: string | undefined;
+  requester: Person;
+  writer: PersistentWriter;
+  status: ReplyStatus | undefined;
+}
+
 export type StopResult =
   | { status: 'stopped'; owner: Person }
   | { status: 'nothing' }
   | { status: 'forbidden'; owner: Person };
 
 const SETTLE_LIMIT_MS = 5 * 60_000;
+/** How long a final answer may wait for who answered and what it cost (its footer). */
+const FACTS_LIMIT_MS = 1_000;
 /** How long a private note about a failure may hold the public reply. */
 const TELL_LIMIT_MS = 3_000;
 const MAX_DETAIL_CHARS = 1_500;
@@ -80,11 +98,18 @@ export class Runs {
     if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
   }
 
-  /** Queues a prompt for the scope's session. Resolves with its queue position (0: running now). */
-  async ask(input: AskInput): Promise<{ position: number; jobId: string; reply: LiveReply }> {
+  /**
+   * Queues a prompt for the scope's session (position 0: it runs now). With `steer`, a prompt for a session whose
+   * answer is streaming goes into that running turn instead, where the gateway can take it.
+   */
+  async ask(input: AskInput): Promise<AskOutcome> {
     requireGateway(this.deps.gateway);
     const mapping = await this.deps.mappings.forScope(input.scope);
     const lane = this.lane(mapping.sessionKey);
+    if (input.steer && lane.active?.run && !lane.active.run.done && this.deps.gateway.info?.features.steer) {
+      const steered = await this.steer(lane.active, lane.active.run, input);
+      if (steered) return steered;
+    }
     const position = lane.active ? lane.waiting.length + 1 : 0;
     if (position > this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
     const phase: ReplyPhase = position > 0 ? { kind: 'queued', position } : { kind: 'waiting' };
@@ -99,6 +124,7 @@ export class Runs {
       run: undefined,
       stoppedBy: undefined,
       startedAt: Date.now(),
+      status: undefined,
       record: undefined,
       ask: { input, mapping, sentMessage: attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt) },
     };
@@ -106,7 +132,29 @@ export class Runs {
     this.jobs.set(job.id, job);
     lane.waiting.push(job);
     this.pump(lane);
-    return { position, jobId: job.id, reply: job.reply };
+    return { status: position > 0 ? 'queued' : 'started', position, jobId: job.id, reply: job.reply };
+  }
+
+  /** Puts a prompt into a running turn; undefined when the gateway would not take it (then it queues as usual). */
+  private async steer(active: Job, run: RunStream, input: AskInput): Promise<Extract<AskOutcome, { status: 'steered' }> | undefined> {
+    const log = this.logFor(active).child({ run: run.runId });
+    const message = attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt);
+    try {
+      const result = await this.deps.gateway.steer(active.sessionKey, message, run.runId);
+      if (result.status !== 'steered') return undefined;
+    } catch (error) {
+      log.info({ err: error }, 'could not steer a prompt into the running answer; queueing it');
+      return undefined;
+    }
+    log.info({ user: input.requester.id }, 'a prompt was steered into the running answer');
+    active.status?.note(`↪️ ${input.requester.name} added to this answer while it ran.`);
+    return { status: 'steered', into: { requester: active.requester, jobId: active.id } };
+  }
+
+  /** The answer streaming in a session now, if any. */
+  activeRun(sessionKey: string): ActiveRun | undefined {
+    const job = this.lanes.get(sessionKey)?.active;
+    return job ? { jobId: job.id, runId: job.run?.runId, requester: job.requester, writer: job.writer, status: job.status } : undefined;
   }
 
   /** Stops a job (its Stop button) or the run streaming in a session (/abort). */
@@ -173,6 +221,7 @@ export class Runs {
       run,
       stoppedBy: undefined,
       startedAt: record.startedAt,
+      status: new ReplyStatus(reply, this.deps.config, record.startedAt),
       record,
     };
     writer.onLocationChange = () => void this.persist(job, log);
@@ -183,6 +232,7 @@ export class Runs {
     if (holdsLane) lane.active = job;
     try {
       await this.follow(job, run, log, 'interrupted by a restart');
+      this.ended(job, run);
       await this.settle(reply);
       log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
       await this.forget(job, log);
@@ -260,6 +310,7 @@ export class Runs {
       return;
     }
     job.run = run;
+    job.status = new ReplyStatus(reply, this.deps.config, run.startedAt);
     const runLog = log.child({ run: run.runId });
     runLog.debug('run started');
     if (job.stoppedBy) void run.abort().catch((error: unknown) => runLog.warn({ err: error }, 'could not stop a run stopped before it started'));
@@ -280,6 +331,7 @@ export class Runs {
     await this.persist(job, runLog);
 
     await this.follow(job, run, runLog);
+    this.ended(job, run);
     runLog.info({ outcome: reply.currentPhase.kind, chars: reply.currentText.length, ms: Date.now() - run.startedAt }, 'run finished');
     await this.settle(reply);
     await this.forget(job, runLog);
@@ -312,16 +364,25 @@ export class Runs {
   /** Drives a reply from a run's events until the run ends. */
   private async follow(job: Job, run: RunStream, log: Logger, interruptedReason?: string): Promise<void> {
     const { reply } = job;
+    const status = job.status;
     for await (const event of run) {
       if (this.closing) return;
       if (job.record && job.record.runId !== run.runId) await this.persist(job, log);
+      if (event.type !== 'text' && event.type !== 'activity' && event.type !== 'final') status?.end();
       switch (event.type) {
+        case 'activity':
+          status?.activity(event.activity);
+          break;
         case 'text':
+          status?.text();
           reply.setPhase({ kind: 'streaming' }, event.text);
           break;
-        case 'final':
+        case 'final': {
+          const facts = await waitAtMost(this.answerFacts(job, run), FACTS_LIMIT_MS);
+          status?.finish(facts ?? { agent: undefined, model: undefined, tokens: undefined });
           reply.setPhase({ kind: 'final' }, event.text);
           break;
+        }
         // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
         case 'aborted':
           reply.setPhase({ kind: 'aborted', by: job.stoppedBy?.name }, event.text || reply.currentText);
@@ -338,6 +399,24 @@ export class Runs {
         }
       }
     }
+  }
+
+  private ended(job: Job, run: RunStream): void {
+    if (this.closing) return;
+    this.deps.runEnded?.(run.runId, job.stoppedBy ? `the answer was stopped by ${job.stoppedBy.name}` : 'the run ended before a decision');
+  }
+
+  /** Who answered and what it cost: the agent's name, the model, and the tokens the session's row gives its last run. */
+  private async answerFacts(job: Job, run: RunStream): Promise<AnswerFacts> {
+    const mapping = job.ask?.mapping ?? (await this.deps.mappings.find(job.scopeId));
+    const [agents, row] = await Promise.all([
+      this.deps.catalog.listAgents().catch(() => undefined),
+      this.deps.gateway.sessionRow(run.sessionKey).catch(() => undefined),
+    ]);
+    const agentId = mapping?.agentId;
+    const agent = agentId ? (agents?.agents.find((a) => a.id === agentId)?.name ?? agentId) : undefined;
+    const model = job.status?.progress.model ?? row?.model ?? mapping?.model ?? undefined;
+    return { agent, model, tokens: lastRunTokens(row) };
   }
 
   /** What a failed chat.send shows: clawcord's own reasons as they are, the gateway's refusal by kind. */

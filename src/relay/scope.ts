@@ -1,6 +1,6 @@
 import type { ThinkingLevel } from '../gateway/types.js';
 import type { ReplyLocation } from '../store/store.js';
-import type { ReplyWriter } from './live-reply.js';
+import type { LiveReply, ReplyWriter } from './live-reply.js';
 import type { Speaker } from './prompt.js';
 
 /** A Discord channel, thread or DM, as far as the relay cares. */
@@ -41,3 +41,6 @@ export interface AskInput {
 export type AskResult =
   | { status: 'started' | 'queued'; position: number; jobId: string }
   | { status: 'steered'; into: { requester: Person; jobId: string } };
+
+/** What the relay answers an ask with: a reply of its own (to watch in tests), or the answer it was steered into. */
+export type AskOutcome = (Extract<AskResult, { status: 'started' | 'queued' }> & { reply: LiveReply }) | Extract<AskResult, { status: 'steered' }>;

@@ -212,9 +212,18 @@ export async function startStack(options: StackOptions = {}) {
   return { gateway, discord, app };
 }
 
-/** The text a person reads across the bot's messages for one reply, with the splitter's fence lines removed. */
+/** The small print under a reply (Discord `-# ` subtext): its status line while live, its footer once final. */
+const SUBTEXT_TAIL = /(?:\n+-# [^\n]*)+$/;
+
+/** The text a person reads across the bot's messages for one reply: without the splitter's fence lines and the footer. */
 export function replyText(messages: RecordedMessage[]): string {
-  return joinChunks(messages.map((m) => m.content));
+  return joinChunks(messages.map((m, i) => (i === messages.length - 1 ? m.content.replace(SUBTEXT_TAIL, '') : m.content)));
+}
+
+/** The subtext lines under a reply's last message (its status line or footer), without their `-# ` marks. */
+export function replySubtext(messages: RecordedMessage[]): string[] {
+  const tail = SUBTEXT_TAIL.exec(messages.at(-1)?.content ?? '')?.[0] ?? '';
+  return tail.split('\n').filter((line) => line.startsWith('-# ')).map((line) => line.slice(3));
 }
 
 /** The bot's visible messages for the reply to an /ask: the original and what followed it. */
@@ -224,7 +233,8 @@ export function replyMessages(discord: FakeDiscord, token: string, channelId?: s
   const original = view.original;
   const later = discord
     .messages(channelId ?? view.channelId)
-    .filter((m) => m.byBot && !m.deleted && !m.ephemeral && m.createdAt >= original.createdAt && m.id !== original.id);
+    // Approval cards reply to the reply's first message; they are messages of their own.
+    .filter((m) => m.byBot && !m.deleted && !m.ephemeral && m.createdAt >= original.createdAt && m.id !== original.id && m.replyTo !== original.id);
   return [original, ...later];
 }
 

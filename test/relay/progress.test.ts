@@ -3,7 +3,7 @@ import type { RunActivity } from '../../src/gateway/types.js';
 import { LiveReply, type ReplyWriter } from '../../src/relay/live-reply.js';
 import type { RenderedMessage, ReplyExtras, ReplyPhase } from '../../src/relay/phase.js';
 import { RunProgress } from '../../src/relay/progress.js';
-import { PROGRESS_TICK_MS, ReplyStatus, tokensBetween } from '../../src/relay/reply-status.js';
+import { lastRunTokens, PROGRESS_TICK_MS, ReplyStatus } from '../../src/relay/reply-status.js';
 
 const tool = (toolCallId: string, phase: 'start' | 'update' | 'end', extra: Partial<Extract<RunActivity, { type: 'tool' }>> = {}): RunActivity => ({
   type: 'tool',
@@ -75,8 +75,8 @@ describe('RunProgress', () => {
   });
 });
 
-describe('tokensBetween', () => {
-  const row = (total: number | undefined, input?: number, output?: number) => ({
+describe('lastRunTokens', () => {
+  const row = (input?: number, output?: number, total?: number) => ({
     key: 'k',
     title: undefined,
     displayName: undefined,
@@ -86,11 +86,11 @@ describe('tokensBetween', () => {
     tokens: { input, output, total },
   });
 
-  it('is what the session count grew by, from totals or from input plus output', () => {
-    expect(tokensBetween(row(100), row(350))).toBe(250);
-    expect(tokensBetween(row(undefined, 10, 5), row(undefined, 40, 20))).toBe(45);
-    expect(tokensBetween(undefined, row(350))).toBeUndefined();
-    expect(tokensBetween(row(350), row(350))).toBeUndefined();
+  it("is the last run's input plus output, never the total (the last prompt's size)", () => {
+    expect(lastRunTokens(row(96, 13, 32))).toBe(109);
+    expect(lastRunTokens(row(undefined, 13, 32))).toBe(13);
+    expect(lastRunTokens(row(undefined, undefined, 32))).toBeUndefined();
+    expect(lastRunTokens(undefined)).toBeUndefined();
   });
 });
 

@@ -3,17 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relaySchema } from '../../src/config/schema.js';
-import { renderReply } from '../../src/discord/render/reply.js';
+import { renderReply, withoutExtras } from '../../src/discord/render/reply.js';
 import { silentLogger } from '../../src/log.js';
 import { RateBudget } from '../../src/relay/budget.js';
 import type { WriteRoute } from '../../src/relay/live-reply.js';
 import { Pacer } from '../../src/relay/pacer.js';
 import type { RenderedMessage } from '../../src/relay/phase.js';
-import { Relay, type PersistentWriter, type Scope } from '../../src/relay/relay.js';
+import { Relay, type AskOutcome, type PersistentWriter, type Scope } from '../../src/relay/relay.js';
 import { Store, type ChannelMapping, type ReplyLocation } from '../../src/store/store.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { makeClient, onCleanup, waitFor } from '../gateway/helpers.js';
+
+/** The reply of a prompt that was queued (or runs now), not steered. */
+function queuedReply(outcome: AskOutcome): Extract<AskOutcome, { reply: unknown }> {
+  if (outcome.status === 'steered') throw new Error('the prompt was steered, not queued');
+  return outcome;
+}
 
 const GUILD = '100000000000000001';
 const OTHER_GUILD = '100000000000000002';
@@ -46,7 +52,8 @@ class MemoryWriter implements PersistentWriter {
   }
 
   async write(index: number, message: RenderedMessage): Promise<void> {
-    this.shown[index] = message.content;
+    // What the answer says; its footer (who answered) is checked by the e2e tests.
+    this.shown[index] = withoutExtras(message.content);
     if (!this.where.messageIds[index]) {
       this.where.messageIds[index] = `m${index}`;
       this.onLocationChange?.();
@@ -96,7 +103,7 @@ describe('relay', () => {
     const thread: Scope = { id: '300000000000000002', guildId: GUILD, kind: 'thread', parentId: parent.id };
     gateway.withholdAnswers('sessions.patch', 1);
     const writer = new MemoryWriter(thread.id);
-    const { reply } = await relay.ask({ scope: thread, requester: ALICE, prompt: 'hello', writer });
+    const { reply } = queuedReply(await relay.ask({ scope: thread, requester: ALICE, prompt: 'hello', writer }));
     await reply.whenSettled();
     expect(writer.shown).toEqual(['still here']);
     // The patch times out (2 s in these tests) after the answer: that rejection must not go unhandled.
@@ -113,7 +120,7 @@ describe('relay', () => {
       await run.outcome;
     }
     const ask = async (scope: Scope) => {
-      const { reply } = await relay.ask({ scope, requester: ALICE, prompt: `in ${scope.id}`, writer: new MemoryWriter(scope.id) });
+      const { reply } = queuedReply(await relay.ask({ scope, requester: ALICE, prompt: `in ${scope.id}`, writer: new MemoryWriter(scope.id) }));
       await reply.whenSettled();
     };
     const open = channel('300000000000000011');
@@ -133,14 +140,14 @@ describe('relay', () => {
   it('a provider error is shown by kind in public; its words go privately to the asker (finding 18)', async () => {
     const { relay } = await setup();
     const told = new MemoryWriter('300000000000000021');
-    const { reply } = await relay.ask({ scope: channel('300000000000000021'), requester: ALICE, prompt: 'please FAIL', writer: told });
+    const { reply } = queuedReply(await relay.ask({ scope: channel('300000000000000021'), requester: ALICE, prompt: 'please FAIL', writer: told }));
     await reply.whenSettled();
     expect(told.shown.join('')).toMatch(/⚠️ \*\*Error:\*\* The agent's run failed; the details went to Alice privately\.$/);
     expect(told.shown.join('')).not.toContain('provider rejected');
     expect(told.notes).toEqual(['❌ Your question failed. The gateway said: LLM request failed: provider rejected the request schema or tool payload.']);
 
     const untold = new MemoryWriter('300000000000000022', false);
-    const second = await relay.ask({ scope: channel('300000000000000022'), requester: ALICE, prompt: 'please FAIL', writer: untold });
+    const second = queuedReply(await relay.ask({ scope: channel('300000000000000022'), requester: ALICE, prompt: 'please FAIL', writer: untold }));
     await second.reply.whenSettled();
     expect(untold.shown.join('')).toMatch(/The agent's run failed; the details are in clawcord's log\.$/);
   });
@@ -171,7 +178,7 @@ describe('relay', () => {
     const status = await relay.status(scope);
     expect(status.running?.requester).toEqual(ALICE);
     const next = new MemoryWriter(scope.id);
-    const queued = await relay.ask({ scope, requester: BOB, prompt: 'next', writer: next });
+    const queued = queuedReply(await relay.ask({ scope, requester: BOB, prompt: 'next', writer: next }));
     expect(queued.position).toBe(1);
     expect(await relay.stop({ scope }, BOB, false)).toEqual({ status: 'forbidden', owner: ALICE });
     expect(await relay.stop({ jobId: writer.jobId! }, ALICE, false)).toEqual({ status: 'stopped', owner: ALICE });
@@ -189,7 +196,7 @@ describe('relay', () => {
     }));
     const scope = channel('300000000000000041');
     const writer = new MemoryWriter(scope.id);
-    const { reply } = await relay.ask({ scope, requester: ALICE, prompt: 'fan out', writer });
+    const { reply } = queuedReply(await relay.ask({ scope, requester: ALICE, prompt: 'fan out', writer }));
     const storedRun = async () => (await store.runs()).map((r) => r.runId);
     let first: string | undefined;
     while (!first) first = (await storedRun())[0];
