@@ -69,7 +69,6 @@ export function describeFeatures(info: GatewayInfo): string {
       ? `exec approvals: on${missing.includes('operator.approvals') ? ' (through operator.admin: operator.approvals was not granted; approve the scope upgrade to add it)' : ''}`
       : `exec approvals: off — ${notGranted('operator.approvals or operator.admin')}`,
   ];
-  const methods = info.methods ?? [];
   if (features.approvals) {
     lines.push(
       features.listApprovals
@@ -80,9 +79,9 @@ export function describeFeatures(info: GatewayInfo): string {
   lines.push(
     features.steer
       ? 'steering: on'
-      : methods.includes('sessions.steer')
+      : Number(info.protocol) >= 4
         ? `steering: off — ${notGranted('operator.write')}`
-        : 'steering: off — the gateway has no sessions.steer (2026.2): a follow-up waits as the next turn',
+        : 'steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn',
   );
   return lines.join('; ');
 }

@@ -1,17 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../log.js';
+import { APPROVAL_REQUESTED, APPROVAL_RESOLVED, listApprovals, parseApprovalRequest, parseApprovalResolution, resolveApproval } from './approvals.js';
 import { Connector } from './connect.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
 import type { Frame } from './dialect.js';
-import { DisconnectedError, GatewayError, RequestTimeoutError, UnavailableError } from './errors.js';
+import {
+  DisconnectedError,
+  GatewayError,
+  MethodNotFoundError,
+  RequestTimeoutError,
+  SteerUnsupportedError,
+  UnavailableError,
+} from './errors.js';
 import { asNumber, asObject } from './normalize.js';
 import { RunRegistry } from './run-registry.js';
 import type { RunStream } from './run.js';
 import type {
   AbortResult,
   AgentList,
+  ApprovalDecision,
+  ApprovalResolution,
   ChatSendInput,
+  ExecApproval,
   GatewayInfo,
   GatewayStatus,
   HistoryMessage,
@@ -21,6 +32,7 @@ import type {
   SessionListInput,
   SessionPatch,
   SessionRow,
+  SteerResult,
 } from './types.js';
 
 export interface GatewayClientOptions {
@@ -56,6 +68,10 @@ interface ClientEvents {
   gap: [detail: { expected: number; received: number }];
   /** Every push from the gateway, for tools that want more than chat runs. */
   event: [event: string, payload: unknown];
+  /** An exec approval was requested, for any session this connection may see (filter on `sessionKey`, `runId`). */
+  approvalRequested: [approval: ExecApproval];
+  /** An exec approval was decided, by anyone. 2026.2 sends nothing when one expires: none is made up. */
+  approvalResolved: [resolution: ApprovalResolution];
 }
 
 /**
@@ -112,7 +128,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       },
       {
         connected: () => this.connection !== undefined,
-        abort: (sessionKey, runId) => this.chatAbort(sessionKey, runId),
+        abort: (sessionKey, runId, abortOptions) => {
+          const connection = this.requireConnection();
+          return connection.dialect.chatAbort(this.rpcFn, sessionKey, runId, connection.info, abortOptions);
+        },
         history: (sessionKey, limit) => {
           const connection = this.requireConnection();
           return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
@@ -213,8 +232,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return run;
   }
 
+  /** Stops the run `runId`, or every run of the session (on 2026.9 with the sub-agents it spawned). */
   async chatAbort(sessionKey: string, runId?: string): Promise<AbortResult> {
-    return this.requireConnection().dialect.chatAbort(this.rpcFn, sessionKey, runId);
+    const connection = this.requireConnection();
+    return connection.dialect.chatAbort(this.rpcFn, sessionKey, runId, connection.info);
   }
 
   /** The session's last `limit` messages; texts whole where the gateway allows it (2026.9: up to 500,000 chars). */
@@ -256,6 +277,45 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   async status(): Promise<GatewayStatus> {
     const connection = this.requireConnection();
     return connection.dialect.status(this.rpcFn, connection.info);
+  }
+
+  // ---- agents at work: approvals and steering ----
+
+  /**
+   * Decides an exec approval. Throws `ApprovalGoneError` (no longer pending: decided, expired, unknown),
+   * `DecisionUnavailableError` (not allowed for this request; it stays pending), `ScopeError`, or `MethodNotFoundError`
+   * on the card, which has no approvals.
+   */
+  async resolveApproval(id: string, decision: ApprovalDecision): Promise<void> {
+    const connection = this.requireConnection();
+    if (connection.dialect.name !== 'openclaw') throw new MethodNotFoundError('the card dialect has no exec approvals');
+    await resolveApproval(this.rpcFn, id, decision);
+  }
+
+  /** The pending exec approvals (2026.9 `exec.approval.list`); undefined where the gateway cannot list them. */
+  async pendingApprovals(): Promise<ExecApproval[] | undefined> {
+    const { info } = this.requireConnection();
+    if (!info.features.listApprovals) return undefined;
+    return listApprovals(this.rpcFn, Number(info.protocol), this.logger);
+  }
+
+  /**
+   * Puts `message` into the session's running turn (`runId`, or any run this client follows in the session), with the
+   * same neutralising of commands as chat.send. `queued`: no such run is in flight any more, so nothing was sent; the
+   * message should go as the session's next turn. Throws `SteerUnsupportedError` where `features.steer` is false.
+   * A run that ends just as the gateway takes the message leaves it a turn of its own, whose answer only the history has.
+   */
+  async steer(sessionKey: string, message: string, runId?: string): Promise<SteerResult> {
+    const connection = this.requireConnection();
+    const { dialect, info } = connection;
+    if (!info.features.steer || !dialect.steer) throw new SteerUnsupportedError();
+    const key = sessionKey.toLowerCase();
+    const running = runId
+      ? this.runs.get(runId)
+      : this.runs.active.find((run) => !run.done && !run.handedOff && run.sessionKey.toLowerCase() === key);
+    // A turn handed to sub-agents is not running: a message sent now would start the next turn.
+    if (!running || running.done || running.handedOff) return { status: 'queued' };
+    return dialect.steer(this.rpcFn, { sessionKey, message }, info);
   }
 
   /** A raw request in the connected dialect's frame format, for methods beyond the nine. */
@@ -377,7 +437,22 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.logger.info({ reason: detail.reason, restartExpectedMs: asNumber(detail.restartExpectedMs) }, 'the gateway is shutting down');
     }
     this.emit('event', event, payload);
+    if (event === APPROVAL_REQUESTED || event === APPROVAL_RESOLVED) {
+      this.onApprovalEvent(connection, event, payload);
+      return;
+    }
     const update = connection.dialect.runUpdate(event, payload, connection.info);
     if (update) this.runs.route(update);
+  }
+
+  private onApprovalEvent(connection: Connection, event: string, payload: unknown): void {
+    if (connection.dialect.name !== 'openclaw') return;
+    const parsed = event === APPROVAL_REQUESTED ? parseApprovalRequest(payload, Number(connection.info.protocol)) : parseApprovalResolution(payload);
+    if (!parsed) {
+      this.logger.debug({ event, keys: Object.keys(asObject(payload)).slice(0, 8) }, 'skipped a malformed approval event');
+      return;
+    }
+    if (event === APPROVAL_REQUESTED) this.emit('approvalRequested', parsed as ExecApproval);
+    else this.emit('approvalResolved', parsed as ApprovalResolution);
   }
 }

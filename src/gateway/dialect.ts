@@ -17,6 +17,7 @@ import type {
   SessionListInput,
   SessionPatch,
   SessionRow,
+  SteerResult,
 } from './types.js';
 
 export type Frame = Record<string, unknown>;
@@ -91,7 +92,10 @@ export interface Dialect {
   /** The chat.send params (member text never acts as a gateway command) and, when known before the answer, the run id. */
   prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame; runId?: string };
   chatSendRunId(result: unknown): string | undefined;
-  chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined): Promise<AbortResult>;
+  /** Stops a run (`runId`) or the session's runs; `handedOff`: the run waits for sub-agents, which should stop too. */
+  chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined, info: GatewayInfo, options?: { handedOff?: boolean }): Promise<AbortResult>;
+  /** Puts a message into the session's running turn, where the gateway can (`info.features.steer`). */
+  steer?(rpc: Rpc, input: { sessionKey: string; message: string }, info: GatewayInfo): Promise<SteerResult>;
   /** The session's last `limit` messages, their texts whole where the gateway allows it. */
   chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory>;
   /** One session's row, read as cheaply as the gateway allows (no title or preview); undefined if there is none. */

@@ -17,7 +17,7 @@ export interface RunRegistryOptions {
 /** What the registry needs from the client: the gateway, as long as it is connected. */
 export interface RunGateway {
   connected(): boolean;
-  abort(sessionKey: string, runId: string): Promise<AbortResult>;
+  abort(sessionKey: string, runId: string, options: { handedOff: boolean }): Promise<AbortResult>;
   history(sessionKey: string, limit: number): Promise<SessionHistory>;
 }
 
@@ -50,7 +50,7 @@ export class RunRegistry {
 
   track(runId: string, input: ChatSendInput): RunStream {
     const run = new RunStream(runId, input.sessionKey, input.message, {
-      abort: (r) => this.gateway.abort(r.sessionKey, r.runId),
+      abort: (r) => this.gateway.abort(r.sessionKey, r.runId, { handedOff: r.handedOff }),
       recover: async (r) => lookUpRun(await this.gateway.history(r.sessionKey, 50), r),
       finished: (r) => this.forget(r),
     });

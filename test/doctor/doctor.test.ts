@@ -118,7 +118,7 @@ describe('the features item', () => {
   });
 
   it('says what is on on 2026.9 with everything granted', () => {
-    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list', 'sessions.steer']))).toBe(
+    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list']))).toBe(
       'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on',
     );
   });
@@ -126,7 +126,7 @@ describe('the features item', () => {
   it('says why on 2026.2 the list and steering are off', () => {
     expect(describeFeatures(info('3', {}))).toBe(
       'tool progress: on; exec approvals: on; approvals after a reconnect: not listed — the gateway has no exec.approval.list (2026.2); ' +
-        'only new requests show; steering: off — the gateway has no sessions.steer (2026.2): a follow-up waits as the next turn',
+        'only new requests show; steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn',
     );
   });
 

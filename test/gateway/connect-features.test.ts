@@ -12,7 +12,7 @@ import { startScriptedOpenClaw, type Frame, type Refusal } from './scripted-open
 
 const FULL = ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'];
 const OLD = ['operator.read', 'operator.write', 'operator.admin'];
-const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve', 'sessions.steer'];
+const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve'];
 
 /** The v2 device signature of a connect, checked against the scopes it asked for. */
 function signsItsScopes(connect: Frame, nonce: string, token: string): boolean {
@@ -95,10 +95,16 @@ describe('features from hello-ok', () => {
     expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: true, steer: true, missingScopes: [] });
   });
 
-  it('on 2026.9 without the methods, cannot list approvals or steer', async () => {
+  it('on 2026.9 without exec.approval.list, cannot list approvals (steering is chat.send queueMode, in no list)', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort'] });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: true, missingScopes: [] });
+  });
+
+  it('on 2026.9 with only read, can neither approve nor steer', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: V4_METHODS, scopes: ['operator.read'] });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    expect((await client.start()).features).toMatchObject({ toolProgress: true, approvals: false, listApprovals: false, steer: false });
   });
 
   it('on 2026.2, whose hello may name no scopes, has approvals and tool progress but no list and no steering', async () => {

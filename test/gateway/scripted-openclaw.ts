@@ -12,7 +12,7 @@ export interface Request {
   params: Frame;
 }
 /** A handler's answer: a payload, an error shape, or silence (the request is never answered). */
-export type Answer = { payload: unknown } | { error: { code: string; message: string } } | 'no-answer';
+export type Answer = { payload: unknown } | { error: { code: string; message: string; details?: Frame } } | 'no-answer';
 export type Handler = (params: Frame, request: Request) => Answer;
 
 export interface ScriptedOpenClawOptions {

@@ -11,6 +11,7 @@ import {
   ProtocolMismatchError,
   ScopeError,
   SessionNotFoundError,
+  SteerUnsupportedError,
   UnavailableError,
 } from '../errors.js';
 import {
@@ -41,7 +42,17 @@ import {
   toModelInfo,
   type Json,
 } from '../normalize.js';
-import type { ChatSendInput, GatewayFeatures, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type {
+  AbortResult,
+  ChatSendInput,
+  GatewayFeatures,
+  GatewayInfo,
+  HistoryMessage,
+  SessionListInput,
+  SessionPatch,
+  SessionRow,
+  SteerResult,
+} from '../types.js';
 
 export const MIN_PROTOCOL = 3;
 export const MAX_PROTOCOL = 4;
@@ -87,7 +98,13 @@ export function openClawError(error: unknown, deviceId?: string): GatewayError {
   if (code === 'NOT_PAIRED' || detailCode === 'PAIRING_REQUIRED') {
     return new NotPairedError(deviceId ?? 'unknown', asString(details.requestId), shape, reason || undefined);
   }
-  if (reason === 'APPROVAL_NOT_FOUND' || /^unknown (or expired )?approval id|^approval not found/i.test(message)) {
+  // Gone: 2026.2 "unknown approval id"; 2026.9 "unknown or expired approval id", "approval expired or not found",
+  // "approval not found" (approval.resolve), and "approval already resolved" (with another decision).
+  if (
+    reason === 'APPROVAL_NOT_FOUND' ||
+    reason === 'APPROVAL_ALREADY_RESOLVED' ||
+    /^(unknown (or expired )?approval id|approval (expired or )?not found|approval already resolved)/i.test(message)
+  ) {
     return new ApprovalGoneError(message, shape);
   }
   if (reason === 'APPROVAL_ALLOW_ALWAYS_UNAVAILABLE') return new DecisionUnavailableError(message, shape);
@@ -107,18 +124,37 @@ export function openClawError(error: unknown, deviceId?: string): GatewayError {
 /**
  * What the granted scopes allow. Both versions let admin stand in for every operator scope, approvals included; the
  * `exec-approvals` cap that 2026.9 also wants is always sent (and no version refuses it). Tool progress: 2026.9 sends
- * it to every read socket, 2026.2 for the runs this socket starts, given the `tool-events` cap.
+ * it to every read socket, 2026.2 for the runs this socket starts, given the `tool-events` cap. Steering is 2026.9's
+ * chat.send `queueMode` (protocol 4), which no method list names.
  */
-export function openClawFeatures(granted: readonly string[], methods: readonly string[]): GatewayFeatures {
+export function openClawFeatures(protocol: number, granted: readonly string[], methods: readonly string[]): GatewayFeatures {
   const has = (scope: string) => granted.includes(scope) || granted.includes('operator.admin');
   const approvals = has('operator.approvals');
   return {
     toolProgress: has('operator.read') || has('operator.write'),
     approvals,
     listApprovals: approvals && methods.includes('exec.approval.list'),
-    steer: has('operator.write') && methods.includes('sessions.steer'),
+    steer: protocol >= 4 && has('operator.write'),
     missingScopes: REQUESTED_SCOPES.filter((scope) => !granted.includes(scope)),
   };
+}
+
+/**
+ * A member's text as chat.send takes it. 2026.9 can be told not to read commands in it, but only by an admin socket;
+ * 2026.2 has no such flag (its closed params refuse it), so there, and without admin, no slash in the text may start a
+ * command and no stop word may stop the running turn.
+ */
+function memberText(message: string, info: GatewayInfo): { message: string; suppressCommandInterpretation?: true } {
+  const suppress = Number(info.protocol) >= 4 && (info.scopes?.includes('operator.admin') ?? false);
+  return suppress ? { message, suppressCommandInterpretation: true } : { message: neutraliseCommands(message) };
+}
+
+/** A row's token counts (`sessions.list`, `sessions.describe`; both versions), when it has any. */
+function tokensOf(row: Json): SessionRow['tokens'] {
+  const input = asNumber(row.inputTokens);
+  const output = asNumber(row.outputTokens);
+  const total = asNumber(row.totalTokens);
+  return input === undefined && output === undefined && total === undefined ? undefined : { input, output, total };
 }
 
 const RESET_REASONS = new Set(['new', 'reset']);
@@ -141,6 +177,7 @@ function sessionRow(row: Json): SessionRow | undefined {
   const key = asString(row.key);
   if (!key) return undefined;
   const model = asString(row.model);
+  const tokens = tokensOf(row);
   return {
     key,
     title: maybeStripped(asString(row.derivedTitle)) ?? asString(row.label) ?? asString(row.displayName),
@@ -148,6 +185,7 @@ function sessionRow(row: Json): SessionRow | undefined {
     model: model ? modelRef(asString(row.modelProvider), model) : undefined,
     preview: maybeStripped(asString(row.lastMessagePreview)),
     updatedAt: asEpochMs(row.updatedAt),
+    ...(tokens ? { tokens } : {}),
   };
 }
 
@@ -275,7 +313,7 @@ export class OpenClawDialect implements Dialect {
       tickIntervalMs: asNumber(asObject(hello.policy).tickIntervalMs),
       defaultAgentId: asString(asObject(snapshot.sessionDefaults).defaultAgentId),
       // 2026.2 without a device token says nothing of scopes: a connect it accepts has what it asked for.
-      features: openClawFeatures(scopes ?? [...requested], methods),
+      features: openClawFeatures(protocol, scopes ?? [...requested], methods),
     };
   }
 
@@ -329,24 +367,50 @@ export class OpenClawDialect implements Dialect {
   prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame; runId: string } {
     // The gateway uses the idempotency key as the run id, so events can be matched before the answer arrives.
     const idempotencyKey = randomUUID();
-    // 2026.9 can be told not to read commands in the text, but only by an admin socket; 2026.2 has no such flag
-    // (its closed params refuse it), so there, and without admin, no slash in the text may start a command.
-    const suppress = Number(info.protocol) >= 4 && (info.scopes?.includes('operator.admin') ?? false);
     return {
       runId: idempotencyKey,
       params: compact({
         sessionKey: input.sessionKey,
-        message: suppress ? input.message : neutraliseCommands(input.message),
+        ...memberText(input.message, info),
         idempotencyKey,
         thinking: input.thinking,
         timeoutMs: input.timeoutMs,
-        suppressCommandInterpretation: suppress ? true : undefined,
       }),
     };
   }
 
   readonly chatSendRunId = runIdOf;
-  readonly chatAbort = abortRun;
+
+  /**
+   * Stops a run. `chat.abort` ends the turn and kills the exec subprocess of its tool step on both versions (F-findings
+   * STOP, live: the exec tool kills its process tree on the run's abort signal, v4 src/agents/bash-tools.exec-run.ts,
+   * v3 src/agents/bash-tools.exec.ts). A turn handed to sub-agents (and `/abort` of a whole session) goes to 2026.9's
+   * `sessions.abort {key}`, which with no run id also stops the sub-agent runs the session spawned.
+   */
+  async chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined, info: GatewayInfo, options: { handedOff?: boolean } = {}): Promise<AbortResult> {
+    const cascade = runId === undefined || options.handedOff === true;
+    if (cascade && info.methods?.includes('sessions.abort')) {
+      const result = asObject(await rpc('sessions.abort', { key: sessionKey }));
+      return { aborted: result.status === 'aborted' };
+    }
+    return abortRun(rpc, sessionKey, runId);
+  }
+
+  /**
+   * Puts a message into the session's running turn: 2026.9 `chat.send` with `queueMode:"steer"` (F-findings STEER,
+   * live: the text joins the running turn after its current tool step, whose final then holds the answer; the send's own
+   * run id gets an empty final). Not `sessions.steer`: that is an unadvertised alias of queueMode `interrupt`, which
+   * aborts the running turn.
+   */
+  async steer(rpc: Rpc, input: { sessionKey: string; message: string }, info: GatewayInfo): Promise<SteerResult> {
+    try {
+      await rpc('chat.send', { sessionKey: input.sessionKey, ...memberText(input.message, info), idempotencyKey: randomUUID(), queueMode: 'steer' });
+    } catch (error) {
+      if (error instanceof ParamsError && /queueMode/.test(error.message)) throw new SteerUnsupportedError(`this gateway cannot steer: ${error.message}`);
+      throw error;
+    }
+    return { status: 'steered' };
+  }
 
   async chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory> {
     const params: Frame = { sessionKey, limit: Math.min(Math.max(limit, 1), 1000) };
