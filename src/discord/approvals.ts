@@ -83,7 +83,7 @@ function stateLine(view: ApprovalCardView): string {
   const state = view.state;
   switch (state.kind) {
     case 'pending':
-      return `🔐 **The agent asks to run a command** (asked by ${name(view.askerName, 'someone')})`;
+      return `🔐 **The agent asks to run a command**${view.askerName?.trim() ? ` (asked by ${name(view.askerName, 'someone')})` : ''}`;
     case 'decided':
       return `${DECIDED[state.decision]} by ${name(state.by, 'someone')}${state.outside ? ' outside Discord' : ''}`;
     case 'expired':
