@@ -20,6 +20,8 @@ export interface SessionPatch {
   thinkingLevel?: string;
   verboseLevel?: string;
   reasoningLevel?: string;
+  /** `/queue <mode>` alone persists the session's queue mode (F-findings STEER: v3 `/queue steer`). */
+  queueMode?: string;
 }
 
 export type ChatInput =
@@ -231,7 +233,10 @@ function applyDirectiveOnly(d: ParsedDirectives, ctx: InputContext): ChatInput {
     patch.model = model;
     parts.push(modelAck(model, ctx, ctx.protocol));
   }
-  if (d.queue?.mode) parts.push(ack(`Queue mode set to ${d.queue.mode}.`));
+  if (d.queue?.mode) {
+    patch.queueMode = d.queue.mode;
+    parts.push(ack(`Queue mode set to ${d.queue.mode}.`));
+  }
   else if (d.queue?.reset) parts.push(ack('Queue mode reset to default.'));
   const text = parts.join(' ').trim() || 'OK.';
   return reply(d.status ? `${text}\n${ctx.commandReply('/status')}` : text);

@@ -7,18 +7,22 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { validate } from './closed-schema.js';
 import { verifyDevice, type DeviceProof } from './device-verify.js';
 import { createHttpServer, listenLoopback, rawDataToString, stopListening } from './listen.js';
+import { DEFAULT_APPROVAL_TIMEOUT_MS, ExecApprovals, type ApprovalConn, type Decision, type ExecApprovalMode } from './openclaw-approvals.js';
 import { OpenClawMethods, RpcError, invalid, type ChatSendRecord, type ErrorShape } from './openclaw-methods.js';
 import {
+  ADMIN,
   GATEWAY_EVENTS,
+  GATEWAY_EVENTS_V4_ONLY,
   PROTOCOL_TABLES,
   READ,
+  WRITE,
   hasScope,
   hasMethod,
   methodNames,
   type ProtocolTable,
   type ProtocolVersion,
 } from './protocol-tables.js';
-import { GatewayState, type ReplyScriptFn, type RunInfo } from './state.js';
+import { GatewayState, type ExecProcess, type ReplyScriptFn, type RunInfo } from './state.js';
 
 /** What 2026.9 tells the model when it resumes a turn a restart interrupted. */
 export const RESUME_MESSAGE = '[System] Your previous turn was interrupted by a gateway restart while OpenClaw was answering. Continue.';
@@ -46,6 +50,15 @@ export interface OpenClawGatewayOptions {
   responseDelayMs?: number;
   /** Grant at most these scopes, whatever a client asks for (as an approval that capped them). */
   grantScopes?: string[];
+  /**
+   * `'ask'`: exec tool calls need approval, as v3 `tools.exec {host:"gateway", security:"allowlist", ask:"on-miss"}`
+   * or v4 `tools.exec.mode:"ask"` (openclaw-agent-events.md §3.1). Default `'off'`: commands run unprompted.
+   */
+  execApprovals?: ExecApprovalMode;
+  /** How long an approval waits for a decision: v3 120 s, then denied; v4 `expiresAtMs` 30 min, then askFallback deny. */
+  approvalTimeoutMs?: number;
+  /** An exec still running after this long goes to the background (`tools.exec.backgroundMs`, stock 10 s). */
+  execBackgroundMs?: number;
 }
 
 export interface OpenClawReceivedFrame {
@@ -79,6 +92,8 @@ export interface OpenClawConnectionRecord {
 
 export interface PairingRequest {
   requestId: string;
+  /** `scope-upgrade`: a paired device asked for scopes beyond its approved ones. */
+  reason: 'not-paired' | 'scope-upgrade';
   deviceId: string;
   clientId: string;
   clientMode: string;
@@ -123,6 +138,14 @@ export interface OpenClawGateway {
   unavailableOnConnect(n: number, retryAfterMs?: number): void;
   /** The next `n` requests of `method` are handled (a chat.send's run starts) but never answered. */
   withholdAnswers(method: string, n: number): void;
+  /** Every exec subprocess scripted runs started (`status`, `effectDone`, `backgrounded`). */
+  readonly processes: readonly ExecProcess[];
+  /** The approvals waiting for a decision: `{id, request, createdAtMs, expiresAtMs}`. */
+  pendingApprovals(): Array<{ id: string; request: Record<string, unknown>; createdAtMs: number; expiresAtMs: number }>;
+  /** Decides an approval as another operator client would (a Control UI): the same events as `exec.approval.resolve`. */
+  resolveApproval(id: string, decision: Decision, resolvedBy?: string): void;
+  /** Scopes a device is paired with (undefined: not paired). */
+  pairedScopes(deviceId: string): readonly string[] | undefined;
   close(): Promise<void>;
 }
 
@@ -135,6 +158,7 @@ interface Conn {
   /** `connect.caps` (both versions accept them; `tool-events` is the one that matters here). */
   caps: string[];
   displayName?: string;
+  deviceId?: string;
   eventSeq: number;
   handshakeTimer: NodeJS.Timeout | undefined;
 }
@@ -161,6 +185,8 @@ class ConnectRefused extends Error {
   constructor(
     readonly shape: ErrorShape,
     readonly closeCode: number,
+    /** The close reason when it is not the error message. */
+    readonly closeReason?: string,
   ) {
     super(shape.message);
   }
@@ -183,7 +209,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   const received: OpenClawReceivedFrame[] = [];
   const connections: OpenClawConnectionRecord[] = [];
   const pairingRequests: PairingRequest[] = [];
-  const approvedDevices = new Set<string>();
+  /** Paired device → the scopes its pairing approved. */
+  const pairedDevices = new Map<string, string[]>();
   const deviceTokens = new Map<string, string>();
   const conns = new Set<Conn>();
   const heldUpgrades: Array<{ req: IncomingMessage; socket: Duplex; head: Buffer }> = [];
@@ -230,12 +257,36 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     }
   };
 
+  const approvalConn = (conn: Conn): ApprovalConn => ({
+    connId: conn.record.hello?.connId ?? '',
+    scopes: conn.scopes,
+    caps: conn.caps,
+    clientId: typeof conn.record.hello?.client.id === 'string' ? conn.record.hello.client.id : undefined,
+    displayName: conn.displayName,
+    deviceId: conn.deviceId,
+  });
+
+  const approvals = new ExecApprovals(
+    protocol,
+    { mode: opts.execApprovals ?? 'off', timeoutMs: opts.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS[protocol] },
+    {
+      conns: () => [...conns].filter((c) => c.ready && c.record.hello !== undefined).map(approvalConn),
+      sendTo: (connIds, event, payload) => {
+        if (closed) return;
+        for (const conn of conns) if (conn.ready && connIds.has(conn.record.hello?.connId ?? '')) sendEvent(conn, event, payload);
+      },
+      processes: state.processes,
+      queueSystemEvent: (sessionKey, text) => state.queueSystemEvent(sessionKey, text),
+    },
+  );
+
   const methods: OpenClawMethods = new OpenClawMethods(
     state,
     table,
     version,
     (event, payload, emitOpts) => (emitOpts?.toolEvent ? sendToolEvent(payload) : broadcast(event, payload, true)),
     opts.deltaPacingMs ?? table.deltaPacingMs,
+    { approvals, execBackgroundMs: opts.execBackgroundMs ?? 10_000 },
   );
 
   const closeConn = (conn: Conn, code: number, reason: string): void => {
@@ -279,11 +330,18 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     return refuse('INVALID_REQUEST', message, 1008, details.code, protocol === 4 ? details : undefined);
   };
 
-  const pairingRequestFor = (deviceId: string, p: ConnectParams, role: string, scopes: string[]): PairingRequest => {
-    const existing = pairingRequests.find((r) => r.deviceId === deviceId && r.status === 'pending');
+  const pairingRequestFor = (
+    deviceId: string,
+    p: ConnectParams,
+    role: string,
+    scopes: string[],
+    reason: PairingRequest['reason'] = 'not-paired',
+  ): PairingRequest => {
+    const existing = pairingRequests.find((r) => r.deviceId === deviceId && r.status === 'pending' && r.reason === reason);
     if (existing) return existing;
     const request: PairingRequest = {
       requestId: randomUUID(),
+      reason,
       deviceId,
       clientId: p.client.id,
       clientMode: p.client.mode,
@@ -294,6 +352,37 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     };
     pairingRequests.push(request);
     return request;
+  };
+
+  /**
+   * Whether a device's paired scopes cover a request. v3 (gateway-cli message handler) wants each scope listed; v4
+   * (operator-scope-compat.ts operatorScopeSatisfied) lets admin cover every operator scope and write cover read.
+   */
+  const scopesCovered = (requested: readonly string[], paired: readonly string[]): boolean =>
+    requested.every((s) =>
+      protocol === 3 ? paired.includes(s) : paired.includes(s) || paired.includes(ADMIN) || (s === READ && paired.includes(WRITE)),
+    );
+
+  /**
+   * A remote paired device asking for more scopes gets a new pairing request (docs/gateway/clients.md "Scope or role
+   * upgrades create a new pending pairing request"). v3: `NOT_PAIRED "pairing required"` with the request id; v4
+   * connect-error-details.ts: the reason, the requested and the approved scopes.
+   */
+  const scopeUpgradeRefused = (request: PairingRequest, role: string, approved: readonly string[]): ConnectRefused => {
+    if (protocol === 3) return refuse('NOT_PAIRED', 'pairing required', 1008, undefined, { requestId: request.requestId });
+    const message = 'pairing required: device is asking for more scopes than currently approved';
+    const details = {
+      code: 'PAIRING_REQUIRED',
+      reason: 'scope-upgrade',
+      requestId: request.requestId,
+      remediationHint: 'Review the requested scopes, then approve the pending upgrade.',
+      deviceId: request.deviceId,
+      requestedRole: role,
+      requestedScopes: request.scopes,
+      approvedRoles: [role],
+      approvedScopes: [...approved],
+    };
+    return new ConnectRefused({ code: 'NOT_PAIRED', message, details }, 1008, `${message} (requestId: ${request.requestId})`);
   };
 
   /** Runs every connect check and returns the hello-ok payload, or throws ConnectRefused. */
@@ -330,11 +419,17 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       if (!check.ok) throw refuse('INVALID_REQUEST', check.message, 1008, check.detailCode);
       const localBackend = protocol === 4 && local && client.id === 'gateway-client' && client.mode === 'backend';
       if (!localBackend) {
-        if (local) approvedDevices.add(check.deviceId);
-        if (!approvedDevices.has(check.deviceId)) {
+        // A local device is paired (and upgraded) silently; a remote one waits for `approveDevice`.
+        const paired = pairedDevices.get(check.deviceId);
+        if (!paired && local) pairedDevices.set(check.deviceId, [...requested]);
+        if (!pairedDevices.has(check.deviceId)) {
           const request = pairingRequestFor(check.deviceId, p, role, requested);
           const message = protocol === 4 ? 'device pairing required' : 'pairing required';
           throw refuse('NOT_PAIRED', message, 1008, 'PAIRING_REQUIRED', { requestId: request.requestId });
+        }
+        if (paired && !scopesCovered(requested, paired)) {
+          if (local) pairedDevices.set(check.deviceId, [...new Set([...paired, ...requested])]);
+          else throw scopeUpgradeRefused(pairingRequestFor(check.deviceId, p, role, requested, 'scope-upgrade'), role, paired);
         }
         deviceToken = deviceTokens.get(check.deviceId) ?? randomUUID().replaceAll('-', '');
         deviceTokens.set(check.deviceId, deviceToken);
@@ -354,6 +449,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     conn.scopes = scopes;
     conn.caps = p.caps ?? [];
     conn.displayName = client.displayName;
+    if (p.device) conn.deviceId = p.device.id;
     conn.record.hello = { connId, protocol, client: { ...client }, role, scopes, caps: [...conn.caps] };
     if (p.device) conn.record.hello.deviceId = p.device.id;
 
@@ -367,7 +463,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       server: protocol === 4 ? { version, connId, bootId } : { version, connId, host: 'fake-openclaw' },
       features: {
         methods: methodNames(table),
-        events: [...GATEWAY_EVENTS],
+        events: protocol === 4 ? [...GATEWAY_EVENTS, ...GATEWAY_EVENTS_V4_ONLY] : [...GATEWAY_EVENTS],
         ...(protocol === 4 ? { capabilities: ['model-catalog-snapshot'] } : {}),
       },
       snapshot: {
@@ -419,7 +515,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       reply(conn, req.id, { payload: hello });
     } catch (err) {
       if (!(err instanceof ConnectRefused)) throw err;
-      fail(err.shape, err.closeCode);
+      reply(conn, req.id, { error: err.shape });
+      closeConn(conn, err.closeCode, err.closeReason ?? err.shape.message);
     }
   };
 
@@ -468,6 +565,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       scopes: conn.scopes,
       caps: conn.caps,
       clientId: typeof conn.record.hello?.client.id === 'string' ? conn.record.hello.client.id : undefined,
+      ...(conn.deviceId !== undefined ? { deviceId: conn.deviceId } : {}),
     });
   };
 
@@ -573,8 +671,21 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     openConnections: () => conns.size,
     setReplyScript: (fn) => state.setReplyScript(fn),
     approveDevice: (deviceId) => {
-      approvedDevices.add(deviceId);
-      for (const r of pairingRequests) if (r.deviceId === deviceId) r.status = 'approved';
+      const scopes = new Set(pairedDevices.get(deviceId) ?? []);
+      for (const r of pairingRequests) {
+        if (r.deviceId !== deviceId || r.status !== 'pending') continue;
+        r.status = 'approved';
+        r.scopes.forEach((s) => scopes.add(s));
+      }
+      pairedDevices.set(deviceId, [...scopes]);
+    },
+    pairedScopes: (deviceId) => pairedDevices.get(deviceId),
+    get processes() {
+      return state.processes.all;
+    },
+    pendingApprovals: () => approvals.pending().map(({ id, request, createdAtMs, expiresAtMs }) => ({ id, request, createdAtMs, expiresAtMs })),
+    resolveApproval: (id, decision, resolvedBy = 'openclaw-control-ui') => {
+      approvals.resolve({ id, decision }, { connId: '', scopes: [ADMIN], caps: ['exec-approvals'], clientId: 'openclaw-control-ui', displayName: resolvedBy, deviceId: undefined });
     },
     shutdown: async (restartExpectedMs) => {
       // Like the real ones: 2026.2 loses the runs in flight and their turns; 2026.9 resumes them after the restart.
@@ -622,6 +733,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       closed = true;
       clearInterval(tick);
       delayed.forEach((t) => clearTimeout(t));
+      approvals.close();
       if (ownsState) state.close();
       for (const conn of conns) {
         clearTimeout(conn.handshakeTimer);

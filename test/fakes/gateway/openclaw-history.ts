@@ -76,8 +76,8 @@ export function historyRows(messages: readonly ChatMessage[], opts: HistoryOptio
       // Every row a run writes carries its run id, intermediate ones included (live, H-B §2); none says runTerminal.
       if (m.runId !== undefined && m.role !== 'user') meta.runId = m.runId;
       if (m.runId !== undefined && m.role === 'user') {
-        row.idempotencyKey = `${m.runId}:user`;
-        meta.idempotencyKey = `${m.runId}:user`;
+        row.idempotencyKey = m.idempotencyKey ?? `${m.runId}:user`;
+        meta.idempotencyKey = row.idempotencyKey;
       }
       Object.assign(meta, { id: idOf(m), seq: opts.firstSeq + i });
       if (truncated) Object.assign(meta, { truncated: true, reason: 'display-cap' });
@@ -85,6 +85,11 @@ export function historyRows(messages: readonly ChatMessage[], opts: HistoryOptio
       return row;
     });
   });
+}
+
+/** The tool calls of one model message (parallel calls share it). */
+function calls(m: ChatMessage): Array<NonNullable<ChatMessage['toolCall']>> {
+  return m.toolCall ? [m.toolCall, ...(m.parallelCalls ?? [])] : [];
 }
 
 function toolResultRow(m: ChatMessage, text: string): Row {
@@ -111,7 +116,7 @@ function v3Row(m: ChatMessage, cap: (text: string) => string): Row {
   const content: Row[] = [];
   // A tool call with no text before it has no text block (pi-ai pushes a text block only when text streams).
   if (m.content !== '' || !m.toolCall) content.push({ type: 'text', text: cap(m.content) });
-  if (m.toolCall) content.push({ type: 'toolCall', id: m.toolCall.id, name: m.toolCall.name, arguments: m.toolCall.arguments });
+  for (const call of calls(m)) content.push({ type: 'toolCall', id: call.id, name: call.name, arguments: call.arguments });
   const row: Row = { role: m.role, content, timestamp: m.timestamp };
   if (m.role !== 'assistant') return row;
   // pi-ai maps finish_reason "tool_calls" to stopReason "toolUse".
@@ -130,7 +135,7 @@ function v4Rows(m: ChatMessage, cap: (text: string, exact?: boolean) => string):
     // fallback with no stopReason, then the call alone with stopReason "toolUse".
     const call: Row = {
       role: 'assistant',
-      content: [{ type: 'toolCall', id: m.toolCall.id, name: m.toolCall.name, arguments: m.toolCall.arguments }],
+      content: calls(m).map((call) => ({ type: 'toolCall', id: call.id, name: call.name, arguments: call.arguments })),
       ...authorship(m),
       stopReason: 'toolUse',
       timestamp: m.timestamp,

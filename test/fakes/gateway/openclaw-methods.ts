@@ -4,8 +4,21 @@ import { interpretChatInput, type ChatInput } from './openclaw-chat-input.js';
 import { normalizeThink } from './openclaw-directives.js';
 import { historyRows, v3UserText } from './openclaw-history.js';
 import { ADMIN, type ProtocolTable, type MethodName } from './protocol-tables.js';
+import type { ApprovalConn, ExecApprovals } from './openclaw-approvals.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
-import { modelRef, sessionPreview, sessionTitle, type GatewayState, type ReplyScript, type RunEvent, type SessionState } from './state.js';
+import {
+  modelRef,
+  sessionPreview,
+  sessionTitle,
+  type AbortReason,
+  type GatewayState,
+  type ReplyScript,
+  type RunEvent,
+  type RunInfo,
+  type SessionState,
+  type YieldScript,
+} from './state.js';
+import { wordTokens } from './words.js';
 
 export interface ErrorShape {
   code: string;
@@ -40,6 +53,21 @@ export interface CallerInfo {
   caps?: readonly string[];
   /** `connect.client.id`. */
   clientId?: string;
+  /** The connection's device id, when it signed one. */
+  deviceId?: string;
+}
+
+export interface MethodsExtras {
+  approvals?: ExecApprovals;
+  /** `tools.exec.backgroundMs` (F-findings STOP). */
+  execBackgroundMs?: number;
+}
+
+/** A message that waits for the busy session's turn to end (queue modes followup and collect). */
+interface Followup {
+  text: string;
+  from: string;
+  mode: 'followup' | 'collect';
 }
 
 /** The text a successor turn starts from after a yield (subagent-announce.requester-settle-message.ts, first line). */
@@ -47,6 +75,27 @@ export const SUBAGENT_SETTLED_MESSAGE =
   '[Subagent Context] Every subagent spawned from this session has now settled — none are still running or awaiting completion delivery.';
 
 type Params = Record<string, unknown>;
+
+interface InternalRunOptions {
+  runId?: string;
+  script?: ReplyScript;
+  /** `null`: no user row (a successor's prompt is not in chat.history, live). */
+  userRow?: string | null;
+  /** Extra fields of the lifecycle `start` data (v4 `completionSource`). */
+  startData?: Record<string, unknown>;
+  /** Extra fields of the chat final (a sub-agent's `spawnedBy`). */
+  finalData?: Record<string, unknown>;
+  onTerminal?: (ev: RunEvent) => void;
+}
+
+const approvalConn = (caller: CallerInfo): ApprovalConn => ({
+  connId: caller.connId ?? '',
+  scopes: caller.scopes ?? [],
+  caps: caller.caps ?? [],
+  clientId: caller.clientId,
+  displayName: caller.displayName,
+  deviceId: caller.deviceId,
+});
 
 const DEDUPE_TTL_MS = 5 * 60_000;
 const AGENT_ID = /^[a-z0-9_-]{1,64}$/;
@@ -78,7 +127,10 @@ export class OpenClawMethods {
     private readonly version: string,
     private readonly emit: EmitEvent,
     private readonly deltaPacingMs: number,
+    private readonly extras: MethodsExtras = {},
   ) {}
+
+  private readonly followups = new Map<string, Followup[]>();
 
   get deliverTrueSeen(): boolean {
     return this.chatSends.some((s) => s.params.deliver === true);
@@ -108,7 +160,25 @@ export class OpenClawMethods {
         return this.status();
       case 'health':
         return this.health();
+      case 'exec.approval.resolve':
+        return this.approvals().resolve(p, approvalConn(caller));
+      case 'exec.approval.list':
+        return this.approvals().list(approvalConn(caller));
+      case 'exec.approval.get':
+        return this.approvals().get(p, approvalConn(caller));
+      case 'sessions.abort':
+        return this.sessionsAbort(p);
+      case 'sessions.send':
+        return this.sessionsSend(p, caller, undefined);
+      case 'sessions.steer':
+        // Not a steer: a deprecated alias for chat.send queueMode "interrupt" (F-findings STEER, sessions-messaging.ts).
+        return this.sessionsSend(p, caller, 'interrupt');
     }
+  }
+
+  private approvals(): ExecApprovals {
+    if (!this.extras.approvals) throw invalid('unknown method: exec approvals');
+    return this.extras.approvals;
   }
 
   /** Canonical `agent:<id>:<rest>` key; bare keys get the (explicit or default) agent prepended. */
@@ -139,30 +209,111 @@ export class OpenClawMethods {
     return this.startInternalRun(sessionKey, message);
   }
 
-  private startInternalRun(sessionKey: string, message: string, script?: ReplyScript): string {
-    const runId = randomUUID();
+  private startInternalRun(sessionKey: string, message: string, opts: InternalRunOptions = {}): string {
+    const runId = opts.runId ?? randomUUID();
     if (!this.state.session(sessionKey)) return runId;
-    this.startStreamedRun({ runId, sessionKey, message, ...(script ? { script } : {}) });
+    const { script, userRow, startData, finalData, onTerminal } = opts;
+    this.startStreamedRun(
+      { runId, sessionKey, message, ...(script ? { script } : {}), ...(userRow !== undefined ? { userRow } : {}) },
+      undefined,
+      { ...(startData ? { startData } : {}), ...(finalData ? { finalData } : {}), ...(onTerminal ? { onTerminal } : {}) },
+    );
     return runId;
   }
 
-  private startStreamedRun(opts: Omit<Parameters<GatewayState['startRun']>[0], 'onEvent'>, afterFinal?: () => void): void {
+  private startStreamedRun(
+    opts: Omit<Parameters<GatewayState['startRun']>[0], 'onEvent'>,
+    afterFinal?: () => void,
+    extra: Pick<InternalRunOptions, 'startData' | 'finalData' | 'onTerminal'> & { requester?: { deviceId?: string; connId?: string } } = {},
+  ): RunInfo {
     let streamer: RunStreamer | undefined;
     const onEvent = (ev: RunEvent): void => {
       streamer?.handle(ev);
       if (ev.type === 'done') afterFinal?.();
+      if (ev.type === 'done' || ev.type === 'error' || ev.type === 'aborted') {
+        extra.onTerminal?.(ev);
+        // Messages queued while the turn ran start once it ended (F-findings STEER: R3 right after R1's final).
+        setTimeout(() => this.drainFollowups(opts.sessionKey), 0);
+      }
     };
-    const info = this.state.startRun({ ...opts, onEvent });
+    const { approvals } = this.extras;
+    const info = this.state.startRun({
+      ...opts,
+      onEvent,
+      // Parallel tool calls run concurrently on v4, one after the other on v3 (openclaw-agent-events.md §2.2).
+      parallelTools: this.table.protocol === 4,
+      ...(this.extras.execBackgroundMs !== undefined ? { execBackgroundMs: this.extras.execBackgroundMs } : {}),
+      ...(approvals ? { toolGate: (tool, run, ctl) => approvals.gate(tool, run, ctl, extra.requester ?? {}) } : {}),
+    });
     streamer = new RunStreamer(info, this.emit, {
       protocol: this.table.protocol,
       pacingMs: this.deltaPacingMs,
       flushesDeltas: this.table.flushesDeltas,
       verboseLevel: () => this.state.session(info.sessionKey)?.verboseLevel,
       sessionSnapshot: () => this.sessionSnapshot(info.sessionKey),
-      // The successor runs later under a new run id (docs/concepts/subagent-yield-handoff.md).
-      onYield: ({ successor, afterMs }) =>
-        setTimeout(() => this.startInternalRun(info.sessionKey, SUBAGENT_SETTLED_MESSAGE, successor), afterMs ?? 200).unref(),
+      ...(extra.startData ? { startData: extra.startData } : {}),
+      ...(extra.finalData ? { finalData: extra.finalData } : {}),
+      onYield: (yieldTo) => this.handOff(info, yieldTo),
     });
+    return info;
+  }
+
+  /**
+   * A v4 yield (F-findings SUB-AGENTS, live): each sub-agent runs on its own session, reported to every reader by
+   * `task` events (kind subagent, the parent's key); once all settled, a successor turn with an `announce:` run id
+   * answers on the parent session. Its prompt is not a history row.
+   */
+  private handOff(parent: RunInfo, y: YieldScript): void {
+    const parentKey = parent.sessionKey;
+    const subagents = y.subagents ?? [];
+    const successor = (childRunId: string): void => {
+      const runId = `announce:requester-settle:${parent.agentId}:${parentKey}:${childRunId}:yield-1`;
+      setTimeout(() => this.startInternalRun(parentKey, SUBAGENT_SETTLED_MESSAGE, { runId, script: y.successor, userRow: null }), y.afterMs ?? 200).unref();
+    };
+    if (subagents.length === 0) return successor(randomUUID());
+    const parentSession = this.state.session(parentKey);
+    let left = subagents.length;
+    for (const sub of subagents) {
+      const childKey = `agent:${parent.agentId}:subagent:${randomUUID()}`;
+      const child = this.state.ensureSession(childKey, parent.agentId);
+      child.spawnedBy = parentKey;
+      if (parentSession) parentSession.childSessions = [...(parentSession.childSessions ?? []), childKey];
+      const taskId = randomUUID();
+      const task = (status: 'running' | 'completed', state: 'running' | 'finished'): void =>
+        this.emit('task', {
+          action: 'upserted',
+          task: {
+            id: taskId,
+            taskId,
+            kind: 'subagent',
+            runtime: 'subagent',
+            status,
+            execution: { state, lastActivityAt: Date.now() },
+            title: sub.task,
+            agentId: parent.agentId,
+            sessionKey: parentKey,
+            childSessionKey: childKey,
+          },
+        });
+      task('running', 'running');
+      const childRunId = this.startInternalRun(childKey, sub.task, {
+        script: sub.script ?? { tokens: wordTokens(`Echo: ${sub.task}`), tokenDelayMs: 2 },
+        finalData: { spawnedBy: parentKey },
+        onTerminal: () => {
+          task('completed', 'finished');
+          if (--left === 0) successor(childRunId);
+        },
+      });
+    }
+  }
+
+  /** v3 prefixes a turn with the session's queued system events (reply prependSystemEvents: `System: [ts] …`). */
+  private withSystemEvents(key: string, text: string): string {
+    if (this.table.protocol !== 3) return text;
+    const events = this.state.drainSystemEvents(key);
+    if (events.length === 0) return text;
+    const lines = events.map((e) => `System: [${new Date(e.ts).toISOString().slice(0, 19).replace('T', ' ')} UTC] ${e.text}`);
+    return `${lines.join('\n')}\n\n${text}`;
   }
 
   /** The session row a v4 `tool` payload spreads at its top level (its `status` is the session's, not the tool's). */
@@ -198,7 +349,8 @@ export class OpenClawMethods {
       thinkingLevels: (ref) => this.thinkingLevels(ref),
       commandReply: (command) => this.commandReply(command, session, caller),
     });
-    if (input.kind === 'stop') return this.abortSession(key);
+    // F-findings STOP: `/stop` answers like chat.abort, and the run ends with stopReason "stop".
+    if (input.kind === 'stop') return this.abortSession(key, 'stop');
 
     const seen = this.dedupe.get(runId);
     if (seen !== undefined && Date.now() - seen.at < DEDUPE_TTL_MS) {
@@ -219,16 +371,24 @@ export class OpenClawMethods {
       this.failWithoutRun(key, runId, message, input.errorMessage);
       return { runId, status: 'started' };
     }
+    const busy = this.state.activeRuns(key).at(-1);
+    const queued = busy && this.sendToBusySession(busy, { key, agentId, runId, sent: message, agentText: input.agentText, caller, queueMode: p.queueMode });
+    if (queued && queued !== 'interrupted') return queued;
     const { notice } = input;
     if (notice !== undefined) {
       // Live on 2026.9 (H-B): the acknowledgement comes as delta seq 1 before the run, and as a second final after it.
       setTimeout(() => this.emit('chat', this.noticePayload(key, runId, agentId, 'delta', notice)), 0);
     }
-    this.startStreamedRun({ ...this.runOptions(key, runId, message, input), ...(caller.clientId ? { sender: caller.clientId } : {}) }, () => {
-      if (notice !== undefined) this.emit('chat', this.noticePayload(key, runId, agentId, 'final', notice));
-    });
+    const requester = { ...(caller.deviceId ? { deviceId: caller.deviceId } : {}), ...(caller.connId ? { connId: caller.connId } : {}) };
+    this.startStreamedRun(
+      { ...this.runOptions(key, runId, message, input), ...(caller.clientId ? { sender: caller.clientId } : {}) },
+      () => {
+        if (notice !== undefined) this.emit('chat', this.noticePayload(key, runId, agentId, 'final', notice));
+      },
+      { requester },
+    );
     if (caller.connId !== undefined && caller.caps?.includes('tool-events')) this.addToolRecipient(key, runId, caller.connId);
-    return { runId, status: 'started' };
+    return queued === 'interrupted' ? { runId, status: 'started', interruptedActiveRun: true } : { runId, status: 'started' };
   }
 
   private noticePayload(key: string, runId: string, agentId: string, state: 'delta' | 'final', text: string): Record<string, unknown> {
@@ -252,12 +412,13 @@ export class OpenClawMethods {
   }
 
   private runOptions(key: string, runId: string, sent: string, input: Extract<ChatInput, { kind: 'run' }>) {
+    const agentText = this.withSystemEvents(key, input.agentText);
     return {
       runId,
       sessionKey: key,
-      message: input.agentText,
+      message: agentText,
       // v3's transcript keeps the text the model got; v4 records the text as sent (chat-user-turn-recorder.ts).
-      userRow: this.table.protocol === 3 ? input.agentText : sent,
+      userRow: this.table.protocol === 3 ? agentText : sent,
       ...(input.thinkingLevel !== undefined ? { thinkingLevel: input.thinkingLevel } : {}),
       ...(input.exec !== undefined ? { exec: input.exec } : {}),
     };
@@ -333,18 +494,120 @@ export class OpenClawMethods {
     return this.abortSession(key);
   }
 
-  private abortSession(key: string): unknown {
-    const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.abortRun(id));
+  private abortSession(key: string, reason: AbortReason = 'rpc'): unknown {
+    const runIds = this.state.activeRuns(key).map((r) => r.runId).filter((id) => this.abortRun(id, reason));
     return { ok: true, aborted: runIds.length > 0, runIds };
+  }
+
+  /**
+   * A chat.send to a session whose turn still runs (F-findings STEER, live). v4: `queueMode` (default the session's,
+   * else steer). v3: the session's `/queue` mode, else collect. steer: the text reaches the running turn at its next
+   * model call, the new run id only gets an empty final (v4 then, v3 at once). followup/collect: an empty final at
+   * once, and a gateway-made run answers after the turn ended. interrupt: the turn is aborted and this one runs.
+   * Returns the answer, or `interrupted` when the send starts its own run now.
+   */
+  private sendToBusySession(
+    busy: RunInfo,
+    s: { key: string; agentId: string; runId: string; sent: string; agentText: string; caller: CallerInfo; queueMode: unknown },
+  ): Record<string, unknown> | 'interrupted' {
+    const v4 = this.table.protocol === 4;
+    const session = this.state.session(s.key);
+    const stored = session?.queueMode;
+    const mode = (v4 && typeof s.queueMode === 'string' ? s.queueMode : undefined) ?? stored ?? (v4 ? 'steer' : 'collect');
+    const emptyFinal = (): void => {
+      const payload: Record<string, unknown> = { runId: s.runId, sessionKey: s.key, seq: 1, state: 'final' };
+      if (v4) payload.agentId = s.agentId;
+      this.emit('chat', payload);
+    };
+    if (mode === 'interrupt') {
+      this.abortRun(busy.runId, 'interrupt');
+      return 'interrupted';
+    }
+    if (mode === 'steer' || mode === 'steer-backlog') {
+      const row = v4 ? s.sent : s.agentText;
+      const steered = this.state.steerRun(busy.runId, s.agentText, () => {
+        // The steered user row sits between the turn's tool result and its final row (live, v4).
+        session?.messages.push({ role: 'user', content: row, timestamp: Date.now(), runId: s.runId });
+        if (v4) emptyFinal();
+      });
+      if (steered) {
+        if (!v4) setTimeout(emptyFinal, 0);
+        return { runId: s.runId, status: 'started' };
+      }
+    }
+    const queue = this.followups.get(s.key) ?? [];
+    queue.push({ text: s.agentText, from: s.caller.displayName ?? s.caller.clientId ?? 'unknown', mode: mode === 'followup' ? 'followup' : 'collect' });
+    this.followups.set(s.key, queue);
+    setTimeout(emptyFinal, 0);
+    return { runId: s.runId, status: 'started' };
+  }
+
+  /**
+   * Starts the turn for messages queued while the session was busy: one per follow-up, one for all collected ones
+   * (buildCollectPrompt: v3 `Queued #1`, v4 `Queued #1 (from <name>)`). Its run id is the gateway's own; v4's
+   * lifecycle start says `completionSource:"reply-dispatch"` (live).
+   */
+  private drainFollowups(key: string): void {
+    const queue = this.followups.get(key);
+    if (!queue || queue.length === 0 || this.state.activeRuns(key).length > 0) return;
+    const v4 = this.table.protocol === 4;
+    const first = queue[0]!;
+    const items = first.mode === 'collect' ? queue.splice(0, queue.length) : queue.splice(0, 1);
+    if (queue.length === 0) this.followups.delete(key);
+    const message =
+      first.mode === 'followup'
+        ? first.text
+        : ['[Queued messages while agent was busy]', ...items.map((item, i) => `---\nQueued #${i + 1}${v4 ? ` (from ${item.from})` : ''}\n${item.text}`)].join('\n\n');
+    const runId = randomUUID();
+    this.startInternalRun(key, message, { runId, ...(v4 ? { startData: { completionSource: 'reply-dispatch' } } : {}) });
+    if (v4 && first.mode === 'collect') {
+      const row = this.state.session(key)?.messages.findLast((m) => m.role === 'user' && m.runId === runId);
+      if (row) row.idempotencyKey = 'followup';
+    }
+  }
+
+  /**
+   * v4 `sessions.abort` (F-findings STOP; sessions-abort.ts): a run by id, or the session's runs (and with a key only,
+   * its sub-agents'). `clearQueued` also drops the queued follow-ups. Backgrounded exec processes live on.
+   */
+  private sessionsAbort(p: Params): unknown {
+    let key: string | undefined;
+    if (typeof p.key === 'string') key = this.resolveKey(p.key, p.agentId).key;
+    if (key === undefined && typeof p.runId !== 'string') throw invalid('key or runId required');
+    if (key !== undefined && p.clearQueued === true) this.followups.delete(key);
+    let aborted: string[];
+    if (typeof p.runId === 'string') {
+      const run = this.state.run(p.runId);
+      if (run && key !== undefined && run.sessionKey !== key) throw invalid('runId does not match sessionKey');
+      aborted = this.abortRun(p.runId) ? [p.runId] : [];
+    } else {
+      const keys = [key!, ...[...this.state.sessions.values()].filter((s) => s.spawnedBy === key).map((s) => s.key)];
+      aborted = keys.flatMap((k) => this.state.activeRuns(k).map((r) => r.runId)).filter((id) => this.abortRun(id));
+    }
+    return aborted.length > 0 ? { ok: true, abortedRunId: aborted[0], status: 'aborted' } : { ok: true, abortedRunId: null, status: 'no-active-run' };
+  }
+
+  /**
+   * v4 `sessions.send` (and `sessions.steer`, forced to interrupt): a chat.send into an existing session; an agent's
+   * main session is created (sessions-messaging.ts). The idempotency key is optional.
+   */
+  private sessionsSend(p: Params, caller: CallerInfo, queueMode: 'interrupt' | undefined): unknown {
+    const { key, agentId } = this.resolveKey(p.key as string, p.agentId);
+    if (!this.state.session(key) && !(queueMode !== 'interrupt' && key === `agent:${agentId}:main`))
+      throw invalid(`session not found: ${p.key as string}`);
+    const params: Params = { sessionKey: key, message: p.message, idempotencyKey: typeof p.idempotencyKey === 'string' ? p.idempotencyKey : randomUUID() };
+    for (const k of ['thinking', 'attachments', 'timeoutMs', 'mentions'] as const) if (p[k] !== undefined) params[k] = p[k];
+    if (queueMode) params.queueMode = queueMode;
+    return this.chatSend(params, caller);
   }
 
   /**
    * v3 leaves two assistant rows for an aborted run (PROTOCOL-NOTES.md v3 "history after abort"): the gateway's
    * partial-text row before the run's user row, and the model's own row with stopReason "aborted" after it.
    */
-  private abortRun(runId: string): boolean {
+  private abortRun(runId: string, reason: AbortReason = 'rpc'): boolean {
     const info = this.state.run(runId);
-    if (!info || !this.state.abortRun(runId)) return false;
+    if (!info || !this.state.abortRun(runId, reason)) return false;
     const session = this.state.session(info.sessionKey);
     if (this.table.protocol !== 3 || !session) return true;
     const rows = session.messages;

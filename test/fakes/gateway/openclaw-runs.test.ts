@@ -310,24 +310,25 @@ describe('yielded finals', () => {
     const { runId } = await send(c, 'agent:main:y', 'research this');
     const final = await terminal(c, runId);
     expect(final.payload).toMatchObject({ state: 'final', stopReason: 'end_turn', yielded: true, message: { content: [{ text: 'I started 2 sub-agents; I will report back.' }] } });
-    const end = c.frames.find((f) => f.event === 'agent' && f.payload.runId === runId && f.payload.data.phase === 'end');
-    expect(end!.payload.data).toMatchObject({ yielded: true, livenessState: 'paused', stopReason: 'end_turn' });
+    const end = c.frames.find((f) => f.event === 'agent' && f.payload.runId === runId && f.payload.stream === 'lifecycle' && f.payload.data.phase === 'end');
+    expect(end!.payload.data).toMatchObject({ yielded: true, livenessState: 'paused', stopReason: 'end_turn', terminalReply: { disposition: 'empty' } });
 
     const next = await c.waitFor((f) => f.event === 'chat' && f.payload.sessionKey === 'agent:main:y' && f.payload.runId !== runId && f.payload.state === 'final');
     expect(next.payload.message.content[0].text).toBe('Both sub-agents finished: 42.');
     expect(next.payload.yielded).toBeUndefined();
     expect(seen).toEqual(['research this']);
     const rows = (await ocCall(c, 'chat.history', { sessionKey: 'agent:main:y' })).payload.messages;
+    // The successor's prompt is not a history row (F-findings SUB-AGENTS, live); its run id is the gateway's announce id.
     expect(rows.map((m: Frame) => [m.role, m.__openclaw.runId])).toEqual([
       ['user', undefined],
       ['assistant', runId],
       ['assistant', runId],
       ['toolResult', runId],
-      ['user', undefined],
       ['assistant', next.payload.runId],
     ]);
+    expect(next.payload.runId).toMatch(/^announce:requester-settle:main:agent:main:y:[0-9a-f-]{36}:yield-1$/);
     expect(rows[2].content[0]).toMatchObject({ type: 'toolCall', name: 'sessions_yield' });
-    expect(rows[4].content).toBe(SUBAGENT_SETTLED_MESSAGE);
+    expect(gw.state.run(next.payload.runId)?.message).toBe(SUBAGENT_SETTLED_MESSAGE);
   });
 
   it('v3 has no yield: the same script ends with a plain final', async () => {

@@ -1,13 +1,14 @@
 // Turns one scripted run into OpenClaw `chat` + `agent` events (openclaw-protocol.md §5, real-gateway-run.md A3/A8/A9,
 // openclaw-agent-events.md §2), per protocol: v3 = 2026.2.17 src/gateway/server-chat.ts, v4 = 2026.9.6 server-chat.ts.
-import type { RunEvent, RunInfo, ReplyScript, ToolCallEvent } from './state.js';
+import type { AbortReason, PlanStep, RunEvent, RunInfo, ReplyScript, ToolCallEvent } from './state.js';
 
 export interface EmitOptions {
   /** A `tool` stream event: only for the connections that asked for tool events and started the run. */
   toolEvent?: boolean;
 }
 
-export type EmitEvent = (event: 'chat' | 'agent', payload: Record<string, unknown>, opts?: EmitOptions) => void;
+/** `chat` and `agent` go to every reader; others (`progressCard.changed`) too. */
+export type EmitEvent = (event: string, payload: Record<string, unknown>, opts?: EmitOptions) => void;
 
 export interface StreamOptions {
   protocol: 3 | 4;
@@ -22,6 +23,10 @@ export interface StreamOptions {
   sessionSnapshot?: () => Record<string, unknown>;
   /** v4: a yielded final hands over to a successor turn the gateway starts later. */
   onYield?: (yieldTo: NonNullable<ReplyScript['yieldTo']>) => void;
+  /** Extra fields of the lifecycle `start` data (v4 `completionSource` of a queued turn). */
+  startData?: Record<string, unknown>;
+  /** Extra fields of the chat final (a sub-agent's `spawnedBy`). */
+  finalData?: Record<string, unknown>;
 }
 
 const STATUS_PHASES_BEFORE_START = ['preparing_workspace', 'preparing_context'];
@@ -45,6 +50,10 @@ export class RunStreamer {
   private lastDeltaAt = -Infinity;
   private pending: NodeJS.Timeout | undefined;
   private finished = false;
+  /** Segments whose preamble items went out (parallel calls share one). */
+  private readonly preambles = new Set<number>();
+  /** Tool calls whose approval was denied (v4 reports it in an `approval` stream event). */
+  private readonly denied = new Set<string>();
 
   constructor(
     private readonly run: RunInfo,
@@ -56,7 +65,23 @@ export class RunStreamer {
     if (this.finished) return;
     switch (ev.type) {
       case 'start':
-        return this.start();
+        return ev.retry ? this.restart() : this.start();
+      case 'modelCall':
+        // Before each model call (F-findings USAGE: repeated for every tool step).
+        if (this.v4) this.agentEvent('lifecycle', this.modelData());
+        return;
+      case 'retry':
+        return this.retry(ev.attempt, ev.maxAttempts, ev.delayMs);
+      case 'usage':
+        if (this.v4) this.agentEvent('usage', { outputTokens: ev.outputTokens });
+        return;
+      case 'approvalWait':
+        return this.approvalLifecycle('waiting-approval', ev.approvalId, ev.tool);
+      case 'approvalResolved':
+        if (ev.denied) this.denied.add(ev.tool.toolCallId);
+        return this.approvalLifecycle('approval-resolved', ev.approvalId, ev.tool);
+      case 'plan':
+        return this.plan(ev.steps, ev.revision);
       case 'token':
         return this.token(ev.token, ev.text, ev.segment);
       case 'toolStart':
@@ -70,7 +95,7 @@ export class RunStreamer {
       case 'error':
         return this.error(ev.error);
       case 'aborted':
-        return this.aborted(ev.text);
+        return this.aborted(ev);
     }
   };
 
@@ -98,6 +123,53 @@ export class RunStreamer {
     this.agentEvent('run_status', { phase });
   }
 
+  /** v4: a 429 on the model call (live, openclaw-agent-events.md §6.2); v3 retries silently. */
+  private retry(attempt: number, maxAttempts: number, delayMs: number): void {
+    if (!this.v4) return;
+    const [provider, ...rest] = this.run.model.split('/');
+    const model = rest.join('/');
+    const seconds = Math.round(delayMs / 1000);
+    this.agentEvent('lifecycle', {
+      phase: 'finishing',
+      error: `⚠️ ${provider} rate limit; Retry-After: ${seconds} seconds`,
+      errorObservation: { provider, model, failoverReason: 'rate_limit', providerRuntimeFailureKind: 'rate_limit' },
+      aborted: false,
+      livenessState: 'blocked',
+    });
+    const retry = { attempt, maxAttempts, reason: 'rate_limit' };
+    this.emit('chat', { ...this.base(), seq: this.seq + 1, state: 'status', phase: 'starting_model', retry });
+    this.agentEvent('run_status', {
+      phase: 'retrying',
+      message: `Retrying… ${attempt}/${maxAttempts}`,
+      retryAttempt: attempt - 1,
+      maxRetries: maxAttempts - 1,
+      delayMs,
+      attempt,
+      maxAttempts,
+      reason: 'rate_limit',
+    });
+  }
+
+  /** After a retry the run starts again under the same run id (§6.2). */
+  private restart(): void {
+    if (!this.v4) return;
+    this.agentEvent('lifecycle', { phase: 'start', startedAt: Date.now() });
+    this.agentEvent('lifecycle', this.modelData());
+  }
+
+  private approvalLifecycle(phase: 'waiting-approval' | 'approval-resolved', approvalId: string, tool: ToolCallEvent): void {
+    // bash-tools.exec-host-gateway.ts emits these lifecycle phases; v3's lifecycle has only start and end.
+    if (this.v4) this.agentEvent('lifecycle', { phase, approvalId, toolCallId: tool.toolCallId });
+  }
+
+  /** v4 `progress_card`: the session's card revision, then the plan to every reader (live, §2.2). */
+  private plan(steps: PlanStep[], revision: number): void {
+    if (!this.v4) return;
+    this.emit('progressCard.changed', { sessionKey: this.run.sessionKey, revision });
+    const done = steps.filter((s) => s.status === 'completed').length;
+    this.agentEvent('plan', { phase: 'update', title: 'Plan updated', source: 'openclaw', steps, explanation: `${done}/${steps.length} complete` });
+  }
+
   private modelData(): Record<string, unknown> {
     const [provider, ...rest] = this.run.model.split('/');
     return { phase: 'model', provider, model: rest.join('/') };
@@ -105,7 +177,7 @@ export class RunStreamer {
 
   private start(): void {
     if (this.v4) STATUS_PHASES_BEFORE_START.forEach((p) => this.status(p));
-    this.agentEvent('lifecycle', { phase: 'start', startedAt: this.run.startedAt });
+    this.agentEvent('lifecycle', { phase: 'start', startedAt: this.run.startedAt, ...(this.v4 ? this.opts.startData : {}) });
     if (!this.v4) return;
     this.status('starting_model');
     this.agentEvent('lifecycle', this.modelData());
@@ -151,12 +223,15 @@ export class RunStreamer {
       kind: 'tool',
       phase,
       title,
-      status: phase === 'start' ? 'running' : tool.call.isError ? 'failed' : 'completed',
+      status: phase === 'start' ? 'running' : tool.isError ? 'failed' : 'completed',
       meta,
       commandBearing: tool.call.name === 'exec',
       startedAt: tool.startedAt,
     };
     if (endedAt !== undefined) data.endedAt = endedAt;
+    if (phase === 'end' && tool.isError && tool.error !== undefined) data.error = tool.error;
+    // Internal tools stay out of channel progress (live, §2.2).
+    if (tool.call.name === 'progress_card' || tool.call.name === 'sessions_yield') data.hideFromChannelProgress = true;
     return data;
   }
 
@@ -168,10 +243,10 @@ export class RunStreamer {
       title: `command ${describe(tool).meta}`,
       toolCallId: tool.toolCallId,
       name: 'exec',
-      output: tool.call.output,
-      status: phase === 'delta' ? 'running' : tool.call.isError ? 'failed' : 'completed',
+      output: tool.output,
+      status: phase === 'delta' ? 'running' : tool.isError ? 'failed' : 'completed',
     };
-    if (endedAt !== undefined) Object.assign(data, { exitCode: tool.call.isError ? 1 : 0, durationMs: endedAt - tool.startedAt });
+    if (endedAt !== undefined) Object.assign(data, { exitCode: tool.isError ? 1 : 0, durationMs: endedAt - tool.startedAt });
     this.agentEvent('command_output', data);
   }
 
@@ -181,10 +256,10 @@ export class RunStreamer {
 
   private toolStart(tool: ToolCallEvent, segment: number): void {
     if (this.v4) {
-      this.agentEvent('usage', { outputTokens: this.lastAssistantText.length });
-      // Text said before a call is also a `preamble` item (live, H-B §1).
+      // Text said before a call is also a `preamble` item (live, H-B §1); parallel calls share it.
       const said = this.segments[segment] ?? '';
-      if (said !== '') {
+      if (said !== '' && !this.preambles.has(segment)) {
+        this.preambles.add(segment);
         const preamble = { itemId: `commentary-${segment}-${this.run.runId}`, kind: 'preamble', title: 'Preamble', progressText: said };
         this.agentEvent('item', { ...preamble, phase: 'update' });
         this.agentEvent('item', { ...preamble, phase: 'end' });
@@ -198,23 +273,29 @@ export class RunStreamer {
   private toolUpdate(tool: ToolCallEvent): void {
     const data: Record<string, unknown> = { phase: 'update', name: tool.call.name, toolCallId: tool.toolCallId };
     if (this.keepsToolResults())
-      data.partialResult = { content: [{ type: 'text', text: tool.call.output }], details: { status: 'running' } };
+      data.partialResult = { content: [{ type: 'text', text: tool.output }], details: { status: 'running' } };
     this.agentEvent('tool', data, { toolEvent: true });
     this.commandOutput(tool, 'delta');
   }
 
   private toolEnd(tool: ToolCallEvent, endedAt: number): void {
     const { meta } = describe(tool);
-    const isError = tool.call.isError === true;
+    const isError = tool.isError;
     const data: Record<string, unknown> = { phase: 'result', name: tool.call.name, toolCallId: tool.toolCallId, meta, isError };
     if (this.keepsToolResults()) {
       const status = isError ? 'failed' : 'completed';
-      const details = { status, exitCode: isError ? 1 : 0, durationMs: endedAt - tool.startedAt, aggregated: tool.call.output };
-      data.result = { content: [{ type: 'text', text: tool.call.output }], details };
+      const details = { status, exitCode: isError ? 1 : 0, durationMs: endedAt - tool.startedAt, aggregated: tool.output };
+      data.result = { content: [{ type: 'text', text: tool.output }], details };
     }
     if (this.v4) data.commandBearing = tool.call.name === 'exec';
     this.agentEvent('tool', data, { toolEvent: true });
     if (!this.v4) return;
+    if (this.denied.delete(tool.toolCallId)) {
+      // Seen on deny, not on allow (live, §3.3).
+      const message = typeof tool.call.args.command === 'string' ? tool.call.args.command : '';
+      const approval = { phase: 'resolved', kind: 'exec', status: 'denied', title: 'Command approval resolved' };
+      this.agentEvent('approval', { ...approval, itemId: `command:${tool.toolCallId}`, toolCallId: tool.toolCallId, message });
+    }
     this.agentEvent('item', this.itemData(tool, 'end', endedAt));
     this.commandOutput(tool, 'end', endedAt);
   }
@@ -233,7 +314,11 @@ export class RunStreamer {
     if (this.v4) {
       // terminalReply holds only the last segment (live, H-B §1), unlike the chat final.
       const text = this.lastAssistantText;
-      this.agentEvent('usage', { outputTokens: this.lastAssistantText.length });
+      // F-findings USAGE: `finishing`, lifecycle `model` null/null, then `end`; a yield finishes "aborted" (sic, live).
+      this.agentEvent('lifecycle', { phase: 'finishing', stopReason: yielded ? 'aborted' : stopReason, aborted: false, livenessState: yielded ? 'paused' : 'working' });
+      this.agentEvent('lifecycle', { phase: 'model', provider: null, model: null });
+      const [provider, ...rest] = this.run.model.split('/');
+      const model = rest.join('/');
       const end: Record<string, unknown> = {
         phase: 'end',
         stopReason,
@@ -241,8 +326,16 @@ export class RunStreamer {
         livenessState: yielded ? 'paused' : 'working',
         startedAt: this.run.startedAt,
         endedAt: Date.now(),
-        terminalReply: { disposition: 'visible', text },
-        terminalReceipt: { runId: this.run.runId, successfulToolNames: [...this.run.toolNames] },
+        terminalReply: yielded ? { disposition: 'empty' } : { disposition: 'visible', text },
+        terminalReceipt: {
+          runId: this.run.runId,
+          requested: { provider, model },
+          effective: { provider, model, responseModel: model },
+          successfulToolNames: [...this.run.toolNames],
+          rerouted: false,
+          terminalDisposition: yielded ? 'empty' : 'visible',
+        },
+        executionSettled: true,
       };
       // session-event-payload.ts isAgentLifecycleYieldedWaiting: end + yielded + paused + end_turn.
       if (yielded) end.yielded = true;
@@ -256,6 +349,7 @@ export class RunStreamer {
     const payload: Record<string, unknown> = { ...this.base(), seq: this.seq, state: 'final' };
     if (this.v4) payload.stopReason = stopReason;
     if (yielded) payload.yielded = true;
+    if (this.v4) Object.assign(payload, this.opts.finalData);
     // A silent (empty) reply has no message.
     if (text !== '') payload.message = this.message(text);
     this.emit('chat', payload);
@@ -283,15 +377,50 @@ export class RunStreamer {
     setTimeout(() => this.emit('chat', second), this.opts.duplicateErrorDelayMs ?? 15);
   }
 
-  private aborted(text: string): void {
+  /**
+   * F-findings STOP (live): v3 sends only the chat `aborted`. v4 sends it, then lifecycle end `cancelled`; after the
+   * abort's answer come the interrupted tools' `Aborted` results (tool, item, command_output), the approvals they gave
+   * up (§3.4), lifecycle `model` null/null and a late lifecycle `error`.
+   */
+  private aborted(ev: Extract<RunEvent, { type: 'aborted' }>): void {
     this.terminal();
-    const payload: Record<string, unknown> = { ...this.base(), seq: this.seq + 1, state: 'aborted', stopReason: 'rpc' };
-    const partial = this.v4 ? this.latestText : text;
-    if (partial !== '') payload.message = this.message(partial);
-    this.emit('chat', payload);
-    const end = this.v4
-      ? { phase: 'end', status: 'cancelled', aborted: true, stopReason: 'rpc', endedAt: Date.now() }
-      : { phase: 'end', endedAt: Date.now() };
-    this.agentEvent('lifecycle', end);
+    const partial = this.v4 ? this.latestText : ev.text;
+    const chatAborted = (stopReason: string): void => {
+      const payload: Record<string, unknown> = { ...this.base(), seq: this.seq + 1, state: 'aborted', stopReason };
+      if (partial !== '') payload.message = this.message(partial);
+      this.emit('chat', payload);
+    };
+    if (!this.v4) return chatAborted(ev.reason === 'interrupt' ? 'rpc' : ev.reason);
+    if (ev.reason === 'interrupt') {
+      // F-findings STEER (live): an interrupting send aborts the turn before it is answered, "aborted by user".
+      this.abortedTools(ev);
+      this.agentEvent('lifecycle', { phase: 'error', error: 'Reply operation aborted by user', aborted: true, stopReason: 'aborted' });
+      return chatAborted('aborted');
+    }
+    chatAborted(ev.reason);
+    const endedAt = Date.now();
+    this.agentEvent('lifecycle', { phase: 'end', status: 'cancelled', aborted: true, stopReason: ev.reason, startedAt: this.run.startedAt, endedAt });
+    setTimeout(() => {
+      this.abortedTools(ev);
+      this.agentEvent('lifecycle', { phase: 'model', provider: null, model: null });
+      this.agentEvent('lifecycle', { phase: 'error', error: 'This operation was aborted', aborted: true, stopReason: 'aborted', executionSettled: true });
+    }, 0);
+  }
+
+  /** The interrupted tools' `Aborted` results (tool, item, command_output) and the approvals they gave up (§3.4). */
+  private abortedTools(ev: Extract<RunEvent, { type: 'aborted' }>): void {
+    for (const tool of ev.interrupted) {
+      const { toolCallId } = tool;
+      const { name } = tool.call;
+      const result = { content: [{ type: 'text', text: 'Aborted' }], details: {} };
+      this.agentEvent('tool', { phase: 'result', name, toolCallId, meta: describe(tool).meta, isError: true, result, commandBearing: name === 'exec' }, { toolEvent: true });
+      this.agentEvent('item', this.itemData({ ...tool, isError: true, error: 'Aborted' }, 'end', Date.now()));
+      if (tool.process) {
+        const title = `command ${describe(tool).meta}`;
+        this.agentEvent('command_output', { itemId: `command:${toolCallId}`, phase: 'end', title, toolCallId, name, output: 'Aborted', status: 'failed' });
+      }
+      const waited = ev.waiting.find((w) => w.tool === tool);
+      if (waited) this.agentEvent('lifecycle', { phase: 'approval-resolved', approvalId: waited.approvalId, toolCallId });
+    }
   }
 }

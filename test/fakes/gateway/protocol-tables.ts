@@ -25,11 +25,18 @@ export type MethodName =
   | 'sessions.reset'
   | 'sessions.describe'
   | 'status'
-  | 'health';
+  | 'health'
+  | 'exec.approval.resolve'
+  | 'exec.approval.list'
+  | 'exec.approval.get'
+  | 'sessions.abort'
+  | 'sessions.send'
+  | 'sessions.steer';
 
 export const READ = 'operator.read';
 export const WRITE = 'operator.write';
 export const ADMIN = 'operator.admin';
+export const APPROVALS = 'operator.approvals';
 
 export interface ProtocolTable {
   protocol: ProtocolVersion;
@@ -295,6 +302,29 @@ const sessionsDescribeV4 = obj(
 const sessionsResetV3 = obj({ key: str({ minLength: 1 }), reason: str({ enum: ['new', 'reset'] }) }, ['key']);
 const sessionsResetV4 = extend(sessionsResetV3, { agentId: str(), expectedSessionId: str() });
 
+// exec approvals (§3.3): v4 ExecApprovalResolveParamsSchema / ExecApprovalGetParamsSchema (src-*.mjs); v3 {id, decision}.
+const approvalResolveV3 = obj({ id: str({ minLength: 1 }), decision: str({ minLength: 1 }) }, ['id', 'decision']);
+const approvalResolveV4 = extend(approvalResolveV3, { reviewer: any, grantExpiresInDays: int(1, 3650) });
+// exec.approval.list validates no params (exec-approval.ts).
+const approvalListV4: ObjectSchema = { type: 'object', properties: {}, open: true };
+const approvalGetV4 = obj({ id: str({ minLength: 1 }) }, ['id']);
+
+// F-findings STOP / STEER: SessionsAbortParamsSchema and SessionsSendParamsSchema (sessions-*.mjs), both closed.
+const sessionsAbortV4 = obj({ key: str({ minLength: 1 }), runId: str({ minLength: 1 }), agentId: str({ minLength: 1 }), clearQueued: bool });
+const sessionsSendV4 = obj(
+  {
+    key: str({ minLength: 1 }),
+    agentId: str({ minLength: 1 }),
+    message: str(),
+    mentions: { type: 'array' },
+    thinking: str(),
+    attachments: { type: 'array' },
+    timeoutMs: int(0),
+    idempotencyKey: str({ minLength: 1 }),
+  },
+  ['key', 'message'],
+);
+
 // ---- scopes -------------------------------------------------------------------------------------------------------
 
 const BASE_SCOPES: Record<MethodName, string> = {
@@ -309,7 +339,16 @@ const BASE_SCOPES: Record<MethodName, string> = {
   'sessions.describe': READ,
   status: READ,
   health: READ,
+  'exec.approval.resolve': APPROVALS,
+  'exec.approval.list': APPROVALS,
+  'exec.approval.get': APPROVALS,
+  'sessions.abort': WRITE,
+  'sessions.send': WRITE,
+  'sessions.steer': WRITE,
 };
+
+// v4 method-scopes: `sessions.steer` is `advertise:false` ("Deprecated alias for chat.send queueMode interrupt").
+const UNADVERTISED: readonly MethodName[] = ['sessions.steer'];
 
 // v4 sessions.patch needs only write unless it touches one of these.
 const PATCH_ADMIN_KEYS = ['verboseLevel', 'reasoningLevel', 'traceLevel', 'elevatedLevel'];
@@ -340,8 +379,10 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       'sessions.reset': sessionsResetV3,
       status: obj({}),
       health: obj({ probe: bool }),
+      'exec.approval.resolve': approvalResolveV3,
     },
-    requiredScope: (method) => (isKnownMethod(method) && method !== 'sessions.describe' ? BASE_SCOPES[method] : ADMIN),
+    // A method v3 does not have is unknown there, and unknown methods need admin.
+    requiredScope: (method) => (isKnownMethod(method) && PROTOCOL_TABLES[3].methodParams[method] !== undefined ? BASE_SCOPES[method] : ADMIN),
     signedAtSkewMs: 600_000,
     acceptsV3DevicePayload: false,
     deltaPacingMs: 150,
@@ -366,6 +407,12 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       'sessions.describe': sessionsDescribeV4,
       status: obj({}),
       health: obj({ probe: bool }),
+      'exec.approval.resolve': approvalResolveV4,
+      'exec.approval.list': approvalListV4,
+      'exec.approval.get': approvalGetV4,
+      'sessions.abort': sessionsAbortV4,
+      'sessions.send': sessionsSendV4,
+      'sessions.steer': sessionsSendV4,
     },
     requiredScope: (method, params) => {
       if (!isKnownMethod(method)) return ADMIN;
@@ -385,7 +432,7 @@ export const METHOD_NAMES = Object.keys(BASE_SCOPES) as MethodName[];
 
 /** hello-ok `features.methods` of a version. */
 export function methodNames(table: ProtocolTable): MethodName[] {
-  return METHOD_NAMES.filter((m) => table.methodParams[m] !== undefined);
+  return METHOD_NAMES.filter((m) => table.methodParams[m] !== undefined && !UNADVERTISED.includes(m));
 }
 
 export const GATEWAY_EVENTS = [
@@ -400,7 +447,12 @@ export const GATEWAY_EVENTS = [
   'health',
   'heartbeat',
   'cron',
+  'exec.approval.requested',
+  'exec.approval.resolved',
 ];
+
+/** v4 also lists these (progressCard.changed, task: openclaw-agent-events.md §2.2; F-findings SUB-AGENTS). */
+export const GATEWAY_EVENTS_V4_ONLY = ['progressCard.changed', 'task'];
 
 /** `operator.admin` satisfies everything; `operator.write` also satisfies read. */
 export function hasScope(granted: readonly string[], needed: string): boolean {

@@ -1,5 +1,8 @@
 // In-memory gateway model shared by the card and OpenClaw fakes: agents, models, sessions and a scripted run engine.
 import { randomUUID } from 'node:crypto';
+import { ExecProcesses } from './exec-processes.js';
+import { RunPlayer, type PlayerHost } from './run-player.js';
+import { wordTokens } from './words.js';
 
 export interface AgentInfo {
   id: string;
@@ -38,6 +41,8 @@ export interface ChatMessage {
   kind?: 'reset';
   /** Assistant row that ends in a tool call (`stopReason: "toolUse"`). */
   toolCall?: ToolCallRecord;
+  /** The further calls of the same model message (parallel tool calls). */
+  parallelCalls?: ToolCallRecord[];
   /** `toolResult` rows: the call they answer. */
   toolCallId?: string;
   toolName?: string;
@@ -52,6 +57,8 @@ export interface ChatMessage {
   sender?: string;
   /** An assistant row the model left unfinished (`stopReason: "aborted"`), with the provider's error text. */
   errorMessage?: string;
+  /** v4 user rows: the `idempotencyKey` when it is not `<runId>:user` (a collected follow-up: `followup`). */
+  idempotencyKey?: string;
 }
 
 export interface SessionState {
@@ -66,6 +73,16 @@ export interface SessionState {
   reasoningLevel?: string;
   label?: string;
   displayName?: string;
+  /** `/queue <mode>` stored on the session (v3 decides a busy session's second message by it; default collect). */
+  queueMode?: string;
+  /** A sub-agent session: the session whose turn spawned it. */
+  spawnedBy?: string;
+  /** Sub-agent sessions this session spawned (v4 sessions.list `childSessions`). */
+  childSessions?: string[];
+  /** Token counts the session row reports (sessions.list `inputTokens`/`outputTokens`/`totalTokens`). */
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -81,11 +98,22 @@ export interface ReplyContext {
   thinkingLevel?: string;
   /** This turn's `/exec security=… ask=…` options (v4 inline hints). */
   exec?: Record<string, string>;
+  /**
+   * Messages steered into this turn while it ran, in order (v4 `chat.send {queueMode:"steer"}`). The array grows as
+   * steers arrive; a model step sees those that came before it started (`ReplyScript.lateTokens`).
+   */
+  steered: string[];
+}
+
+/** A tool call's exec-approval needs (the gateway option `execApprovals: 'ask'` turns approvals on). */
+export interface ScriptedApproval {
+  /** Offer `allow-always` (v4 `allowedDecisions`); real 2026.9 left it out for `echo …` (default false). */
+  allowAlways?: boolean;
 }
 
 /** One tool call of a tool-using run: the assistant says `say`, calls the tool, the tool answers `output`. */
 export interface ScriptedToolCall {
-  /** Tokens of the assistant text before the call (may be empty: a call with no text). */
+  /** Tokens of the assistant text before the call (may be empty: a call with no text). Ignored on a `parallel` call. */
   say?: string[];
   /** Tool name, e.g. `exec` or `read` (the v4 direct tool set: docs openclaw-agent-events.md §2.2). */
   name: string;
@@ -94,13 +122,40 @@ export interface ScriptedToolCall {
   isError?: boolean;
   /** How long the tool runs, with no text streamed meanwhile (default 50). */
   durationMs?: number;
-  /** Default `call_<n>_0`. */
+  /** Default `call_<step>_<index in its model message>`. */
   toolCallId?: string;
+  /**
+   * Made in the same model message as the call before it. v4 runs such calls concurrently, so their events interleave
+   * and results arrive in the order they finish; v3 runs them one after the other (openclaw-agent-events.md §2.2).
+   */
+  parallel?: boolean;
+  /**
+   * Exec approval, when the gateway asks (`execApprovals: 'ask'`): every `exec` asks unless it is `false` here (an
+   * allowlist hit) or its command starts with a safe bin (§3.1). Other tools never ask.
+   */
+  approval?: ScriptedApproval | false;
+  /**
+   * `exec` only: a subprocess side effect, run `effectAfterMs` (default: when the process ends) after the process
+   * starts, unless the process was killed first. The process lives max(durationMs, effectAfterMs).
+   */
+  effect?: () => void;
+  effectAfterMs?: number;
+}
+
+/** A plan step of the v4 `progress_card` tool (ProgressCardStepSchema). */
+export interface PlanStep {
+  step: string;
+  status: 'pending' | 'in_progress' | 'completed';
 }
 
 export interface ReplyScript {
   /** Concatenated, the tokens are the reply text (for a tool-using run: the text after the last tool call). */
   tokens: string[];
+  /**
+   * The last model step's tokens, computed when that step starts (instead of `tokens`): it sees what was steered in
+   * so far (`ctx.steered`).
+   */
+  lateTokens?: (ctx: ReplyContext) => string[];
   /** Delay before each token (default 5). */
   tokenDelayMs?: number;
   /** Fail with this error message after the tokens. */
@@ -111,7 +166,37 @@ export interface ReplyScript {
    * v4 sub-agent hand-off: `tokens` are the interim text, the turn ends with a `yielded` final, and after
    * `afterMs` (default 200) a successor turn with a new run id streams `successor` on the same session.
    */
-  yieldTo?: { successor: ReplyScript; afterMs?: number };
+  yieldTo?: YieldScript;
+  /**
+   * The tokens of the extra model call a run makes for a message steered in during its last step (v4 always, v3 in
+   * steer mode: F-findings STEER). Default `Echo: <the steered text>`.
+   */
+  onSteer?: (ctx: ReplyContext, message: string) => string[];
+  /**
+   * The first model call is refused with HTTP 429 this many times before it answers; v4 shows each retry
+   * (`run_status` retrying, `chat` status with `retry`, §6.2), v3 retries silently. `delayMs`: the Retry-After (1000).
+   */
+  rateLimited?: { times: number; delayMs?: number };
+  /**
+   * Token usage per model call (index = model step: one per tool-call message, then the last). `output` is v4's
+   * live `usage {outputTokens}` for that call (default: the step's text length); both add to the session row's
+   * counts. Defaults: input = the message length, output as above.
+   */
+  usage?: Array<{ input?: number; output?: number }>;
+}
+
+/** A v4 yield: the turn hands over to sub-agents and a successor turn answers once they settled. */
+export interface YieldScript {
+  successor: ReplyScript;
+  /** Delay from the last sub-agent's final (or the yield, with none) to the successor (default 200; live ~0.6 s). */
+  afterMs?: number;
+  /**
+   * Sub-agents spawned as the turn yields: each runs `script` (default: `Echo: <task>`) on its own
+   * `agent:<id>:subagent:<uuid>` session, reported by `task` events and the parent row's `childSessions`.
+   */
+  subagents?: Array<{ task: string; script?: ReplyScript }>;
+  /** The `sessions_yield` acknowledgment (its tool result; not in the final). */
+  acknowledgment?: string;
 }
 
 export type ReplyScriptFn = (ctx: ReplyContext) => ReplyScript;
@@ -122,21 +207,45 @@ export interface ToolCallEvent {
   call: ScriptedToolCall;
   toolCallId: string;
   startedAt: number;
+  /** What the tool answered: the script's output, or what the gateway made of the call (approval, denial, abort). */
+  output: string;
+  isError: boolean;
+  /** v4 `item` end `error` of a failed call. */
+  error?: string;
+  /** Its exec process, once one runs. */
+  process?: ExecProcess;
 }
+
+/**
+ * How a run was stopped: `rpc` (chat.abort, sessions.abort), `stop` (`/stop` or a stop word in chat.send), `interrupt`
+ * (v4 a `chat.send {queueMode:"interrupt"}` or `sessions.steer` on the busy session).
+ */
+export type AbortReason = 'rpc' | 'stop' | 'interrupt';
 
 /**
  * `text` is the current assistant segment's text (segments are the texts between tool calls); `segments` holds
  * every segment so far, the current one last.
  */
 export type RunEvent =
-  | { type: 'start' }
+  | { type: 'start'; retry?: boolean }
+  /** A model call after the first one starts (v4 lifecycle `model` before each call). */
+  | { type: 'modelCall' }
   | { type: 'token'; token: string; text: string; segment: number }
   | { type: 'toolStart'; tool: ToolCallEvent; segment: number }
   | { type: 'toolUpdate'; tool: ToolCallEvent }
   | { type: 'toolEnd'; tool: ToolCallEvent; endedAt: number }
+  /** A model call finished; `outputTokens` counts the run's calls so far (v4 usage is cumulative, F-findings USAGE). */
+  | { type: 'usage'; step: number; outputTokens: number }
+  /** A model call was refused with 429 and is retried after `delayMs`. */
+  | { type: 'retry'; attempt: number; maxAttempts: number; delayMs: number }
+  /** A tool waits for an exec approval (v4), or stopped waiting. */
+  | { type: 'approvalWait'; tool: ToolCallEvent; approvalId: string }
+  | { type: 'approvalResolved'; tool: ToolCallEvent; approvalId: string; denied?: boolean }
+  | { type: 'plan'; steps: PlanStep[]; revision: number }
   | { type: 'done'; text: string; segments: string[]; yieldTo?: ReplyScript['yieldTo'] }
   | { type: 'error'; error: string; text: string }
-  | { type: 'aborted'; text: string };
+  /** `interrupted`: the tools that were running (their processes killed); `waiting`: approvals they waited for. */
+  | { type: 'aborted'; text: string; reason: AbortReason; interrupted: ToolCallEvent[]; waiting: Array<{ tool: ToolCallEvent; approvalId: string }> };
 
 export interface RunInfo {
   runId: string;
@@ -152,6 +261,44 @@ export interface RunInfo {
   startedAt: number;
   /** Names of the tools that ran. */
   toolNames: string[];
+  /** The context the reply script got (its `steered` grows while the run goes on). */
+  ctx: ReplyContext;
+}
+
+/** An `exec` tool's subprocess, as the gateway host runs it. */
+export interface ExecProcess {
+  /** The exec session's name (`Command still running (session <name>, pid <pid>)`, v3 `Exec finished (… session=<name>)`). */
+  session: string;
+  pid: number;
+  command: string;
+  runId: string;
+  sessionKey: string;
+  toolCallId: string;
+  status: 'running' | 'exited' | 'killed';
+  /** Moved to the background (past `yieldMs`/`backgroundMs`, or `background: true`): a stop no longer kills it. */
+  backgrounded: boolean;
+  startedAt: number;
+  endedAt?: number;
+  /** The scripted `effect` ran. */
+  effectDone: boolean;
+}
+
+/**
+ * Decides what happens to a tool call as it starts (exec approvals): run it as scripted, or answer something else.
+ * It may wait (v4 approvals) and emit run events meanwhile.
+ */
+export type ToolGate = (tool: ToolCallEvent, run: RunInfo, ctl: ToolGateControl) => void;
+
+export interface ToolGateControl {
+  /** Runs the tool as scripted. */
+  proceed(): void;
+  /** The tool answers this at once instead of running. */
+  answer(output: string, opts: { isError: boolean; error?: string }): void;
+  emit(ev: RunEvent): void;
+  /** Marks the tool as waiting for this approval (an abort then reports it). */
+  waiting(approvalId: string | undefined): void;
+  /** Called when the run is aborted before `proceed` or `answer`. */
+  onAbort(fn: () => void): void;
 }
 
 export interface StartRunOptions {
@@ -170,6 +317,11 @@ export interface StartRunOptions {
   script?: ReplyScript;
   /** `connect.client.id` of the sender, kept on the user row. */
   sender?: string;
+  /** Calls of one model message run concurrently (v4) instead of one after the other (v3). */
+  parallelTools?: boolean;
+  /** An exec still running after this many ms goes to the background (`tools.exec.backgroundMs`); default never. */
+  execBackgroundMs?: number;
+  toolGate?: ToolGate;
 }
 
 export interface GatewayStateOptions {
@@ -193,10 +345,7 @@ export const DEFAULT_MODELS: readonly ModelInfo[] = [
 
 export const FAIL_MESSAGE = 'LLM request failed: provider rejected the request schema or tool payload.';
 
-/** Splits text into word tokens that concatenate back to it: `a b c` → `a`, ` b`, ` c`. */
-export function wordTokens(text: string): string[] {
-  return text.match(/\s*\S+/g) ?? [];
-}
+export { wordTokens } from './words.js';
 
 export const defaultReplyScript: ReplyScriptFn = ({ message }) => {
   const tokens = wordTokens(`Echo: ${message}`);
@@ -230,22 +379,18 @@ function shorten(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-interface ActiveRun {
-  info: RunInfo;
-  timer: NodeJS.Timeout | undefined;
-  onEvent: (event: RunEvent) => void;
-  /** Text of the user row the run wrote, if any. */
-  userRow: string | null;
-}
-
-export class GatewayState {
+export class GatewayState implements PlayerHost {
   readonly version: string;
   readonly startedAt = Date.now();
   readonly agents: AgentInfo[];
   readonly defaultAgentId: string;
   readonly models: ModelInfo[];
   readonly sessions = new Map<string, SessionState>();
-  private readonly runs = new Map<string, ActiveRun>();
+  /** Every exec subprocess a scripted run started, in order (`status`, `effectDone`, `backgrounded`). */
+  readonly processes = new ExecProcesses();
+  private readonly runs = new Map<string, RunPlayer>();
+  private readonly planRevisions = new Map<string, number>();
+  private readonly systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
   private replyScript: ReplyScriptFn = defaultReplyScript;
 
   constructor(opts: GatewayStateOptions = {}) {
@@ -304,7 +449,7 @@ export class GatewayState {
 
   patchSession(
     key: string,
-    patch: Partial<Pick<SessionState, 'model' | 'thinkingLevel' | 'verboseLevel' | 'reasoningLevel' | 'label'>>,
+    patch: Partial<Pick<SessionState, 'model' | 'thinkingLevel' | 'verboseLevel' | 'reasoningLevel' | 'label' | 'queueMode'>>,
   ): SessionState {
     const session = this.sessions.get(key);
     if (!session) throw new Error(`no session ${key}`);
@@ -357,7 +502,7 @@ export class GatewayState {
     }
     session.updatedAt = now;
     const model = opts.model ?? this.effectiveModel(session);
-    const ctx: ReplyContext = { sessionKey: opts.sessionKey, message: opts.message, model, runId: opts.runId };
+    const ctx: ReplyContext = { sessionKey: opts.sessionKey, message: opts.message, model, runId: opts.runId, steered: [] };
     if (opts.thinkingLevel !== undefined) ctx.thinkingLevel = opts.thinkingLevel;
     if (opts.exec !== undefined) ctx.exec = opts.exec;
     const script = opts.script ?? this.replyScript(ctx);
@@ -372,93 +517,13 @@ export class GatewayState {
       segments: [],
       startedAt: now,
       toolNames: [],
+      ctx,
     };
     const userRow = opts.userRow === null ? null : (opts.userRow ?? opts.message);
-    const run: ActiveRun = { info, timer: undefined, onEvent: opts.onEvent, userRow };
-    this.runs.set(info.runId, run);
-    this.play(run, script);
+    const player = new RunPlayer(info, opts, this, userRow);
+    this.runs.set(info.runId, player);
+    player.play(script);
     return info;
-  }
-
-  /** Plays a script on timers: segments of tokens, each but the last ending in a tool call, then the terminal. */
-  private play(run: ActiveRun, script: ReplyScript): void {
-    const { info } = run;
-    const delay = script.tokenDelayMs ?? 5;
-    // An exec that prints nothing answers "(no output)" (live on both versions, H-B).
-    const calls = (script.toolCalls ?? []).map((c) => (c.name === 'exec' && c.output === '' ? { ...c, output: '(no output)' } : c));
-    const segments = [...calls.map((call) => ({ tokens: call.say ?? [], call })), { tokens: script.tokens, call: undefined }];
-    const later = (ms: number, fn: () => void): void => {
-      run.timer = setTimeout(() => {
-        if (info.status === 'running') fn();
-      }, ms);
-    };
-
-    const segment = (s: number, t: number): void => {
-      const seg = segments[s]!;
-      if (t === 0) {
-        info.segments.push('');
-        info.text = '';
-      }
-      const token = seg.tokens[t];
-      if (token !== undefined) {
-        info.text += token;
-        info.segments[s] = info.text;
-        run.onEvent({ type: 'token', token, text: info.text, segment: s });
-        return later(delay, () => segment(s, t + 1));
-      }
-      if (seg.call) return toolCall(s, seg.call);
-      finish();
-    };
-
-    const toolCall = (s: number, call: ScriptedToolCall): void => {
-      const tool: ToolCallEvent = { call, toolCallId: call.toolCallId ?? `call_${s + 1}_0`, startedAt: Date.now() };
-      this.appendRow(info, {
-        role: 'assistant',
-        content: info.text,
-        toolCall: { id: tool.toolCallId, name: call.name, arguments: call.args },
-        segment: s,
-      });
-      run.onEvent({ type: 'toolStart', tool, segment: s });
-      const duration = call.durationMs ?? 50;
-      // One progress update early in the call, as the real exec tool reports its first output.
-      const updateAt = Math.min(10, duration / 2);
-      later(updateAt, () => {
-        run.onEvent({ type: 'toolUpdate', tool });
-        later(duration - updateAt, () => {
-          info.toolNames.push(call.name);
-          this.appendRow(info, { role: 'toolResult', content: call.output, toolCallId: tool.toolCallId, toolName: call.name, isError: call.isError === true });
-          run.onEvent({ type: 'toolEnd', tool, endedAt: Date.now() });
-          later(delay, () => segment(s + 1, 0));
-        });
-      });
-    };
-
-    const finish = (): void => {
-      run.timer = undefined;
-      if (script.fail !== undefined) {
-        info.status = 'error';
-        run.onEvent({ type: 'error', error: script.fail, text: info.text });
-        return;
-      }
-      info.status = 'done';
-      if (script.yieldTo) {
-        // The yielding turn ends in a sessions_yield call and its result (openclaw-tools sessions_yield: `{status:"yielded"}`).
-        const id = `call_${segments.length}_0`;
-        this.appendRow(info, { role: 'assistant', content: info.text, toolCall: { id, name: 'sessions_yield', arguments: {} }, segment: segments.length - 1 });
-        this.appendRow(info, { role: 'toolResult', content: JSON.stringify({ status: 'yielded' }, null, 2), toolCallId: id, toolName: 'sessions_yield', isError: false });
-      } else {
-        this.appendAssistant(info, false);
-      }
-      const done: RunEvent = { type: 'done', text: info.text, segments: [...info.segments] };
-      if (script.yieldTo) done.yieldTo = script.yieldTo;
-      run.onEvent(done);
-    };
-
-    run.timer = setTimeout(() => {
-      if (info.status !== 'running') return;
-      run.onEvent({ type: 'start' });
-      later(delay, () => segment(0, 0));
-    }, 0);
   }
 
   /** Appends a row a gateway writes by itself (a directive acknowledgement). */
@@ -470,7 +535,7 @@ export class GatewayState {
     session.updatedAt = now;
   }
 
-  private appendRow(info: RunInfo, row: Omit<ChatMessage, 'timestamp' | 'runId'>): void {
+  appendRow(info: RunInfo, row: Omit<ChatMessage, 'timestamp' | 'runId'>): void {
     const session = this.sessions.get(info.sessionKey);
     if (!session) return;
     const now = Date.now();
@@ -478,15 +543,45 @@ export class GatewayState {
     session.updatedAt = now;
   }
 
+  nextPlanRevision(sessionKey: string): number {
+    const revision = (this.planRevisions.get(sessionKey) ?? 0) + 1;
+    this.planRevisions.set(sessionKey, revision);
+    return revision;
+  }
+
+  /** Queues a system event for the session's next user turn (v3 approval outcomes: emitExecSystemEvent). */
+  queueSystemEvent(sessionKey: string, text: string): void {
+    const queue = this.systemEvents.get(sessionKey) ?? [];
+    queue.push({ text, ts: Date.now() });
+    this.systemEvents.set(sessionKey, queue);
+  }
+
+  drainSystemEvents(sessionKey: string): Array<{ text: string; ts: number }> {
+    const queue = this.systemEvents.get(sessionKey) ?? [];
+    this.systemEvents.delete(sessionKey);
+    return queue;
+  }
+
+  /**
+   * A finished run's counts on its session row (F-findings USAGE, both versions): input and output summed over the
+   * run's model calls, total = the last call's prompt size (the context fill). The next run replaces them.
+   */
+  setRunUsage(sessionKey: string, usage: { input: number; output: number; lastInput: number }): void {
+    const session = this.sessions.get(sessionKey);
+    if (!session) return;
+    session.inputTokens = usage.input;
+    session.outputTokens = usage.output;
+    session.totalTokens = usage.lastInput;
+  }
+
+  /** Puts a message into a running turn at its next model call; `onInjected` runs then. False once the run ended. */
+  steerRun(runId: string, message: string, onInjected: () => void = () => undefined): boolean {
+    return this.runs.get(runId)?.steer(message, onInjected) ?? false;
+  }
+
   /** Stops a running run, keeps its partial text in history and emits `aborted` synchronously. */
-  abortRun(runId: string): boolean {
-    const run = this.runs.get(runId);
-    if (!run || run.info.status !== 'running') return false;
-    clearTimeout(run.timer);
-    run.info.status = 'aborted';
-    this.appendAssistant(run.info, true);
-    run.onEvent({ type: 'aborted', text: run.info.text });
-    return true;
+  abortRun(runId: string, reason: AbortReason = 'rpc'): boolean {
+    return this.runs.get(runId)?.abort(reason) ?? false;
   }
 
   /**
@@ -497,8 +592,7 @@ export class GatewayState {
     const interrupted: RunInfo[] = [];
     for (const run of this.runs.values()) {
       if (run.info.status !== 'running') continue;
-      clearTimeout(run.timer);
-      run.info.status = 'aborted';
+      run.interrupt();
       interrupted.push(run.info);
       const session = this.sessions.get(run.info.sessionKey);
       if (forgetTurn && session) {
@@ -512,13 +606,11 @@ export class GatewayState {
 
   /** Stops every timer without emitting anything. */
   close(): void {
-    for (const run of this.runs.values()) {
-      clearTimeout(run.timer);
-      if (run.info.status === 'running') run.info.status = 'aborted';
-    }
+    for (const run of this.runs.values()) run.close();
+    this.processes.close();
   }
 
-  private appendAssistant(info: RunInfo, aborted: boolean): void {
+  appendAssistant(info: RunInfo, aborted: boolean): void {
     const session = this.sessions.get(info.sessionKey);
     if (!session || (aborted && info.text === '')) return;
     const row: ChatMessage = { role: 'assistant', content: info.text, timestamp: Date.now(), runId: info.runId, model: info.model };
