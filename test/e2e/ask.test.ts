@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { wordTokens } from '../fakes/gateway/state.js';
-import { GATEWAY_KINDS, isLive, replyText, startStack, waitForSettledReply } from './harness.js';
+import { GATEWAY_KINDS, isLive, replySubtext, replyText, startStack, waitForSettledReply } from './harness.js';
 
 describe.each(GATEWAY_KINDS)('/ask against the %s gateway', (kind) => {
   it('defers at once, streams edits in order, and ends with exactly the gateway text and no Stop button', async () => {
@@ -13,7 +14,7 @@ describe.each(GATEWAY_KINDS)('/ask against the %s gateway', (kind) => {
     expect(view.ackType).toBe(5);
     expect(view.ackLatencyMs).toBeLessThan(1_000);
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.content).toBe(answer);
+    expect(withoutExtras(messages[0]!.content)).toBe(answer);
     const versions = messages[0]!.versions.map((v) => v.content);
     const streamed = versions.filter((c) => c.endsWith(' ▌'));
     expect(streamed.length).toBeGreaterThanOrEqual(2);
@@ -26,5 +27,8 @@ describe.each(GATEWAY_KINDS)('/ask against the %s gateway', (kind) => {
     expect(written.every((v) => JSON.stringify(v.allowedMentions) === JSON.stringify({ parse: [], replied_user: false }))).toBe(true);
     expect(written.filter((v) => v.components.length > 0).every((v) => v.flags === 4)).toBe(true);
     expect(replyText(messages)).toBe(answer);
+    // Under the answer, who answered: the channel's agent by name, the model of the session, how long it took.
+    const [footer] = replySubtext(messages);
+    expect(footer).toMatch(kind === 'card' ? /^🤖 Asha · ollama\/kimi-k2\.5:cloud · \d+ s$/ : /^🤖 Asha · ollama\/kimi-k2\.5:cloud · \d+ s( · \d+ tokens)?$/);
   });
 });

@@ -1,6 +1,7 @@
 // Review finding 21: discord.js sends a POST again when its answer is lost (retries: 3), so a channel message Discord
 // created but never confirmed would appear twice, the first one left with its cursor and Stop button.
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { attributePrompt } from '../../src/relay/prompt.js';
 import type { RecordedMessage, RequestRecord } from '../fakes/discord/types.js';
 import { wordTokens } from '../fakes/gateway/state.js';
@@ -76,7 +77,7 @@ describe('a channel message whose answer Discord never delivered', () => {
     expect(lost.hits).toBe(1);
     expectOneRetriedCreate(createsIn(stack, threadId));
     const answers = botMessagesIn(stack, threadId).filter((m) => !before.has(m.id));
-    expect(answers.map((m) => m.content)).toEqual([`Re: ${attributePrompt(TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, 'and the rollback plan?')}`]);
+    expect(answers.map((m) => withoutExtras(m.content))).toEqual([`Re: ${attributePrompt(TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, 'and the rollback plan?')}`]);
     expect(answers[0]!.replyTo).toBe(question.id);
     expectFinal(answers[0]!);
   });

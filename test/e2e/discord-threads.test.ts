@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { attributePrompt } from '../../src/relay/prompt.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { captureLogs, waitFor } from '../gateway/helpers.js';
@@ -26,7 +27,7 @@ describe('/ask thread:true on Discord as documented', () => {
     const { reply, threadId } = await askInThread(stack, 'plan the release');
     // Discord gives a thread started from a message the message's id.
     expect(threadId).toBe(reply.id);
-    expect(reply.content).toBe(`Re: ${attributePrompt(TEMPLATE, { id: stack.discord.defaultUserId, name: 'Tester' }, 'plan the release')}`);
+    expect(withoutExtras(reply.content)).toBe(`Re: ${attributePrompt(TEMPLATE, { id: stack.discord.defaultUserId, name: 'Tester' }, 'plan the release')}`);
     expect(stack.gateway.state.session(`agent:main:clawcord:${threadId}`)).toBeDefined();
     expect(stack.discord.specViolations().map(formatViolation)).toEqual([]);
   });
@@ -89,7 +90,7 @@ describe('messages in a thread the bot maps', () => {
     const { threadId } = await askInThread(stack, 'start here');
     const question = discord.sendUserMessage({ channelId: threadId, content: 'and the rollback?', mentionsBotRole: true });
     const answer = await waitFor(() => discord.messages(threadId).find((m) => m.byBot && m.replyTo === question.id && !isLive(m) && m.content.startsWith('Re:')), 5_000, 'the answer');
-    expect(answer.content).toBe(`Re: ${attributePrompt(TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, 'and the rollback?')}`);
+    expect(withoutExtras(answer.content)).toBe(`Re: ${attributePrompt(TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, 'and the rollback?')}`);
   });
 });
 
@@ -145,7 +146,7 @@ describe('where the bot cannot see the channel', () => {
     gateway.setReplyScript(() => ({ tokens: wordTokens('All good here.'), tokenDelayMs: 20 }));
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'hello' }, channelId: discord.channelId('hidden') });
     const [reply] = await waitForSettledReply(discord, token);
-    expect(reply!.content).toBe('All good here.');
+    expect(withoutExtras(reply!.content)).toBe('All good here.');
     const view = discord.interaction(token)!;
     const note = await waitFor(() => view.followUps.find((m) => m.ephemeral), 5_000, 'the private note');
     expect(note.content).toBe('⚠️ I lack **View Channel** here: an answer that runs past 15 minutes may stop updating. An admin can grant it.');

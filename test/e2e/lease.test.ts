@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
@@ -36,7 +37,7 @@ describe('one process per store', () => {
     await second.waitForLog(/clawcord is running/, 15_000);
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
     const [message] = replyMessages(discord, token);
-    expect(message!.content).toBe(answer);
+    expect(withoutExtras(message!.content)).toBe(answer);
     expect(isLive(message!)).toBe(false);
     expect(gateway.chatSends).toHaveLength(1);
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
@@ -53,7 +54,7 @@ describe('the gateway unreachable', () => {
     await app.gateway.ready();
     const again = discord.sendChatInput({ name: 'ask', options: { prompt: 'and now?' } });
     const [message] = await waitForSettledReply(discord, again.token);
-    expect(message!.content).toBe(`Echo: [Tester (${discord.defaultUserId})] and now?`);
+    expect(withoutExtras(message!.content)).toBe(`Echo: [Tester (${discord.defaultUserId})] and now?`);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { startFakeDiscord } from '../fakes/discord/index.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
@@ -29,7 +30,7 @@ describe.each(['openclaw-v4', 'card'] as const)('a bot restart in the middle of 
     const second = spawnBot(env, { secrets });
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
     const [message] = replyMessages(discord, token);
-    expect(message!.content).toBe(answer);
+    expect(withoutExtras(message!.content)).toBe(answer);
     expect(isLive(message!)).toBe(false);
   });
 });
@@ -51,7 +52,7 @@ describe('stopping with SIGTERM', () => {
 
     const second = spawnBot(env, { secrets });
     await second.waitForLog(/finished a reply left over from before the restart/, 15_000);
-    expect(replyMessages(discord, token)[0]!.content).toBe(answer);
+    expect(withoutExtras(replyMessages(discord, token)[0]!.content)).toBe(answer);
   });
 
   it('marks a run the gateway lost as interrupted by a restart', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withoutExtras } from '../../src/discord/render/reply.js';
 import { wordTokens } from '../fakes/gateway/state.js';
 import { waitFor } from '../gateway/helpers.js';
 import { isLive, startStack, waitForSettledReply } from './harness.js';
@@ -15,7 +16,7 @@ describe('threads', () => {
     const prompt = `Plan the release of version two, with every step spelled out in detail and checked twice ${'x'.repeat(80)}`;
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt, thread: true } });
     const [reply] = await waitForSettledReply(discord, token);
-    expect(reply!.content).toBe(`Re: [Tester (${discord.defaultUserId})] ${prompt}`);
+    expect(withoutExtras(reply!.content)).toBe(`Re: [Tester (${discord.defaultUserId})] ${prompt}`);
     const threadId = await waitFor(() => discord.message(reply!.id)?.threadId ?? undefined, 5_000, 'a thread');
     const threadCreate = discord.requests.find((r) => r.route?.startsWith('POST /channels/:channel/messages/:message/threads'))!;
     expect((threadCreate.body as { name: string }).name).toHaveLength(100);
@@ -27,7 +28,7 @@ describe('threads', () => {
     // A mention in the thread continues the same session, answered in the thread as a reply.
     const question = discord.sendUserMessage({ channelId: threadId, content: 'and the rollback plan?', mentionsBot: true });
     const answer = await waitFor(() => discord.messages(threadId).find((m) => m.byBot && m.replyTo === question.id && !isLive(m) && m.content.startsWith('Re:')), 5_000, 'the answer in the thread');
-    expect(answer.content).toBe(`Re: [Tester (${discord.defaultUserId})] and the rollback plan?`);
+    expect(withoutExtras(answer.content)).toBe(`Re: [Tester (${discord.defaultUserId})] and the rollback plan?`);
     expect(gateway.state.session(threadKey)?.messages).toHaveLength(4);
 
     // Without a mention nothing happens (followUpWithoutMention is off), and bots are ignored.
@@ -50,7 +51,7 @@ describe('threads', () => {
     const threadId = await waitFor(() => discord.message(reply!.id)?.threadId ?? undefined, 5_000, 'a thread');
     const message = discord.sendUserMessage({ channelId: threadId, content: 'no mention needed' });
     const answer = await waitFor(() => discord.messages(threadId).find((m) => m.byBot && m.replyTo === message.id && m.content.startsWith('Re:') && !isLive(m)), 5_000, 'the answer');
-    expect(answer.content).toBe(`Re: [Tester (${discord.defaultUserId})] no mention needed`);
+    expect(withoutExtras(answer.content)).toBe(`Re: [Tester (${discord.defaultUserId})] no mention needed`);
     expect(gateway.state.session(`main:clawcord:${threadId}`)).toBeDefined();
   });
 });
