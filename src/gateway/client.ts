@@ -9,6 +9,7 @@ import {
   DisconnectedError,
   GatewayError,
   MethodNotFoundError,
+  ParamsError,
   RequestTimeoutError,
   SteerUnsupportedError,
   UnavailableError,
@@ -128,10 +129,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       },
       {
         connected: () => this.connection !== undefined,
-        abort: (sessionKey, runId, abortOptions) => {
-          const connection = this.requireConnection();
-          return connection.dialect.chatAbort(this.rpcFn, sessionKey, runId, connection.info, abortOptions);
-        },
+        abort: (sessionKey, runId, abortOptions) => this.stop(sessionKey, runId, abortOptions),
         history: (sessionKey, limit) => {
           const connection = this.requireConnection();
           return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
@@ -232,10 +230,23 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return run;
   }
 
-  /** Stops the run `runId`, or every run of the session (on 2026.9 with the sub-agents it spawned). */
+  /**
+   * Stops the run `runId`, or every run of the session, and on 2026.9 what the session still runs outside its turn:
+   * commands moved to the background and sub-agents.
+   */
   async chatAbort(sessionKey: string, runId?: string): Promise<AbortResult> {
-    const connection = this.requireConnection();
-    return connection.dialect.chatAbort(this.rpcFn, sessionKey, runId, connection.info);
+    return this.stop(sessionKey, runId, {});
+  }
+
+  private async stop(sessionKey: string, runId: string | undefined, options: { handedOff?: boolean }): Promise<AbortResult> {
+    const { dialect, info } = this.requireConnection();
+    const result = await dialect.chatAbort(this.rpcFn, sessionKey, runId, info, options);
+    if (!dialect.cancelSessionTasks) return result;
+    const cancelledTasks = await dialect.cancelSessionTasks(this.rpcFn, sessionKey, info).catch((error: unknown) => {
+      this.logger.warn({ err: asGatewayError(error), session: sessionKey }, 'could not cancel the session\'s background commands after a stop');
+      return 0;
+    });
+    return cancelledTasks > 0 ? { aborted: true, cancelledTasks } : result;
   }
 
   /** The session's last `limit` messages; texts whole where the gateway allows it (2026.9: up to 500,000 chars). */
@@ -300,22 +311,49 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Puts `message` into the session's running turn (`runId`, or any run this client follows in the session), with the
-   * same neutralising of commands as chat.send. `queued`: no such run is in flight any more, so nothing was sent; the
-   * message should go as the session's next turn. Throws `SteerUnsupportedError` where `features.steer` is false.
-   * A run that ends just as the gateway takes the message leaves it a turn of its own, whose answer only the history has.
+   * Puts `message` into the session's running turn (`runId`, or the run this client follows in the session), with the
+   * same neutralising of commands and stop words as chat.send. Resolves once the gateway says where the message went:
+   * `steered` when it ends the steering send's own run (it put the text into the turn); `queued` with `byGateway` when
+   * the turn ended first (the gateway then runs the message as a turn of its own, under an id nobody follows: a race);
+   * plain `queued` when no such run is in flight (nothing was sent). Throws `SteerUnsupportedError` where
+   * `features.steer` is false (2026.2 would need the session's queue mode changed, and falls back to a new turn).
    */
   async steer(sessionKey: string, message: string, runId?: string): Promise<SteerResult> {
     const connection = this.requireConnection();
     const { dialect, info } = connection;
-    if (!info.features.steer || !dialect.steer) throw new SteerUnsupportedError();
+    if (!info.features.steer || !dialect.prepareSteer) throw new SteerUnsupportedError();
     const key = sessionKey.toLowerCase();
-    const running = runId
+    const target = runId
       ? this.runs.get(runId)
       : this.runs.active.find((run) => !run.done && !run.handedOff && run.sessionKey.toLowerCase() === key);
     // A turn handed to sub-agents is not running: a message sent now would start the next turn.
-    if (!running || running.done || running.handedOff) return { status: 'queued' };
-    return dialect.steer(this.rpcFn, { sessionKey, message }, info);
+    if (!target || target.done || target.handedOff) return { status: 'queued' };
+
+    const { params, runId: steerRunId } = dialect.prepareSteer({ sessionKey, message }, info);
+    let injected!: () => void;
+    let failed!: (error: GatewayError) => void;
+    const taken = new Promise<void>((resolve, reject) => {
+      injected = resolve;
+      failed = reject;
+    });
+    taken.catch(() => {});
+    const stopWatching = this.runs.watchSteer(steerRunId, (update) => {
+      if (update.kind === 'final') injected();
+      else if (update.kind === 'error' || update.kind === 'aborted') failed(new GatewayError(update.errorMessage ?? 'the gateway did not take the message', 'STEER_FAILED'));
+    });
+    try {
+      await this.rpc('chat.send', params);
+    } catch (error) {
+      stopWatching();
+      if (error instanceof ParamsError && /queueMode/.test(error.message)) throw new SteerUnsupportedError(`this gateway cannot steer: ${error.message}`);
+      throw error;
+    }
+    try {
+      const first = await Promise.race([taken.then(() => 'taken' as const), target.outcome.then(() => 'ended' as const)]);
+      return first === 'taken' ? { status: 'steered' } : { status: 'queued', byGateway: true };
+    } finally {
+      stopWatching();
+    }
   }
 
   /** A raw request in the connected dialect's frame format, for methods beyond the nine. */
@@ -437,6 +475,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.logger.info({ reason: detail.reason, restartExpectedMs: asNumber(detail.restartExpectedMs) }, 'the gateway is shutting down');
     }
     this.emit('event', event, payload);
+    if (event === 'task') {
+      this.runs.taskEvent(payload);
+      return;
+    }
     if (event === APPROVAL_REQUESTED || event === APPROVAL_RESOLVED) {
       this.onApprovalEvent(connection, event, payload);
       return;

@@ -17,7 +17,6 @@ import type {
   SessionListInput,
   SessionPatch,
   SessionRow,
-  SteerResult,
 } from './types.js';
 
 export type Frame = Record<string, unknown>;
@@ -94,8 +93,16 @@ export interface Dialect {
   chatSendRunId(result: unknown): string | undefined;
   /** Stops a run (`runId`) or the session's runs; `handedOff`: the run waits for sub-agents, which should stop too. */
   chatAbort(rpc: Rpc, sessionKey: string, runId: string | undefined, info: GatewayInfo, options?: { handedOff?: boolean }): Promise<AbortResult>;
-  /** Puts a message into the session's running turn, where the gateway can (`info.features.steer`). */
-  steer?(rpc: Rpc, input: { sessionKey: string; message: string }, info: GatewayInfo): Promise<SteerResult>;
+  /**
+   * Cancels what the session still runs outside its turn (commands moved to the background, sub-agents); returns how
+   * many. Only where the gateway can (2026.9 tasks).
+   */
+  cancelSessionTasks?(rpc: Rpc, sessionKey: string, info: GatewayInfo): Promise<number>;
+  /**
+   * The chat.send params that put a message into the session's running turn, where the gateway can
+   * (`info.features.steer`), and the run id the gateway gives that send.
+   */
+  prepareSteer?(input: { sessionKey: string; message: string }, info: GatewayInfo): { params: Frame; runId: string };
   /** The session's last `limit` messages, their texts whole where the gateway allows it. */
   chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory>;
   /** One session's row, read as cheaply as the gateway allows (no title or preview); undefined if there is none. */

@@ -135,6 +135,13 @@ function lifecycleActivity(data: Json): RunActivity | undefined {
       const model = asString(data.model);
       return provider && model ? { type: 'model', ref: modelRef(provider, model) } : undefined;
     }
+    case 'end': {
+      // What really answered, after any failover (2026.9 `terminalReceipt.effective`).
+      const effective = asObject(asObject(data.terminalReceipt).effective);
+      const provider = asString(effective.provider);
+      const model = asString(effective.model);
+      return provider && model ? { type: 'model', ref: modelRef(provider, model) } : undefined;
+    }
     case 'waiting-approval':
     case 'approval-resolved': {
       const approvalId = asString(data.approvalId);

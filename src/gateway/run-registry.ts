@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { RunUpdate } from './dialect.js';
 import type { SessionHistory } from './dialect.js';
 import { lookUpRun, RunStream } from './run.js';
+import { SubagentTasks } from './subagents.js';
 import type { AbortResult, ChatSendInput } from './types.js';
 
 export interface RunRegistryOptions {
@@ -33,6 +34,10 @@ const MAX_ORPHAN_UPDATES = 2_000;
 export class RunRegistry {
   private readonly runs = new Map<string, RunStream>();
   private readonly orphans = new Map<string, { updates: RunUpdate[]; at: number }>();
+  private readonly subagents = new SubagentTasks();
+  /** Run ids of chat.sends that steer another run, and who waits for their end: their events are never an answer. */
+  private readonly steers = new Map<string, (update: RunUpdate) => void>();
+  private readonly steered = new Set<string>();
   private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -53,6 +58,7 @@ export class RunRegistry {
       abort: (r) => this.gateway.abort(r.sessionKey, r.runId, { handedOff: r.handedOff }),
       recover: async (r) => lookUpRun(await this.gateway.history(r.sessionKey, 50), r),
       finished: (r) => this.forget(r),
+      subAgents: (r) => this.subagents.count(r.sessionKey),
     });
     this.runs.set(runId, run);
     const buffered = this.orphans.get(runId);
@@ -69,6 +75,12 @@ export class RunRegistry {
   }
 
   route(update: RunUpdate): void {
+    const steer = this.steers.get(update.runId);
+    if (steer) {
+      steer(update);
+      return;
+    }
+    if (this.steered.has(update.runId)) return;
     const run = this.runs.get(update.runId) ?? this.successorRun(update) ?? this.resumedRun(update);
     if (run) {
       run.apply(update);
@@ -86,6 +98,30 @@ export class RunRegistry {
       this.orphans.set(update.runId, orphan);
     }
     if (orphan.updates.length < MAX_ORPHAN_UPDATES) orphan.updates.push(update);
+  }
+
+  /**
+   * Watches the run a steering chat.send makes (its idempotency key): the gateway ends it, with an empty final, when it
+   * put the text into the running turn. Its events go to `onUpdate` until the returned function is called, and are
+   * dropped after that.
+   */
+  watchSteer(runId: string, onUpdate: (update: RunUpdate) => void): () => void {
+    this.steers.set(runId, onUpdate);
+    return () => {
+      this.steers.delete(runId);
+      if (this.steered.size >= MAX_ORPHAN_RUNS) this.steered.delete(this.steered.values().next().value!);
+      this.steered.add(runId);
+    };
+  }
+
+  /** A 2026.9 `task` event: a handed-off turn hears from its sub-agents, and how many it waits for. */
+  taskEvent(payload: unknown): void {
+    const update = this.subagents.update(payload);
+    if (!update) return;
+    const count = this.subagents.count(update.sessionKey);
+    for (const run of this.runs.values()) {
+      if (run.sessionKey.toLowerCase() === update.sessionKey) run.subAgentsUpdate(count, update.changed);
+    }
   }
 
   /** Events were lost on the way: every run's final text must come from the history. */

@@ -14,6 +14,8 @@ export interface RunHooks {
   /** Looks the run up in the session history. */
   recover(run: RunStream): Promise<RunLookup>;
   finished(run: RunStream): void;
+  /** How many sub-agents the run's session waits for, when the gateway said. */
+  subAgents(run: RunStream): number | undefined;
 }
 
 /**
@@ -143,8 +145,9 @@ export class RunStream implements AsyncIterable<RunEvent> {
     if (update.kind === 'final' && update.yielded) {
       this.handedOffTurn = true;
       if (update.text !== undefined) this.showText(update.text);
-      // 2026.9 says neither in the final nor in the lifecycle end how many sub-agents the turn waits for.
-      this.push({ type: 'activity', activity: { type: 'handoff', waitingFor: undefined } });
+      // 2026.9 says neither in the final nor in the lifecycle end how many sub-agents the turn waits for: its `task`
+      // events do (see subagents.ts).
+      this.push({ type: 'activity', activity: { type: 'handoff', waitingFor: this.hooks.subAgents(this) } });
       return;
     }
     const text = update.text ?? this.text;
@@ -152,6 +155,16 @@ export class RunStream implements AsyncIterable<RunEvent> {
     // After a gap the accumulated increments are incomplete; a snapshot final is still the whole text.
     if (this.textIncomplete && update.text === undefined) void this.settleFromHistory(outcome);
     else this.settle(outcome);
+  }
+
+  /**
+   * A sub-agent of the session reported (2026.9 `task` event): a handed-off turn is alive while they work, and says how
+   * many it waits for when that changed.
+   */
+  subAgentsUpdate(count: number | undefined, changed: boolean): void {
+    if (this.settled || !this.handedOffTurn) return;
+    this.lastActivityAt = Date.now();
+    if (changed) this.push({ type: 'activity', activity: { type: 'handoff', waitingFor: count } });
   }
 
   /**

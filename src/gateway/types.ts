@@ -108,7 +108,10 @@ export interface GatewayStatus {
 }
 
 export interface AbortResult {
+  /** The run stopped, or (added by H-G) a command it left running in the background was. */
   aborted: boolean;
+  /** (added by H-G) Commands and sub-agents of the session still at work that the stop cancelled (2026.9 tasks). */
+  cancelledTasks?: number;
 }
 
 /** A normalised event of one chat run. `text` is always the full text so far. */
@@ -206,5 +209,9 @@ export interface GatewayFeatures {
   missingScopes: string[];
 }
 
-/** What a steer did with the message: put it into the running turn, or queued it as the session's next turn. */
-export type SteerResult = { status: 'steered' } | { status: 'queued' };
+/**
+ * What a steer did with the message: put it into the running turn, or queued it as the session's next turn.
+ * `byGateway` (added by H-G): the gateway took the message and runs it as the session's next turn itself, under a run id
+ * of its own that nobody follows (the target run ended first); absent: nothing was sent, the message is still to go.
+ */
+export type SteerResult = { status: 'steered' } | { status: 'queued'; byGateway?: true };

@@ -118,15 +118,16 @@ describe('the features item', () => {
   });
 
   it('says what is on on 2026.9 with everything granted', () => {
-    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list']))).toBe(
-      'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on',
+    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list', 'tasks.list', 'tasks.cancel']))).toBe(
+      'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on; stop: also cancels commands the agent moved to the background',
     );
   });
 
   it('says why on 2026.2 the list and steering are off', () => {
     expect(describeFeatures(info('3', {}))).toBe(
       'tool progress: on; exec approvals: on; approvals after a reconnect: not listed — the gateway has no exec.approval.list (2026.2); ' +
-        'only new requests show; steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn',
+        'only new requests show; steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn; ' +
+        'stop: a command the agent moved to the background (after 10 s) keeps running; the gateway config tools.deny: ["process"] keeps commands in the foreground, where stop ends them',
     );
   });
 

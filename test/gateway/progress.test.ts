@@ -153,7 +153,13 @@ describe('progress on 2026.9', () => {
       agent('lifecycle', { phase: 'model', provider: 'fake', model: 'fake-fast' });
       agent('usage', { outputTokens: 30 });
       agent('lifecycle', { phase: 'model', provider: null, model: null });
-      agent('lifecycle', { phase: 'end', stopReason: 'stop', aborted: false });
+      agent('lifecycle', {
+        phase: 'end',
+        stopReason: 'stop',
+        aborted: false,
+        terminalReply: { disposition: 'visible', text: 'Tool results: exec=approved-run' },
+        terminalReceipt: { requested: { provider: 'fake', model: 'fake-fast' }, effective: { provider: 'fake', model: 'fake-smart', responseModel: 'fake-smart-v2' }, successfulToolNames: ['exec'] },
+      });
       gateway.event('chat', f.final('Tool results: exec=approved-run'));
     });
     expect(got.filter((a) => a.type !== 'tool')).toEqual([
@@ -162,6 +168,8 @@ describe('progress on 2026.9', () => {
       { type: 'approval', phase: 'waiting', approvalId: '98f741c7-0379-4009-9f31-ec98a103ee33', toolCallId: 'call_3_0' },
       { type: 'approval', phase: 'resolved', approvalId: '98f741c7-0379-4009-9f31-ec98a103ee33', toolCallId: 'call_3_0' },
       { type: 'usage', outputTokens: 18, callIndex: 1 },
+      // The receipt of the end names what really answered (here after a failover).
+      { type: 'model', ref: 'fake/fake-smart' },
     ]);
   });
 });
@@ -219,6 +227,41 @@ describe('the run iterator', () => {
       'text',
       { type: 'handoff', waitingFor: undefined },
       'text',
+      'final',
+    ]);
+  });
+
+  it('counts the sub-agents a handed-off turn waits for from 2026.9 task events, and is kept alive by them', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4 });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw', runIdleTimeoutMs: 600 });
+    await client.start();
+    const run = await client.chatSend({ sessionKey: KEY, message: 'research with helpers' });
+    const f = runFrames(run.runId, KEY);
+    const task = (taskId: string, status: string, sessionKey = KEY) =>
+      gateway.event('task', {
+        action: 'upserted',
+        task: { id: taskId, taskId, kind: 'subagent', runtime: 'subagent', status, execution: { state: 'running' }, title: 'child', agentId: 'main', sessionKey, childSessionKey: `agent:main:subagent:${taskId}` },
+      });
+    const events = collect(run);
+    task('t1', 'running');
+    task('t2', 'running');
+    task('t9', 'running', 'agent:main:clawcord:elsewhere');
+    gateway.event('chat', f.final('Spawning.', { stopReason: 'end_turn', yielded: true }));
+    await waitFor(() => run.handedOff, 2_000, 'the hand-off');
+    // The children report for longer than the idle limit: the turn waits for them.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      task('t1', 'running');
+    }
+    task('t2', 'completed');
+    task('t1', 'completed');
+    const next = runFrames('announce:requester-settle:main:x:child:yield-1', KEY);
+    gateway.event('chat', next.final('Both helpers are back: 42.'));
+    expect((await events).map((e) => (e.type === 'activity' ? e.activity : e.type))).toEqual([
+      'text',
+      { type: 'handoff', waitingFor: 2 },
+      { type: 'handoff', waitingFor: 1 },
+      { type: 'handoff', waitingFor: 0 },
       'final',
     ]);
   });

@@ -19,12 +19,20 @@ async function connected(options: ScriptedOpenClawOptions) {
 const sent = (gateway: { requests: Array<{ method: string; params: Record<string, unknown> }> }, method: string) =>
   gateway.requests.filter((r) => r.method === method).map((r) => r.params);
 
+/** The steering chat.send's own run: the gateway ends it with an empty final once the text is in the turn. */
+async function injected(gateway: Awaited<ReturnType<typeof startScriptedOpenClaw>>, nth = 1) {
+  const steer = await waitFor(() => sent(gateway, 'chat.send')[nth], 2_000, 'the steering chat.send');
+  gateway.event('chat', { runId: steer.idempotencyKey, sessionKey: KEY, seq: 1, state: 'final' });
+  return steer;
+}
+
 describe('steer', () => {
-  it('on 2026.9, puts the message into the running turn with chat.send queueMode steer, text as it is (admin)', async () => {
+  it('on 2026.9, puts the message into the running turn with chat.send queueMode steer, and says so once the gateway did', async () => {
     const { gateway, client } = await connected({ protocol: 4, methods: V4_METHODS });
     const run = await client.chatSend({ sessionKey: KEY, message: 'long task' });
-    expect(await client.steer(KEY, '[Ann (7)] /model x also check the logs', run.runId)).toEqual({ status: 'steered' });
-    const [, steer] = sent(gateway, 'chat.send');
+    let result: unknown;
+    const steering = client.steer(KEY, '[Ann (7)] /model x also check the logs', run.runId).then((r) => (result = r));
+    const steer = await waitFor(() => sent(gateway, 'chat.send')[1], 2_000, 'the steering chat.send');
     expect(steer).toEqual({
       sessionKey: KEY,
       message: '[Ann (7)] /model x also check the logs',
@@ -32,15 +40,39 @@ describe('steer', () => {
       queueMode: 'steer',
       suppressCommandInterpretation: true,
     });
-    expect(steer!.idempotencyKey).not.toBe(run.runId);
+    expect(steer.idempotencyKey).not.toBe(run.runId);
+    // Until the gateway puts the text into the turn (after the tool step, at the next model call), it is not steered.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(result).toBeUndefined();
+    await injected(gateway);
+    await steering;
+    expect(result).toEqual({ status: 'steered' });
     expect(gateway.requests.map((r) => r.method)).not.toContain('sessions.steer');
+    // The steering run's events are never an answer, nor followed as one; the turn's own final holds the answer.
+    gateway.event('chat', { runId: steer.idempotencyKey, sessionKey: KEY, seq: 2, state: 'final', message: { role: 'assistant', content: [{ type: 'text', text: 'stray' }] } });
+    gateway.event('chat', runFrames(run.runId, KEY).final('Done.\n\nThe logs are clean.'));
+    expect(await run.outcome).toEqual({ type: 'final', text: 'Done.\n\nThe logs are clean.' });
+    expect(client.activeRuns).toEqual([]);
+  });
+
+  it('says queued by the gateway when the turn ends before the text got in', async () => {
+    const { gateway, client } = await connected({ protocol: 4, methods: V4_METHODS });
+    const run = await client.chatSend({ sessionKey: KEY, message: 'long task' });
+    const steering = client.steer(KEY, 'more', run.runId);
+    await waitFor(() => sent(gateway, 'chat.send')[1], 2_000, 'the steering chat.send');
+    gateway.event('chat', runFrames(run.runId, KEY).final('Done.'));
+    expect(await steering).toEqual({ status: 'queued', byGateway: true });
   });
 
   it('on 2026.9 without admin, neutralises commands and stop words as chat.send does', async () => {
     const { gateway, client } = await connected({ protocol: 4, methods: V4_METHODS, scopes: ['operator.read', 'operator.write'] });
     const run = await client.chatSend({ sessionKey: KEY, message: 'long task' });
-    await client.steer(KEY, 'stop', run.runId);
-    await client.steer(KEY, '/think high', run.runId);
+    const first = client.steer(KEY, 'stop', run.runId);
+    await injected(gateway, 1);
+    await first;
+    const second = client.steer(KEY, '/think high', run.runId);
+    await injected(gateway, 2);
+    await second;
     expect(sent(gateway, 'chat.send').slice(1).map((p) => [p.message, p.suppressCommandInterpretation])).toEqual([
       [`stop${WORD_JOINER}`, undefined],
       [`/${WORD_JOINER}think high`, undefined],
@@ -64,7 +96,9 @@ describe('steer', () => {
   it('without a run id, steers the run this client follows in the session', async () => {
     const { gateway, client } = await connected({ protocol: 4, methods: V4_METHODS });
     await client.chatSend({ sessionKey: KEY, message: 'long task' });
-    expect(await client.steer(KEY.toUpperCase(), 'more')).toEqual({ status: 'steered' });
+    const steering = client.steer(KEY.toUpperCase(), 'more');
+    await injected(gateway);
+    expect(await steering).toEqual({ status: 'steered' });
     expect(await client.steer('agent:main:clawcord:other', 'more')).toEqual({ status: 'queued' });
     expect(sent(gateway, 'chat.send')).toHaveLength(2);
   });
@@ -125,6 +159,41 @@ describe('stopping a run', () => {
     gateway.handle('chat.abort', () => ({ payload: { ok: true, aborted: true, runIds: [] } }));
     await client.chatAbort(KEY);
     expect(sent(gateway, 'chat.abort')).toEqual([{ sessionKey: KEY }]);
+  });
+});
+
+describe('stopping what a session runs in the background (2026.9 tasks)', () => {
+  const TASK_METHODS = [...V4_METHODS, 'tasks.list', 'tasks.cancel'];
+  const task = (taskId: string, kind: string, sessionKey = KEY) => ({ id: taskId, taskId, kind, runtime: 'cli', status: 'running', sessionKey, runId: `exec:${taskId}`, title: 'sleep 60; touch f' });
+
+  it('after the abort, cancels the session\'s background commands and sub-agents, and only those', async () => {
+    const { gateway, client } = await connected({ protocol: 4, methods: TASK_METHODS });
+    gateway.handle('chat.abort', () => ({ payload: { ok: true, aborted: false, runIds: [] } }));
+    gateway.handle('tasks.list', () => ({ payload: { tasks: [task('quick-daisy', 'exec'), task('child', 'subagent'), task('nightly', 'cron'), task('theirs', 'exec', 'agent:main:other')] } }));
+    gateway.handle('tasks.cancel', (params) => ({ payload: { found: true, cancelled: true, task: { taskId: params.taskId, status: 'cancelled' } } }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'TOOLCALL:exec:sleep 60; touch f' });
+    // The turn already ended (the command went to the background), so chat.abort stopped nothing; the task did stop.
+    expect(await run.abort()).toEqual({ aborted: true, cancelledTasks: 2 });
+    expect(gateway.requests.slice(1).map((r) => [r.method, r.params])).toEqual([
+      ['chat.abort', { sessionKey: KEY, runId: run.runId }],
+      ['tasks.list', { sessionKey: KEY, status: ['queued', 'running'] }],
+      ['tasks.cancel', { taskId: 'quick-daisy', reason: 'stopped from clawcord' }],
+      ['tasks.cancel', { taskId: 'child', reason: 'stopped from clawcord' }],
+    ]);
+  });
+
+  it('a failed task lookup does not fail the stop', async () => {
+    const { gateway, client } = await connected({ protocol: 4, methods: TASK_METHODS });
+    gateway.handle('chat.abort', () => ({ payload: { ok: true, aborted: true, runIds: ['r'] } }));
+    gateway.handle('tasks.list', () => ({ error: { code: 'UNAVAILABLE', message: 'task ledger busy' } }));
+    expect(await client.chatAbort(KEY, 'r')).toEqual({ aborted: true });
+  });
+
+  it('where the gateway lists no task methods (2026.2), is not tried', async () => {
+    const { gateway, client } = await connected({ protocol: 3 });
+    gateway.handle('chat.abort', () => ({ payload: { ok: true, aborted: true, runIds: ['r'] } }));
+    await client.chatAbort(KEY, 'r');
+    expect(gateway.requests.map((r) => r.method)).toEqual(['chat.abort']);
   });
 });
 

@@ -11,7 +11,6 @@ import {
   ProtocolMismatchError,
   ScopeError,
   SessionNotFoundError,
-  SteerUnsupportedError,
   UnavailableError,
 } from '../errors.js';
 import {
@@ -51,7 +50,6 @@ import type {
   SessionListInput,
   SessionPatch,
   SessionRow,
-  SteerResult,
 } from '../types.js';
 
 export const MIN_PROTOCOL = 3;
@@ -397,19 +395,35 @@ export class OpenClawDialect implements Dialect {
   }
 
   /**
-   * Puts a message into the session's running turn: 2026.9 `chat.send` with `queueMode:"steer"` (F-findings STEER,
-   * live: the text joins the running turn after its current tool step, whose final then holds the answer; the send's own
-   * run id gets an empty final). Not `sessions.steer`: that is an unadvertised alias of queueMode `interrupt`, which
-   * aborts the running turn.
+   * A command the exec tool moved to the background (after `tools.exec.backgroundMs`, 10 s by default, or at the
+   * model's asking) outlives chat.abort and sessions.abort on both versions (F-findings STOP, live). 2026.9 lists it as
+   * a task of the session (kind `exec`, as it does sub-agents: kind `subagent`), and `tasks.cancel` kills its process
+   * tree. 2026.2 has no operator way: only its config `tools.deny: ["process"]`, which keeps every command in the
+   * foreground, where chat.abort kills it.
    */
-  async steer(rpc: Rpc, input: { sessionKey: string; message: string }, info: GatewayInfo): Promise<SteerResult> {
-    try {
-      await rpc('chat.send', { sessionKey: input.sessionKey, ...memberText(input.message, info), idempotencyKey: randomUUID(), queueMode: 'steer' });
-    } catch (error) {
-      if (error instanceof ParamsError && /queueMode/.test(error.message)) throw new SteerUnsupportedError(`this gateway cannot steer: ${error.message}`);
-      throw error;
-    }
-    return { status: 'steered' };
+  async cancelSessionTasks(rpc: Rpc, sessionKey: string, info: GatewayInfo): Promise<number> {
+    if (!info.methods?.includes('tasks.list') || !info.methods.includes('tasks.cancel')) return 0;
+    const { tasks } = asObject(await rpc('tasks.list', { sessionKey, status: ['queued', 'running'] }));
+    const ids = asArray(tasks)
+      .filter(isObject)
+      .filter((task) => (task.kind === 'exec' || task.kind === 'subagent') && asString(task.sessionKey)?.toLowerCase() === sessionKey.toLowerCase())
+      .flatMap((task) => asString(task.taskId) ?? asString(task.id) ?? []);
+    const results = await Promise.all(ids.map((taskId) => rpc('tasks.cancel', { taskId, reason: 'stopped from clawcord' })));
+    return results.filter((result) => asObject(result).cancelled === true).length;
+  }
+
+  /**
+   * Puts a message into the session's running turn: 2026.9 `chat.send` with `queueMode:"steer"` (F-findings STEER,
+   * live: the text joins the running turn at its next model call, whose final then holds the answer; the send's own run
+   * id gets an empty final at that moment). Not `sessions.steer`: that is an unadvertised alias of queueMode
+   * `interrupt`, which aborts the running turn.
+   */
+  prepareSteer(input: { sessionKey: string; message: string }, info: GatewayInfo): { params: Frame; runId: string } {
+    const idempotencyKey = randomUUID();
+    return {
+      runId: idempotencyKey,
+      params: { sessionKey: input.sessionKey, ...memberText(input.message, info), idempotencyKey, queueMode: 'steer' },
+    };
   }
 
   async chatHistory(rpc: Rpc, sessionKey: string, limit: number, info: GatewayInfo): Promise<SessionHistory> {
