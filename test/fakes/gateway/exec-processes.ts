@@ -21,6 +21,7 @@ export interface SpawnOptions {
 export class ExecProcesses {
   readonly all: ExecProcess[] = [];
   private readonly timers = new Map<ExecProcess, Set<NodeJS.Timeout>>();
+  private readonly watchers = new Map<ExecProcess, Array<(how: 'exited' | 'killed') => void>>();
   private nextPid = 17_600;
   private closed = false;
 
@@ -66,6 +67,18 @@ export class ExecProcesses {
     process.status = 'killed';
     process.endedAt = Date.now();
     this.clear(process);
+    this.notify(process, 'killed');
+  }
+
+  /** Calls `fn` once the process exits or is killed. */
+  whenEnded(process: ExecProcess, fn: (how: 'exited' | 'killed') => void): void {
+    this.watchers.set(process, [...(this.watchers.get(process) ?? []), fn]);
+  }
+
+  private notify(process: ExecProcess, how: 'exited' | 'killed'): void {
+    const watchers = this.watchers.get(process) ?? [];
+    this.watchers.delete(process);
+    watchers.forEach((fn) => fn(how));
   }
 
   /** Stops every timer: nothing runs after the gateway closed. */
@@ -80,6 +93,7 @@ export class ExecProcesses {
     process.endedAt = Date.now();
     this.clear(process);
     onExit?.(process);
+    this.notify(process, 'exited');
   }
 
   private clear(process: ExecProcess): void {

@@ -219,9 +219,14 @@ export class ExecApprovals {
       timer: undefined,
       onDecision: () => undefined,
     };
-    // No decision in time: askFallback deny. Neither version broadcasts a resolved event then (§3.4, code).
+    // No decision in time: askFallback deny. v3 says nothing (§3.4); v4 sends a resolved `deny` with no resolver
+    // (F-findings APPROVALS, live with exec.approval.request timeoutMs).
     record.timer = setTimeout(() => {
       if (record.decision !== undefined) return;
+      if (this.protocol === 4) {
+        const event = { id, decision: 'deny', resolvedBy: null, ts: Date.now(), request: record.request };
+        this.io.sendTo(this.audience(record), 'exec.approval.resolved', event);
+      }
       this.records.delete(id);
       record.onDecision('expired');
     }, this.opts.timeoutMs);

@@ -59,6 +59,8 @@ export interface OpenClawGatewayOptions {
   approvalTimeoutMs?: number;
   /** An exec still running after this long goes to the background (`tools.exec.backgroundMs`, stock 10 s). */
   execBackgroundMs?: number;
+  /** `tools.deny:["process"]`: exec cannot background at all, so every stop kills the command (F-findings STOP). */
+  denyProcessTool?: boolean;
 }
 
 export interface OpenClawReceivedFrame {
@@ -286,7 +288,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     version,
     (event, payload, emitOpts) => (emitOpts?.toolEvent ? sendToolEvent(payload) : broadcast(event, payload, true)),
     opts.deltaPacingMs ?? table.deltaPacingMs,
-    { approvals, execBackgroundMs: opts.execBackgroundMs ?? 10_000 },
+    { approvals, execBackgroundMs: opts.execBackgroundMs ?? 10_000, allowBackground: opts.denyProcessTool !== true },
   );
 
   const closeConn = (conn: Conn, code: number, reason: string): void => {

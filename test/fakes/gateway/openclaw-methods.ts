@@ -6,11 +6,13 @@ import { historyRows, v3UserText } from './openclaw-history.js';
 import { ADMIN, type ProtocolTable, type MethodName } from './protocol-tables.js';
 import type { ApprovalConn, ExecApprovals } from './openclaw-approvals.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
+import { Tasks } from './openclaw-tasks.js';
 import {
   modelRef,
   sessionPreview,
   sessionTitle,
   type AbortReason,
+  type ExecProcess,
   type GatewayState,
   type ReplyScript,
   type RunEvent,
@@ -61,6 +63,8 @@ export interface MethodsExtras {
   approvals?: ExecApprovals;
   /** `tools.exec.backgroundMs` (F-findings STOP). */
   execBackgroundMs?: number;
+  /** false: `tools.deny:["process"]`, so no exec goes to the background. */
+  allowBackground?: boolean;
 }
 
 /** A message that waits for the busy session's turn to end (queue modes followup and collect). */
@@ -131,6 +135,8 @@ export class OpenClawMethods {
   ) {}
 
   private readonly followups = new Map<string, Followup[]>();
+  /** v4 only: backgrounded commands and sub-agent runs. */
+  private readonly tasks = new Tasks((event, payload) => this.emit(event, payload));
 
   get deliverTrueSeen(): boolean {
     return this.chatSends.some((s) => s.params.deliver === true);
@@ -173,6 +179,10 @@ export class OpenClawMethods {
       case 'sessions.steer':
         // Not a steer: a deprecated alias for chat.send queueMode "interrupt" (F-findings STEER, sessions-messaging.ts).
         return this.sessionsSend(p, caller, 'interrupt');
+      case 'tasks.list':
+        return this.tasks.list(p);
+      case 'tasks.cancel':
+        return this.tasks.cancel(p);
     }
   }
 
@@ -243,6 +253,9 @@ export class OpenClawMethods {
       // Parallel tool calls run concurrently on v4, one after the other on v3 (openclaw-agent-events.md §2.2).
       parallelTools: this.table.protocol === 4,
       ...(this.extras.execBackgroundMs !== undefined ? { execBackgroundMs: this.extras.execBackgroundMs } : {}),
+      ...(this.extras.allowBackground === false ? { allowBackground: false } : {}),
+      // v4 makes a backgrounded command a task, finished when it exits, killed by tasks.cancel (F-findings STOP).
+      ...(this.table.protocol === 4 ? { onBackground: (process) => this.backgroundTask(process) } : {}),
       ...(approvals ? { toolGate: (tool, run, ctl) => approvals.gate(tool, run, ctl, extra.requester ?? {}) } : {}),
     });
     streamer = new RunStreamer(info, this.emit, {
@@ -256,6 +269,16 @@ export class OpenClawMethods {
       onYield: (yieldTo) => this.handOff(info, yieldTo),
     });
     return info;
+  }
+
+  private backgroundTask(process: ExecProcess): void {
+    const agentId = this.state.session(process.sessionKey)?.agentId ?? this.state.defaultAgentId;
+    const fields = { kind: 'exec', runtime: 'cli', title: process.command, agentId, sessionKey: process.sessionKey } as const;
+    const task = this.tasks.add(
+      { ...fields, ownerKey: process.sessionKey, runId: `exec:${process.session}`, sourceId: process.session },
+      () => this.state.processes.kill(process),
+    );
+    this.state.processes.whenEnded(process, (how) => how === 'exited' && this.tasks.finish(task));
   }
 
   /**
@@ -278,29 +301,15 @@ export class OpenClawMethods {
       const child = this.state.ensureSession(childKey, parent.agentId);
       child.spawnedBy = parentKey;
       if (parentSession) parentSession.childSessions = [...(parentSession.childSessions ?? []), childKey];
-      const taskId = randomUUID();
-      const task = (status: 'running' | 'completed', state: 'running' | 'finished'): void =>
-        this.emit('task', {
-          action: 'upserted',
-          task: {
-            id: taskId,
-            taskId,
-            kind: 'subagent',
-            runtime: 'subagent',
-            status,
-            execution: { state, lastActivityAt: Date.now() },
-            title: sub.task,
-            agentId: parent.agentId,
-            sessionKey: parentKey,
-            childSessionKey: childKey,
-          },
-        });
-      task('running', 'running');
-      const childRunId = this.startInternalRun(childKey, sub.task, {
+      const childRunId = randomUUID();
+      const fields = { kind: 'subagent', runtime: 'subagent', title: sub.task, agentId: parent.agentId, sessionKey: parentKey } as const;
+      const task = this.tasks.add({ ...fields, ownerKey: parentKey, runId: childRunId, childSessionKey: childKey }, () => this.abortRun(childRunId));
+      this.startInternalRun(childKey, sub.task, {
+        runId: childRunId,
         script: sub.script ?? { tokens: wordTokens(`Echo: ${sub.task}`), tokenDelayMs: 2 },
         finalData: { spawnedBy: parentKey },
-        onTerminal: () => {
-          task('completed', 'finished');
+        onTerminal: (ev) => {
+          this.tasks.finish(task, ev.type === 'done' ? 'completed' : ev.type === 'error' ? 'failed' : 'cancelled');
           if (--left === 0) successor(childRunId);
         },
       });
@@ -750,6 +759,24 @@ export class OpenClawMethods {
       hasActiveRun: active.length > 0,
       activeRunIds: active.map((r) => r.runId),
     };
+    if (s.totalTokens !== undefined) {
+      // The last run's counts; total = its last prompt (the context fill) (F-findings USAGE, both versions).
+      const contextTokens = this.state.model(this.state.effectiveModel(s))?.contextWindow;
+      Object.assign(row, { inputTokens: s.inputTokens, outputTokens: s.outputTokens, totalTokens: s.totalTokens, totalTokensFresh: true, contextTokens });
+    }
+    if (this.table.protocol === 4 && s.childSessions) row.childSessions = [...s.childSessions];
+    if (this.table.protocol === 4 && s.spawnedBy !== undefined) {
+      // A sub-agent's row (F-findings SUB-AGENTS, live).
+      Object.assign(row, {
+        spawnedBy: s.spawnedBy,
+        controlOwnerSessionKey: s.spawnedBy,
+        spawnDepth: 1,
+        classification: 'subagent',
+        isBackground: true,
+        hasActiveSubagentRun: active.length > 0,
+        ...(active.length === 0 ? { subagentRunState: 'historical' } : {}),
+      });
+    }
     if (this.table.protocol === 3) {
       // v3 rows have no displayName, agentId or run status; title and preview show the stored prompt, envelope
       // included (PROTOCOL-NOTES.md v3 table).

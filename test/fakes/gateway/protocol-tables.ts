@@ -31,7 +31,9 @@ export type MethodName =
   | 'exec.approval.get'
   | 'sessions.abort'
   | 'sessions.send'
-  | 'sessions.steer';
+  | 'sessions.steer'
+  | 'tasks.list'
+  | 'tasks.cancel';
 
 export const READ = 'operator.read';
 export const WRITE = 'operator.write';
@@ -325,6 +327,17 @@ const sessionsSendV4 = obj(
   ['key', 'message'],
 );
 
+// F-findings STOP: TasksListParamsSchema / TasksCancelParamsSchema (src-*.mjs), closed; v4 only.
+const tasksListV4 = obj({
+  status: any,
+  agentId: str({ minLength: 1 }),
+  sessionKey: str({ minLength: 1 }),
+  limit: int(1, 500),
+  cursor: str({ maxLength: 512 }),
+  sortBy: str({ enum: ['updatedAt', 'endedAt'] }),
+});
+const tasksCancelV4 = obj({ taskId: str({ minLength: 1 }), reason: str() }, ['taskId']);
+
 // ---- scopes -------------------------------------------------------------------------------------------------------
 
 const BASE_SCOPES: Record<MethodName, string> = {
@@ -345,6 +358,8 @@ const BASE_SCOPES: Record<MethodName, string> = {
   'sessions.abort': WRITE,
   'sessions.send': WRITE,
   'sessions.steer': WRITE,
+  'tasks.list': READ,
+  'tasks.cancel': WRITE,
 };
 
 // v4 method-scopes: `sessions.steer` is `advertise:false` ("Deprecated alias for chat.send queueMode interrupt").
@@ -413,6 +428,8 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       'sessions.abort': sessionsAbortV4,
       'sessions.send': sessionsSendV4,
       'sessions.steer': sessionsSendV4,
+      'tasks.list': tasksListV4,
+      'tasks.cancel': tasksCancelV4,
     },
     requiredScope: (method, params) => {
       if (!isKnownMethod(method)) return ADMIN;

@@ -249,7 +249,14 @@ export class RunPlayer {
       tool.process = process;
       endAt = lifetimeMs;
       // `background: true` goes at once, `yieldMs` after that long, else after tools.exec.backgroundMs.
-      const backgroundAt = call.args.background === true ? 0 : typeof call.args.yieldMs === 'number' ? call.args.yieldMs : this.opts.execBackgroundMs;
+      const backgroundAt =
+        this.opts.allowBackground === false
+          ? undefined
+          : call.args.background === true
+            ? 0
+            : typeof call.args.yieldMs === 'number'
+              ? call.args.yieldMs
+              : this.opts.execBackgroundMs;
       if (backgroundAt !== undefined && lifetimeMs > backgroundAt) {
         endAt = backgroundAt;
         tool.output = stillRunningText(process.session, process.pid);
@@ -261,7 +268,10 @@ export class RunPlayer {
     this.later(updateAt, () => {
       this.emit({ type: 'toolUpdate', tool });
       this.later(endAt - updateAt, () => {
-        if (tool.process?.status === 'running') tool.process.backgrounded = true;
+        if (tool.process?.status === 'running') {
+          tool.process.backgrounded = true;
+          this.opts.onBackground?.(tool.process, tool);
+        }
         this.endTool(tool, done);
       });
     });

@@ -321,6 +321,10 @@ export interface StartRunOptions {
   parallelTools?: boolean;
   /** An exec still running after this many ms goes to the background (`tools.exec.backgroundMs`); default never. */
   execBackgroundMs?: number;
+  /** false: no exec goes to the background, `yieldMs`/`background` included (`tools.deny:["process"]`, F-findings). */
+  allowBackground?: boolean;
+  /** An exec process went to the background (v4 makes it a task). */
+  onBackground?: (process: ExecProcess, tool: ToolCallEvent) => void;
   toolGate?: ToolGate;
 }
 
