@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType, DiscordAPIError, PermissionFlagsBits, Routes, type ChatInputCommandInteraction, type PermissionsBitField } from 'discord.js';
-import { deferPublicly, interactionLocation, steeredInto, steeredNote } from '../src/discord/asking.js';
+import { deferPublicly, interactionLocation, steeredNote } from '../src/discord/asking.js';
 import type { Command } from '../src/discord/command.js';
 import type { BotContext } from '../src/discord/context.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
@@ -97,17 +97,16 @@ export default {
     }
     // Refusals (gateway down, queue full) must stay private, so they come before the public "thinking…"; the
     // check gives up waiting on a slow gateway well within Discord's 3 s.
-    await context.relay.precheck(scope);
+    await context.relay.precheck(scope, { steer });
     const originalId = await deferPublicly(interaction);
     if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
     const writer = context.createWriter({ location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id), deferred: true });
-    const outcome: unknown = await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}) });
-    const into = steeredInto(outcome);
-    if (into) {
+    const outcome = await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}) });
+    if (outcome.status === 'steered') {
       // The prompt went into the running answer: this reply only says so (its writer never writes, so no Stop button).
-      await interaction.editReply({ ...replyEdit(steeredNote(into)), components: [] });
+      await interaction.editReply({ ...replyEdit(steeredNote(outcome.into.requester)), components: [] });
       return;
     }
     // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.

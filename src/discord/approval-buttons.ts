@@ -2,7 +2,7 @@ import type { ButtonInteraction } from 'discord.js';
 import type { ApprovalDecision } from '../gateway/types.js';
 import type { Logger } from '../log.js';
 import { CONTINUE_PROMPT, type ApprovalState } from '../relay/approval-card.js';
-import type { Person } from '../relay/scope.js';
+import type { DecideResult, Relay } from '../relay/relay.js';
 import type { AccessPolicy } from './access.js';
 import type { CardButton, DiscordApprovalBoard } from './approvals.js';
 import { deferPublicly, interactionLocation } from './asking.js';
@@ -13,39 +13,11 @@ import { actorOf, personOf, scopeOf } from './interaction.js';
 import { clipEscaped } from './render/progress.js';
 import { ephemeral } from './respond.js';
 
-/** What the button handler needs of an approval card, as the relay keeps it. */
-export interface ApprovalCardInfo {
-  approvalId: string;
-  scopeId: string;
-  guildId: string | null;
-  askerId: string | undefined;
-  askerName?: string | undefined;
-  state: ApprovalState;
-}
-
-export type DecideOutcome =
-  | { status: 'decided' }
-  /** Decided already, expired, or unknown to the gateway. */
-  | { status: 'gone' }
-  /** The gateway refused this decision for this request (v4: Always not allowed). */
-  | { status: 'unavailable'; message: string }
-  /** The request is not from a session clawcord maps. */
-  | { status: 'not-owned' };
-
-/** The relay's side of approval buttons (`relay.approvalCard`, `relay.decideApproval`). */
-export interface ApprovalDesk {
-  approvalCard(approvalId: string): Promise<ApprovalCardInfo | undefined>;
-  decideApproval(approvalId: string, decision: ApprovalDecision, by: Person): Promise<DecideOutcome>;
-}
-
-/** The relay as an approval desk, if it is one. */
-export function approvalDeskOf(relay: object): ApprovalDesk | undefined {
-  const desk = relay as Partial<ApprovalDesk>;
-  return typeof desk.approvalCard === 'function' && typeof desk.decideApproval === 'function' ? (desk as ApprovalDesk) : undefined;
-}
+/** The relay's side of approval buttons. */
+export type ApprovalDesk = Pick<Relay, 'approvalCard' | 'decideApproval'>;
 
 export interface CardButtonDeps {
-  desk: ApprovalDesk | undefined;
+  desk: ApprovalDesk;
   board: DiscordApprovalBoard;
   access: AccessPolicy;
   /** Who may ask (/ask's access): Continue asks the agent. */
@@ -71,7 +43,7 @@ export function settledNote(state: ApprovalState): string | undefined {
 }
 
 /** What the presser is told privately when a decision did not go through. */
-export function decideFailure(outcome: DecideOutcome): string | undefined {
+export function decideFailure(outcome: DecideResult): string | undefined {
   switch (outcome.status) {
     case 'decided':
       return undefined;
@@ -79,8 +51,6 @@ export function decideFailure(outcome: DecideOutcome): string | undefined {
       return 'This request is no longer pending: it expired, or someone decided it first.';
     case 'unavailable':
       return `❌ ${outcome.message}`;
-    case 'not-owned':
-      return 'This request is not from a session clawcord runs, so it cannot be decided here.';
   }
 }
 
@@ -91,10 +61,6 @@ export async function onCardButton(interaction: ButtonInteraction, button: CardB
 }
 
 async function decide(interaction: ButtonInteraction, decision: ApprovalDecision, approvalId: string, { desk, access }: CardButtonDeps): Promise<void> {
-  if (!desk) {
-    await interaction.reply(ephemeral('This clawcord cannot decide approvals.'));
-    return;
-  }
   const card = await desk.approvalCard(approvalId);
   if (!card) {
     await interaction.reply(ephemeral('clawcord no longer knows this request: it expired, or was decided while clawcord was away.'));
@@ -123,7 +89,7 @@ async function continueTurn(interaction: ButtonInteraction, approvalId: string, 
     await interaction.reply(ephemeral(`🚫 ${verdict.reason}`));
     return;
   }
-  const card = await desk?.approvalCard(approvalId);
+  const card = await desk.approvalCard(approvalId);
   if (card?.state.kind === 'pending') {
     await interaction.reply(ephemeral('Allow or deny the command first; then Continue hands the agent the result.'));
     return;

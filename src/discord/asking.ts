@@ -1,5 +1,5 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
-import type { AskResult, Person } from '../relay/scope.js';
+import type { Person } from '../relay/scope.js';
 import type { ReplyLocation } from '../store/store.js';
 import { clipEscaped } from './render/progress.js';
 
@@ -22,12 +22,6 @@ export function interactionLocation(interaction: AskingInteraction, channelId: s
     interaction: { applicationId: interaction.applicationId, id: interaction.id, token: interaction.token, createdAt: interaction.createdTimestamp },
     overflowChannelId,
   };
-}
-
-/** Who asked the answer a prompt was steered into, when the relay put it into a running turn. */
-export function steeredInto(outcome: unknown): Person | undefined {
-  const result = outcome as Partial<Extract<AskResult, { status: 'steered' }>> | undefined;
-  return result?.status === 'steered' && result.into ? result.into.requester : undefined;
 }
 
 /** The public note an /ask becomes when its prompt went into the answer already running. */

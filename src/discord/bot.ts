@@ -13,13 +13,12 @@ import {
 } from 'discord.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { ApprovalBoard } from '../relay/approval-card.js';
 import type { RateBudget } from '../relay/budget.js';
 import type { Relay } from '../relay/relay.js';
 import { AccessPolicy } from './access.js';
-import { approvalDeskOf, onCardButton } from './approval-buttons.js';
+import { onCardButton } from './approval-buttons.js';
 import { DiscordApprovalBoard, parseCardButton } from './approvals.js';
-import { STEERED_FOLLOW_UP, steeredInto } from './asking.js';
+import { STEERED_FOLLOW_UP } from './asking.js';
 import { BucketMap, GLOBAL_KEY, observeRateLimits } from './buckets.js';
 import type { Command } from './command.js';
 import type { BotContext } from './context.js';
@@ -124,7 +123,7 @@ export class Bot {
         new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, buckets: this.buckets, channelOnly: this.options.channelOnlyReplies }),
     };
     // Cards can be posted from now on; requests that came while Discord was not up are reconciled then.
-    (this.options.relay as Relay & { setApprovalBoard?: (board: ApprovalBoard) => void }).setApprovalBoard?.(this.approvals);
+    this.options.relay.setApprovalBoard(this.approvals);
     const sync = await syncCommands({
       rest: client.rest,
       applicationId: client.application.id,
@@ -201,7 +200,7 @@ export class Bot {
     const button = parseCardButton(interaction.customId);
     if (!button) return;
     await onCardButton(interaction, button, {
-      desk: approvalDeskOf(context.relay),
+      desk: context.relay,
       board: this.approvals,
       access: this.access,
       askAccess: this.options.commands.get('ask')?.access ?? 'member',
@@ -253,8 +252,8 @@ export class Bot {
     try {
       // A follow-up while the thread's answer still runs goes into it where the gateway can take it (else it queues).
       const scope = scopeOf({ channelId: message.channelId, channel: message.channel, guildId: message.guildId });
-      const outcome: unknown = await context.relay.ask({ scope, requester: personOf(message), prompt, writer, steer: true });
-      if (steeredInto(outcome)) await answer(STEERED_FOLLOW_UP);
+      const outcome = await context.relay.ask({ scope, requester: personOf(message), prompt, writer, steer: true });
+      if (outcome.status === 'steered') await answer(STEERED_FOLLOW_UP);
     } catch (error) {
       await answer(`❌ ${describeError(error)}`);
     }

@@ -29,6 +29,7 @@ export interface ApprovalCardInfo {
   scopeId: string;
   guildId: string | null;
   askerId: string | undefined;
+  askerName: string | undefined;
   state: ApprovalState;
 }
 
@@ -66,7 +67,7 @@ export class Approvals {
 
   async card(approvalId: string): Promise<ApprovalCardInfo | undefined> {
     const record = await this.deps.store.approval(approvalId);
-    return record && { approvalId, scopeId: record.scopeId, guildId: record.guildId, askerId: record.askerId, state: record.view.state };
+    return record && { approvalId, scopeId: record.scopeId, guildId: record.guildId, askerId: record.askerId, askerName: record.view.askerName, state: record.view.state };
   }
 
   /** Sends a person's decision to the gateway; the card shows it once the gateway took it. */

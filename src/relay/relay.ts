@@ -95,8 +95,8 @@ export class Relay {
 
   // ---- asking ----
 
-  precheck(scope: Scope): Promise<void> {
-    return this.runs.precheck(scope);
+  precheck(scope: Scope, options: { steer?: boolean } = {}): Promise<void> {
+    return this.runs.precheck(scope, options);
   }
 
   ask(input: AskInput): Promise<AskOutcome> {

@@ -89,12 +89,16 @@ export class Runs {
 
   constructor(private readonly deps: RunsDeps) {}
 
-  /** Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown; never waits long. */
-  async precheck(scope: Scope): Promise<void> {
+  /**
+   * Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown; never waits long. A prompt
+   * to be steered into a running answer does not queue, so a full queue does not refuse it.
+   */
+  async precheck(scope: Scope, options: { steer?: boolean } = {}): Promise<void> {
     requireGateway(this.deps.gateway);
     const mapping = await waitAtMost(this.deps.mappings.forScope(scope), PRECHECK_LIMIT_MS);
     if (!mapping) return;
     const lane = this.lanes.get(mapping.sessionKey);
+    if (options.steer && lane?.active?.run && this.deps.gateway.info?.features.steer) return;
     if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
   }
 
