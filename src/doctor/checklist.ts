@@ -83,9 +83,8 @@ export function describeFeatures(info: GatewayInfo): string {
         ? `steering: off — ${notGranted('operator.write')}`
         : 'steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn',
   );
-  const methods = info.methods ?? [];
   lines.push(
-    methods.includes('tasks.list') && methods.includes('tasks.cancel')
+    features.stopsBackgroundCommands
       ? 'stop: also cancels commands the agent moved to the background'
       : 'stop: a command the agent moved to the background (after 10 s) keeps running; the gateway config tools.deny: ["process"] keeps commands in the foreground, where stop ends them',
   );

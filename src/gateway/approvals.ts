@@ -71,6 +71,33 @@ export function parseApprovalResolution(payload: unknown): ApprovalResolution | 
   };
 }
 
+const MAX_REMEMBERED = 1_000;
+/** Clocks differ a little; a resolution this close to the expiry counts as at it. */
+const EXPIRY_SLACK_MS = 5_000;
+
+/**
+ * When the requests seen last expire, to tell an expiry from a decision: at expiry 2026.9 broadcasts an ordinary
+ * `exec.approval.resolved` with `decision:"deny"` and `resolvedBy:null` (F-findings APPROVAL TIMEOUTS, live;
+ * src/gateway/server-methods/approval-publication.ts), where a person's decision names the client that sent it.
+ * 2026.2 broadcasts nothing at expiry.
+ */
+export class ApprovalExpiries {
+  private readonly expiresAt = new Map<string, number>();
+
+  remember(approval: ExecApproval): void {
+    if (this.expiresAt.size >= MAX_REMEMBERED) this.expiresAt.delete(this.expiresAt.keys().next().value!);
+    this.expiresAt.set(approval.id, approval.expiresAt);
+  }
+
+  /** The resolution as it was: `expired` when nobody decided and the request's time was up. */
+  resolved(resolution: ApprovalResolution): ApprovalResolution {
+    const expiresAt = this.expiresAt.get(resolution.id);
+    this.expiresAt.delete(resolution.id);
+    const unattended = resolution.decision === 'deny' && resolution.resolvedBy === undefined;
+    return unattended && expiresAt !== undefined && resolution.at >= expiresAt - EXPIRY_SLACK_MS ? { ...resolution, decision: 'expired' } : resolution;
+  }
+}
+
 /**
  * Sends a decision. The gateway's refusals arrive typed (see `openClawError`): `ApprovalGoneError` for an id it no longer
  * has (2026.2 "unknown approval id"; 2026.9 APPROVAL_NOT_FOUND, or APPROVAL_ALREADY_RESOLVED for another decision),

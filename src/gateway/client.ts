@@ -1,7 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../log.js';
-import { APPROVAL_REQUESTED, APPROVAL_RESOLVED, listApprovals, parseApprovalRequest, parseApprovalResolution, resolveApproval } from './approvals.js';
+import {
+  APPROVAL_REQUESTED,
+  APPROVAL_RESOLVED,
+  ApprovalExpiries,
+  listApprovals,
+  parseApprovalRequest,
+  parseApprovalResolution,
+  resolveApproval,
+} from './approvals.js';
 import { Connector } from './connect.js';
+import { steerInto } from './steering.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
 import type { Frame } from './dialect.js';
@@ -9,7 +18,6 @@ import {
   DisconnectedError,
   GatewayError,
   MethodNotFoundError,
-  ParamsError,
   RequestTimeoutError,
   SteerUnsupportedError,
   UnavailableError,
@@ -90,6 +98,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   private readonly logger: Logger;
   private readonly connector: Connector;
   private readonly runs: RunRegistry;
+  private readonly expiries = new ApprovalExpiries();
   private connection: Connection | undefined;
   private lastInfo: GatewayInfo | undefined;
   private closing = false;
@@ -307,7 +316,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   async pendingApprovals(): Promise<ExecApproval[] | undefined> {
     const { info } = this.requireConnection();
     if (!info.features.listApprovals) return undefined;
-    return listApprovals(this.rpcFn, Number(info.protocol), this.logger);
+    const pending = await listApprovals(this.rpcFn, Number(info.protocol), this.logger);
+    for (const approval of pending ?? []) this.expiries.remember(approval);
+    return pending;
   }
 
   /**
@@ -330,30 +341,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     if (!target || target.done || target.handedOff) return { status: 'queued' };
 
     const { params, runId: steerRunId } = dialect.prepareSteer({ sessionKey, message }, info);
-    let injected!: () => void;
-    let failed!: (error: GatewayError) => void;
-    const taken = new Promise<void>((resolve, reject) => {
-      injected = resolve;
-      failed = reject;
-    });
-    taken.catch(() => {});
-    const stopWatching = this.runs.watchSteer(steerRunId, (update) => {
-      if (update.kind === 'final') injected();
-      else if (update.kind === 'error' || update.kind === 'aborted') failed(new GatewayError(update.errorMessage ?? 'the gateway did not take the message', 'STEER_FAILED'));
-    });
-    try {
-      await this.rpc('chat.send', params);
-    } catch (error) {
-      stopWatching();
-      if (error instanceof ParamsError && /queueMode/.test(error.message)) throw new SteerUnsupportedError(`this gateway cannot steer: ${error.message}`);
-      throw error;
-    }
-    try {
-      const first = await Promise.race([taken.then(() => 'taken' as const), target.outcome.then(() => 'ended' as const)]);
-      return first === 'taken' ? { status: 'steered' } : { status: 'queued', byGateway: true };
-    } finally {
-      stopWatching();
-    }
+    return steerInto(target, { params, steerRunId, rpc: this.rpcFn, runs: this.runs });
   }
 
   /** A raw request in the connected dialect's frame format, for methods beyond the nine. */
@@ -494,7 +482,11 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.logger.debug({ event, keys: Object.keys(asObject(payload)).slice(0, 8) }, 'skipped a malformed approval event');
       return;
     }
-    if (event === APPROVAL_REQUESTED) this.emit('approvalRequested', parsed as ExecApproval);
-    else this.emit('approvalResolved', parsed as ApprovalResolution);
+    if (event === APPROVAL_REQUESTED) {
+      this.expiries.remember(parsed as ExecApproval);
+      this.emit('approvalRequested', parsed as ExecApproval);
+    } else {
+      this.emit('approvalResolved', this.expiries.resolved(parsed as ApprovalResolution));
+    }
   }
 }

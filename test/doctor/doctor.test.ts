@@ -114,11 +114,11 @@ describe('the features item', () => {
     scopes: undefined,
     tickIntervalMs: undefined,
     defaultAgentId: undefined,
-    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [], ...features },
+    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [], ...features },
   });
 
   it('says what is on on 2026.9 with everything granted', () => {
-    expect(describeFeatures(info('4', { listApprovals: true, steer: true }, ['exec.approval.list', 'tasks.list', 'tasks.cancel']))).toBe(
+    expect(describeFeatures(info('4', { listApprovals: true, steer: true, stopsBackgroundCommands: true }, ['exec.approval.list', 'tasks.list', 'tasks.cancel']))).toBe(
       'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on; stop: also cancels commands the agent moved to the background',
     );
   });

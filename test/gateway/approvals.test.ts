@@ -114,6 +114,20 @@ describe('approval resolutions', () => {
     expect(resolved[0]).toEqual({ id: '98f741c7-0379-4009-9f31-ec98a103ee33', decision: 'allow-once', resolvedBy: 'relay-main', at: 1796311940015, sessionKey: 'agent:main:relay:ask2' });
   });
 
+  it('on 2026.9, tell an expiry (a deny nobody sent, at the request\'s expiry) from a person\'s deny', async () => {
+    const { gateway, resolved } = await connected(4);
+    const now = Date.now();
+    gateway.event('exec.approval.requested', { ...V4_REQUESTED, id: 'short', createdAtMs: now - 4_000, expiresAtMs: now });
+    gateway.event('exec.approval.requested', { ...V4_REQUESTED, id: 'long', createdAtMs: now, expiresAtMs: now + 1_800_000 });
+    gateway.event('exec.approval.resolved', { id: 'short', decision: 'deny', resolvedBy: null, ts: now + 3, request: V4_REQUEST });
+    gateway.event('exec.approval.resolved', { id: 'long', decision: 'deny', resolvedBy: 'Control UI', ts: now + 5, request: V4_REQUEST });
+    await waitFor(() => resolved.length === 2, 2_000, 'the resolutions');
+    expect(resolved.map((r) => [r.id, r.decision, r.resolvedBy])).toEqual([
+      ['short', 'expired', undefined],
+      ['long', 'deny', 'Control UI'],
+    ]);
+  });
+
   it('on 2026.2, carry no session', async () => {
     const { gateway, resolved } = await connected(3);
     gateway.event('exec.approval.resolved', { id: 'ca3b4f5a', decision: 'deny', resolvedBy: 'relay-main', ts: 1796312057827 });

@@ -12,7 +12,7 @@ import { startScriptedOpenClaw, type Frame, type Refusal } from './scripted-open
 
 const FULL = ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'];
 const OLD = ['operator.read', 'operator.write', 'operator.admin'];
-const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve'];
+const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve', 'tasks.list', 'tasks.cancel'];
 
 /** The v2 device signature of a connect, checked against the scopes it asked for. */
 function signsItsScopes(connect: Frame, nonce: string, token: string): boolean {
@@ -92,13 +92,13 @@ describe('features from hello-ok', () => {
   it('on 2026.9, come from the granted scopes and the listed methods', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 4, methods: V4_METHODS });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: true, steer: true, missingScopes: [] });
+    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: true, steer: true, stopsBackgroundCommands: true, missingScopes: [] });
   });
 
   it('on 2026.9 without exec.approval.list, cannot list approvals (steering is chat.send queueMode, in no list)', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort'] });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: true, missingScopes: [] });
+    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: true, stopsBackgroundCommands: false, missingScopes: [] });
   });
 
   it('on 2026.9 with only read, can neither approve nor steer', async () => {
@@ -110,7 +110,7 @@ describe('features from hello-ok', () => {
   it('on 2026.2, whose hello may name no scopes, has approvals and tool progress but no list and no steering', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 3 });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] });
   });
 
   it('without admin and approvals granted, approvals are off and both scopes are named missing', async () => {
@@ -122,6 +122,7 @@ describe('features from hello-ok', () => {
       approvals: false,
       listApprovals: false,
       steer: true,
+      stopsBackgroundCommands: true,
       missingScopes: ['operator.admin', 'operator.approvals'],
     });
     expect(lines.filter((l) => l.level === 40 && String(l.msg).includes('granted fewer scopes'))).toHaveLength(1);
@@ -132,7 +133,7 @@ describe('features from hello-ok', () => {
     const gateway = await startCardGateway();
     onCleanup(() => gateway.close());
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card' });
-    expect((await client.start()).features).toEqual({ toolProgress: false, approvals: false, listApprovals: false, steer: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({ toolProgress: false, approvals: false, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] });
   });
 });
 

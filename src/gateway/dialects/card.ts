@@ -105,7 +105,7 @@ export class CardDialect implements Dialect {
           scopes: undefined,
           tickIntervalMs: undefined,
           defaultAgentId: undefined,
-          features: { toolProgress: false, approvals: false, listApprovals: false, steer: false, missingScopes: [] },
+          features: { toolProgress: false, approvals: false, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] },
         };
       }
     }

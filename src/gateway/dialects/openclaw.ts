@@ -1,18 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deviceProof } from '../device.js';
-import {
-  ApprovalGoneError,
-  AuthError,
-  DecisionUnavailableError,
-  GatewayError,
-  MethodNotFoundError,
-  NotPairedError,
-  ParamsError,
-  ProtocolMismatchError,
-  ScopeError,
-  SessionNotFoundError,
-  UnavailableError,
-} from '../errors.js';
+import { GatewayError, MethodNotFoundError, NotPairedError, ParamsError, ProtocolMismatchError } from '../errors.js';
 import {
   abortRun,
   nextFrame,
@@ -25,32 +13,15 @@ import {
   type RunUpdate,
   type SessionHistory,
 } from '../dialect.js';
-import { neutraliseCommands, restoreCommands } from '../directives.js';
+import { neutraliseCommands } from '../directives.js';
 import { agentProgress, chatStatusProgress } from '../progress.js';
-import {
-  asArray,
-  compact,
-  asEpochMs,
-  asNumber,
-  asObject,
-  asString,
-  flattenContent,
-  hasToolCall,
-  isObject,
-  modelRef,
-  toModelInfo,
-  type Json,
-} from '../normalize.js';
-import type {
-  AbortResult,
-  ChatSendInput,
-  GatewayFeatures,
-  GatewayInfo,
-  HistoryMessage,
-  SessionListInput,
-  SessionPatch,
-  SessionRow,
-} from '../types.js';
+import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo } from '../normalize.js';
+import type { AbortResult, ChatSendInput, GatewayFeatures, GatewayInfo, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
+import { historyMessage, sessionRow } from './openclaw-rows.js';
+
+export { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
+export { stripEnvelope } from './openclaw-rows.js';
 
 export const MIN_PROTOCOL = 3;
 export const MAX_PROTOCOL = 4;
@@ -75,49 +46,6 @@ export const FALLBACK_SCOPES = ['operator.read', 'operator.write', 'operator.adm
 export const CAPS = ['tool-events', 'exec-approvals'] as const;
 /** The most `chat.history` returns of one text on 2026.9 (its `maxChars` limit); the default is 8,000. */
 const HISTORY_MAX_CHARS = 500_000;
-/** How both versions mark a history text they cut (2026.2 always cuts at 12,000 chars). */
-const TRUNCATION_MARKER = '\n...(truncated)...';
-/** What replaces a history message too large to send. */
-const OVERSIZED_PLACEHOLDER = '[chat.history omitted: message too large]';
-
-/** A handshake the gateway refused for a reason retrying cannot fix (bad device proof, invalid params). */
-export class HandshakeRejectedError extends GatewayError {
-  override readonly fatal = true;
-}
-
-/** Maps an OpenClaw `ErrorShape` to a typed error. Branches on codes first, messages second. */
-export function openClawError(error: unknown, deviceId?: string): GatewayError {
-  const shape = asObject(error);
-  const code = asString(shape.code) ?? 'GATEWAY_ERROR';
-  const message = asString(shape.message) ?? 'gateway error';
-  const details = asObject(shape.details);
-  const detailCode = asString(details.code) ?? '';
-  const reason = asString(details.reason) ?? '';
-  if (code === 'NOT_PAIRED' || detailCode === 'PAIRING_REQUIRED') {
-    return new NotPairedError(deviceId ?? 'unknown', asString(details.requestId), shape, reason || undefined);
-  }
-  // Gone: 2026.2 "unknown approval id"; 2026.9 "unknown or expired approval id", "approval expired or not found",
-  // "approval not found" (approval.resolve), and "approval already resolved" (with another decision).
-  if (
-    reason === 'APPROVAL_NOT_FOUND' ||
-    reason === 'APPROVAL_ALREADY_RESOLVED' ||
-    /^(unknown (or expired )?approval id|approval (expired or )?not found|approval already resolved)/i.test(message)
-  ) {
-    return new ApprovalGoneError(message, shape);
-  }
-  if (reason === 'APPROVAL_ALLOW_ALWAYS_UNAVAILABLE') return new DecisionUnavailableError(message, shape);
-  if (code === 'UNAVAILABLE' || detailCode === 'AUTH_RATE_LIMITED') {
-    return new UnavailableError(message, asNumber(shape.retryAfterMs), shape);
-  }
-  if (detailCode.startsWith('AUTH_') || /^unauthori[sz]ed\b/i.test(message)) return new AuthError(message, shape);
-  if (detailCode === 'PROTOCOL_MISMATCH' || /protocol mismatch/i.test(message)) return new ProtocolMismatchError(message, shape);
-  if (code === 'FORBIDDEN' || detailCode === 'MISSING_SCOPE' || /^missing scope/i.test(message)) return new ScopeError(message, shape);
-  if (/^unknown method/i.test(message)) return new MethodNotFoundError(message, shape);
-  if (/^invalid .* params/i.test(message)) return new ParamsError(message, shape);
-  if (/^unknown session/i.test(message)) return new SessionNotFoundError(message, shape);
-  return new GatewayError(message, code, shape);
-}
-
 
 /**
  * What the granted scopes allow. Both versions let admin stand in for every operator scope, approvals included; the
@@ -133,6 +61,7 @@ export function openClawFeatures(protocol: number, granted: readonly string[], m
     approvals,
     listApprovals: approvals && methods.includes('exec.approval.list'),
     steer: protocol >= 4 && has('operator.write'),
+    stopsBackgroundCommands: has('operator.write') && methods.includes('tasks.list') && methods.includes('tasks.cancel'),
     missingScopes: REQUESTED_SCOPES.filter((scope) => !granted.includes(scope)),
   };
 }
@@ -147,75 +76,7 @@ function memberText(message: string, info: GatewayInfo): { message: string; supp
   return suppress ? { message, suppressCommandInterpretation: true } : { message: neutraliseCommands(message) };
 }
 
-/** A row's token counts (`sessions.list`, `sessions.describe`; both versions), when it has any. */
-function tokensOf(row: Json): SessionRow['tokens'] {
-  const input = asNumber(row.inputTokens);
-  const output = asNumber(row.outputTokens);
-  const total = asNumber(row.totalTokens);
-  return input === undefined && output === undefined && total === undefined ? undefined : { input, output, total };
-}
-
 const RESET_REASONS = new Set(['new', 'reset']);
-
-// v3 stores a user turn with the envelope the model saw: metadata, then a `[Wed 2026-11-25 01:41 UTC] ` stamp.
-const ENVELOPE_STAMP = /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}(?: [A-Za-z0-9+:-]+)?\] /g;
-
-/** The text a person wrote, without the envelope some gateways store around it. */
-export function stripEnvelope(text: string): string {
-  let end = -1;
-  for (const match of text.matchAll(ENVELOPE_STAMP)) end = match.index + match[0].length;
-  return end >= 0 && (text.startsWith('Conversation info') || text.startsWith('[')) ? text.slice(end) : text;
-}
-
-function maybeStripped(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : stripEnvelope(text);
-}
-
-function sessionRow(row: Json): SessionRow | undefined {
-  const key = asString(row.key);
-  if (!key) return undefined;
-  const model = asString(row.model);
-  const tokens = tokensOf(row);
-  return {
-    key,
-    title: maybeStripped(asString(row.derivedTitle)) ?? asString(row.label) ?? asString(row.displayName),
-    displayName: asString(row.displayName),
-    model: model ? modelRef(asString(row.modelProvider), model) : undefined,
-    preview: maybeStripped(asString(row.lastMessagePreview)),
-    updatedAt: asEpochMs(row.updatedAt),
-    ...(tokens ? { tokens } : {}),
-  };
-}
-
-function historyMessage(message: Json): HistoryMessage {
-  const key = asString(message.idempotencyKey);
-  const role = asString(message.role) ?? 'unknown';
-  const text = flattenContent(message.content);
-  const meta = asObject(message.__openclaw);
-  const stopReason = asString(message.stopReason);
-  const aborted = asObject(message.openclawAbort).aborted === true;
-  // As OpenClaw's own client decides (2026.9 packages/gateway-client/src/session-projection-final-identity.ts): a
-  // `runTerminal` mark decides; else a row that calls a tool, or stopped to use one, goes on. 2026.9 splits a reply
-  // with a tool call into a text row without a stopReason and the tool-call row, so a final needs a stopReason.
-  const endsRun =
-    role === 'assistant' &&
-    (typeof meta.runTerminal === 'boolean'
-      ? meta.runTerminal
-      : aborted || (stopReason !== undefined && stopReason !== 'toolUse' && !hasToolCall(message.content)));
-  let truncated: HistoryMessage['truncated'];
-  if (text.endsWith(TRUNCATION_MARKER)) truncated = { prefix: text.slice(0, -TRUNCATION_MARKER.length) };
-  else if (text === OVERSIZED_PLACEHOLDER || meta.reason === 'oversized') truncated = { prefix: '' };
-  return {
-    role,
-    text: role === 'user' ? restoreCommands(stripEnvelope(text)) : text,
-    timestamp: asEpochMs(message.timestamp),
-    runId: asString(meta.runId) ?? (key?.endsWith(':assistant') ? key.slice(0, -':assistant'.length) : undefined),
-    aborted,
-    stopReason,
-    endsRun,
-    truncated,
-  };
-}
 
 /** Real OpenClaw gateways, protocol v3 (2026.2.x) and v4 (2026.9.x). Params are closed objects: send only known keys. */
 export class OpenClawDialect implements Dialect {
@@ -402,7 +263,7 @@ export class OpenClawDialect implements Dialect {
    * foreground, where chat.abort kills it.
    */
   async cancelSessionTasks(rpc: Rpc, sessionKey: string, info: GatewayInfo): Promise<number> {
-    if (!info.methods?.includes('tasks.list') || !info.methods.includes('tasks.cancel')) return 0;
+    if (!info.features.stopsBackgroundCommands) return 0;
     const { tasks } = asObject(await rpc('tasks.list', { sessionKey, status: ['queued', 'running'] }));
     const ids = asArray(tasks)
       .filter(isObject)
