@@ -203,8 +203,13 @@ export interface GatewayFeatures {
   approvals: boolean;
   /** Pending approvals can be listed again after a reconnect (2026.9 `exec.approval.list`). */
   listApprovals: boolean;
-  /** A message can be put into the running turn (2026.9 `sessions.steer`); else it waits as the next turn. */
+  /** A message can be put into the running turn (2026.9 `chat.send` queueMode steer); else it waits as the next turn. */
   steer: boolean;
+  /**
+   * A stop also ends the commands the agent moved to the background (2026.9 `tasks.cancel`); 2026.2 offers an operator
+   * no way to, so such a command may run on after a stop there.
+   */
+  stopsBackgroundCommands: boolean;
   /** Scopes clawcord asked for and did not get (a remote device that must re-pair for the upgrade). */
   missingScopes: string[];
 }

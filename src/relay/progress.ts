@@ -30,6 +30,7 @@ export class RunProgress {
   /** Output tokens per model call, as the gateway last reported them. */
   private readonly outputTokens = new Map<number, number>();
   private modelRef: string | undefined;
+  private readonly toolNames = new Set<string>();
 
   constructor(
     private readonly startedAt: number,
@@ -69,6 +70,11 @@ export class RunProgress {
     this.retry = undefined;
     this.handoff = undefined;
     return changed;
+  }
+
+  /** Whether the run called a tool of this name (`exec`: it ran shell commands). */
+  used(toolName: string): boolean {
+    return this.toolNames.has(toolName);
   }
 
   /** The model the gateway said this run uses. */
@@ -117,6 +123,7 @@ export class RunProgress {
 
   private tool(activity: Extract<RunActivity, { type: 'tool' }>): boolean {
     const id = activity.toolCallId;
+    this.toolNames.add(activity.name);
     if (this.ended.has(id)) return false;
     const known = this.running.get(id);
     if (activity.phase !== 'end') {

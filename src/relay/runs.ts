@@ -372,6 +372,9 @@ export class Runs {
     for await (const event of run) {
       if (this.closing) return;
       if (job.record && job.record.runId !== run.runId) await this.persist(job, log);
+      if (event.type === 'aborted' && status?.progress.used('exec') && !this.deps.gateway.info?.features.stopsBackgroundCommands) {
+        status.note('⚠️ This gateway cannot stop a command the agent moved to the background: one may still be running.');
+      }
       if (event.type !== 'text' && event.type !== 'activity' && event.type !== 'final') status?.end();
       switch (event.type) {
         case 'activity':

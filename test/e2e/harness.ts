@@ -10,7 +10,7 @@ import { joinChunks } from '../../src/discord/render/split.js';
 import type { GatewayClientOptions } from '../../src/gateway/client.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startCardGateway, type CardGateway } from '../fakes/gateway/card-gateway.js';
-import { startOpenClawGateway, type OpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
+import { startOpenClawGateway, type OpenClawGateway, type OpenClawGatewayOptions } from '../fakes/gateway/openclaw-gateway.js';
 import { onFakeDiscordStarted, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import type { FakeDiscordOptions, RecordedMessage } from '../fakes/discord/types.js';
 import { onCleanup, waitFor } from '../gateway/helpers.js';
@@ -142,6 +142,8 @@ export const GATEWAY_KINDS: GatewayKind[] = ['card', 'openclaw-v3', 'openclaw-v4
 
 export interface StackOptions {
   gateway?: GatewayKind;
+  /** Options for a fake OpenClaw gateway (exec approvals, timeouts). */
+  openclaw?: Partial<OpenClawGatewayOptions>;
   discord?: FakeDiscordOptions;
   config?: Record<string, unknown>;
   /** Reuse a store file (restart tests). */
@@ -156,8 +158,8 @@ const FAST_GATEWAY: Partial<GatewayClientOptions> = {
   recoveryIntervalMs: 100,
 };
 
-export async function startGateway(kind: GatewayKind): Promise<CardGateway | OpenClawGateway> {
-  const gateway = kind === 'card' ? await startCardGateway() : await startOpenClawGateway({ protocol: kind === 'openclaw-v3' ? 3 : 4, deltaPacingMs: 20 });
+export async function startGateway(kind: GatewayKind, openclaw: Partial<OpenClawGatewayOptions> = {}): Promise<CardGateway | OpenClawGateway> {
+  const gateway = kind === 'card' ? await startCardGateway() : await startOpenClawGateway({ protocol: kind === 'openclaw-v3' ? 3 : 4, deltaPacingMs: 20, ...openclaw });
   onCleanup(() => gateway.close());
   return gateway;
 }
@@ -205,7 +207,7 @@ export async function startBot(gateway: { url: string; token: string }, discord:
 
 /** A fake Discord, a fake gateway and the bot between them. */
 export async function startStack(options: StackOptions = {}) {
-  const gateway = await startGateway(options.gateway ?? 'openclaw-v4');
+  const gateway = await startGateway(options.gateway ?? 'openclaw-v4', options.openclaw);
   const discord = await startFakeDiscord({ rateLimits: false, ...options.discord });
   onCleanup(() => discord.close());
   const app = await startBot(gateway, discord, options);
