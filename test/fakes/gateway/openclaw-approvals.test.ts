@@ -108,6 +108,11 @@ describe('scopes and caps for approvals', () => {
       },
     });
     expect((await upgrade.c.closed).reason).toBe(`pairing required: device is asking for more scopes than currently approved (requestId: ${request.requestId})`.slice(0, 123));
+    // The same request comes back until it is decided; approving with fewer scopes keeps refusing the rest.
+    await ocConnect(gw, { device: writer, scopes: [...rw, 'operator.approvals'] });
+    expect(gw.pairingRequests.filter((r) => r.deviceId === writer.deviceId && r.reason === 'scope-upgrade')).toHaveLength(1);
+    gw.approveDevice(writer.deviceId, rw);
+    expect((await ocConnect(gw, { device: writer, scopes: [...rw, 'operator.approvals'] })).res.error.details.reason).toBe('scope-upgrade');
   });
 });
 

@@ -122,7 +122,8 @@ export interface OpenClawGateway {
   /** Open sockets right now. */
   openConnections(): number;
   setReplyScript(fn: ReplyScriptFn): void;
-  approveDevice(deviceId: string): void;
+  /** Approves the device's pending pairing requests; `scopes`: pair it with exactly these instead of what it asked. */
+  approveDevice(deviceId: string, scopes?: readonly string[]): void;
   /** Broadcasts `shutdown`, closes every socket with 1012 and stops listening until `restart()`. */
   shutdown(restartExpectedMs?: number): Promise<void>;
   /** Listens again on the same port. */
@@ -672,14 +673,14 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     },
     openConnections: () => conns.size,
     setReplyScript: (fn) => state.setReplyScript(fn),
-    approveDevice: (deviceId) => {
+    approveDevice: (deviceId, only) => {
       const scopes = new Set(pairedDevices.get(deviceId) ?? []);
       for (const r of pairingRequests) {
         if (r.deviceId !== deviceId || r.status !== 'pending') continue;
         r.status = 'approved';
         r.scopes.forEach((s) => scopes.add(s));
       }
-      pairedDevices.set(deviceId, [...scopes]);
+      pairedDevices.set(deviceId, only ? [...only] : [...scopes]);
     },
     pairedScopes: (deviceId) => pairedDevices.get(deviceId),
     get processes() {
