@@ -43,6 +43,17 @@ function chatText(frame: ChatFrame): string {
   return (frame.message?.content ?? []).map((block) => block.text ?? '').join('');
 }
 
+/** The small print under a reply's last message (Discord `-# ` subtext): the status line while live, the footer once
+ * final. */
+const SUBTEXT_TAIL = /(?:\n+-# [^\n]*)+$/;
+
+/** A message's text without that small print: what the answer itself says. */
+const body = (message: RecordedMessage) => message.content.replace(SUBTEXT_TAIL, '');
+
+/** The subtext lines under a message, without their `-# ` marks. */
+const subtext = (message: RecordedMessage) =>
+  (SUBTEXT_TAIL.exec(message.content)?.[0] ?? '').split('\n').filter((line) => line.startsWith('-# ')).map((line) => line.slice(3));
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** waitForSettledReply, failing with what the reply shows when it does not settle. */
@@ -186,10 +197,12 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const prompt = 'hello there, how are you?';
     const { messages } = await ask(prompt, 'general');
     const expected = llm.expectedReply('fake-fast', userText(prompt));
-    expect(messages.map((m) => m.content)).toEqual([expected]);
-    const live = messages[0]!.versions.filter((v) => v.content.endsWith(' ▌'));
+    expect(messages.map(body)).toEqual([expected]);
+    // the footer names who answered, with which model, and how long it took
+    expect(subtext(messages[0]!)).toEqual([expect.stringMatching(/^🤖 Main · fake\/fake-fast · \d+ s/)]);
+    const live = messages[0]!.versions.map((v) => v.content.replace(SUBTEXT_TAIL, '')).filter((text) => text.endsWith(' ▌'));
     expect(live.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < live.length; i++) expect(expected.startsWith(live[i]!.content.slice(0, -2))).toBe(true);
+    for (let i = 1; i < live.length; i++) expect(expected.startsWith(live[i]!.slice(0, -2))).toBe(true);
     expect(isLive(messages[0]!)).toBe(false);
     checked(version, `/ask streamed ${live.length} progressive edits and ended with the fake LLM's exact text (${expected.length} chars)`);
   });
@@ -273,7 +286,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       60_000,
       'the answer in the thread',
     );
-    expect(answer.content).toBe(llm.expectedReply('fake-fast', userText('and the budget?')));
+    expect(body(answer)).toBe(llm.expectedReply('fake-fast', userText('and the budget?')));
     const sessions = await command('sessions', { limit: 25 });
     expect(sessions).toContain(`agent:main:clawcord:${threadId}`);
     void token;
@@ -299,7 +312,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     const answer = 'The tools said exec=tool-ran-ok; read=clawcord-notes-42';
     expect(finalText).toBe(gateway.expectedProtocol === 3 ? answer : `Let me check.\n\nNow the notes.\n\n${answer}`);
     const last = messages.at(-1)!;
-    expect(last.content, `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
+    expect(body(last), `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
     expect(isLive(last)).toBe(false);
     expect(messages.map((m) => m.content).join('\n')).not.toContain('(no text)');
     checked(version, `text → exec → text → read → text: the LLM got both tools' output; the gateway's final ${JSON.stringify(finalText)} ends the reply ${JSON.stringify(last.content)}`);
@@ -324,11 +337,11 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
         expect(seen.userText.replaceAll(WORD_JOINER, '')).toBe(userText(prompt));
       }
       expect(seen.model).toBe('fake-fast');
-      expect(messages.at(-1)!.content).toBe(llm.expectedReply('fake-fast', seen.userText));
+      expect(body(messages.at(-1)!)).toBe(llm.expectedReply('fake-fast', seen.userText));
       expect(await sessionModel(key)).toBe('fake/fake-fast');
     }
     const { messages } = await ask('and which model answers now?', 'directives');
-    expect(messages.at(-1)!.content).toBe(llm.expectedReply('fake-fast', userText('and which model answers now?')));
+    expect(body(messages.at(-1)!)).toBe(llm.expectedReply('fake-fast', userText('and which model answers now?')));
     checked(version, `a member's ${prompts.map((p) => JSON.stringify(p)).join(', ')} reached the LLM ${gateway.expectedProtocol === 4 ? 'byte for byte' : 'intact but for U+2060 after the slash'}; the session stayed on fake/fake-fast`);
   });
 
@@ -401,7 +414,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
       const finalText = chatText(final);
       expect(finalText).toBe(gateway.expectedProtocol === 3 ? 'Slept for twelve seconds.' : 'Starting the long step.\n\nSlept for twelve seconds.');
       const last = messages.at(-1)!;
-      expect(last.content, `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
+      expect(body(last), `the reply ends with the gateway's final ${JSON.stringify(finalText)}`).toMatch(new RegExp(`${escapeRegExp(finalText)}$`));
       expect(isLive(last)).toBe(false);
       expect(messages.map((m) => m.content).join('\n')).not.toContain('(no text)');
 
@@ -429,10 +442,10 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     // 2026.2 loses the turn (the reply says so); 2026.9 drains it, or resumes it under a new run id whose answer
     // the reply then shows.
     const original = llm.expectedReply('fake-fast', userText('a SLOW one before the restart'));
-    const final = message!.content === original || message!.content.startsWith('Hello from fake-llm');
-    if (!final) expect(message!.content).toMatch(/\n\n⚠️ Interrupted: the gateway restarted or the connection dropped before the answer was complete\.$/);
+    const final = body(message!) === original || message!.content.startsWith('Hello from fake-llm');
+    if (!final) expect(body(message!)).toMatch(/\n\n⚠️ Interrupted: the gateway restarted or the connection dropped before the answer was complete\.$/);
     const { messages } = await ask('are you back?', 'restart');
-    expect(messages[0]!.content).toBe(llm.expectedReply('fake-fast', userText('are you back?')));
+    expect(body(messages[0]!)).toBe(llm.expectedReply('fake-fast', userText('are you back?')));
     checked(version, `gateway restart: the bot reconnected; the message ended ${final ? `with the resumed turn's final text ${JSON.stringify(message!.content.slice(0, 80))}` : 'with a clear interrupted note'}; the next /ask worked`);
   });
 
@@ -446,7 +459,7 @@ describe.each(VERSIONS)('the bot against openclaw@%s', (version) => {
     await bot.waitForLog(/finished a reply left over from before the restart/, 120_000);
     const [message] = replyMessages(discord, token);
     expect(isLive(message!)).toBe(false);
-    expect(message!.content).toBe(llm.expectedReply('fake-fast', userText('SLOW but steady')));
+    expect(body(message!)).toBe(llm.expectedReply('fake-fast', userText('SLOW but steady')));
     checked(version, 'bot restart: the new bot process finished the left-over reply with the final text');
   });
 

@@ -1,6 +1,7 @@
 // The interop harness's own pieces that need no gateway: the fake LLM's tool scripts and the secret scan.
 import { describe, expect, it } from 'vitest';
-import { parseToolScript, startFakeLlm } from './harness/fake-llm.js';
+import { parseToolScript, startFakeLlm, SUCCESSOR_REPLY } from './harness/fake-llm.js';
+import { execApprovalConfig } from './harness/openclaw.js';
 import { findSecrets } from './harness/secrets.js';
 
 describe('the fake LLM', () => {
@@ -55,6 +56,50 @@ describe('the fake LLM', () => {
     } finally {
       await llm.close();
     }
+  });
+});
+
+describe('the fake LLM, for agents at work', () => {
+  it('takes a JSON argument whole, so a sub-agent task may hold a script of its own', () => {
+    const spawn = JSON.stringify({ id: 'sessions_spawn', args: { task: 'TOOLCALL:exec:sleep 6 REPLY:child done' } });
+    expect(parseToolScript(`SAY:Spawning. TOOLCALL:tool_call:${spawn} TOOLCALL:sessions_yield:{"message":"wait"} REPLY:parent`)).toEqual({
+      steps: [
+        { say: 'Spawning.', tool: 'tool_call', args: spawn },
+        { say: '', tool: 'sessions_yield', args: '{"message":"wait"}' },
+      ],
+      reply: 'parent',
+    });
+  });
+
+  it('runs "sleep N; touch <abs path>" (the Stop tests\' marker) but no other compound command', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const tools = [{ type: 'function', function: { name: 'exec', parameters: { required: ['command'] } } }];
+      for (const command of ['sleep 60; touch /tmp/stop-marker', 'sleep 1; rm /tmp/x', 'sleep 1; touch /tmp/../etc/x']) {
+        await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: `TOOLCALL:exec:${command}` }] });
+      }
+      expect(llm.requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text', 'text']);
+    } finally {
+      await llm.close();
+    }
+  });
+
+  it('answers the successor turn of a yield plainly, without re-running the quoted child task', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const tools = [{ type: 'function', function: { name: 'exec', parameters: { required: ['command'] } } }];
+      const settled = '[Subagent Context] Every subagent spawned from this session has now settled — none are still running.\nChild result: TOOLCALL:exec:sleep 6 REPLY:child done';
+      await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: settled }] });
+      expect(llm.requests[0]!.answer).toEqual({ kind: 'text', text: SUCCESSOR_REPLY });
+      expect(llm.requests[0]!.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
+    } finally {
+      await llm.close();
+    }
+  });
+
+  it('knows the exec settings that make each version ask for approval', () => {
+    expect(execApprovalConfig('2026.2.17')).toEqual({ host: 'gateway', security: 'allowlist', ask: 'on-miss' });
+    expect(execApprovalConfig('2026.9.6')).toEqual({ mode: 'ask' });
   });
 });
 

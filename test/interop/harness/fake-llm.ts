@@ -17,6 +17,8 @@ export interface FakeLlmRequest {
   tools: string[];
   /** Tool results the gateway sent back since the prompt (`role: "tool"` messages), in order. */
   toolResults: ToolResult[];
+  /** The usage the fake reported for this answer (OpenAI names). */
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   /** What the fake answered: plain text, or tool calls (with any text said before them). */
   answer?: { kind: 'text'; text: string } | { kind: 'tool_calls'; say: string; calls: ToolCall[] };
 }
@@ -61,6 +63,9 @@ export interface FakeLlm {
 }
 
 export const FAKE_MODELS = ['fake-fast', 'fake-smart'] as const;
+const SUBAGENTS_SETTLED_MARKER = 'Every subagent spawned from this session has now settled';
+/** What the fake answers in the successor turn of a yielded v4 run. */
+export const SUCCESSOR_REPLY = 'Successor turn: the sub-agents are done.';
 const INTERNAL_CONTEXT_MARKER = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
 
 function textOf(content: unknown): string {
@@ -108,11 +113,18 @@ export interface ToolScript {
 
 /** The tool script in a prompt, or undefined when the prompt has no TOOLCALL. */
 export function parseToolScript(userText: string): ToolScript | undefined {
-  const marks = [...userText.matchAll(TRIGGER)].map((m) => ({
-    kind: m[1] as 'SAY' | 'TOOLCALL' | 'REPLY',
-    start: m.index,
-    body: m.index + m[0].length,
-  }));
+  const marks: Array<{ kind: 'SAY' | 'TOOLCALL' | 'REPLY'; start: number; body: number }> = [];
+  // JSON arguments are taken whole, so a sub-agent's task may itself hold a script (its REPLY: is not this one's).
+  let skipUntil = 0;
+  for (const m of userText.matchAll(TRIGGER)) {
+    if (m.index < skipUntil) continue;
+    const mark = { kind: m[1] as 'SAY' | 'TOOLCALL' | 'REPLY', start: m.index, body: m.index + m[0].length };
+    marks.push(mark);
+    if (mark.kind === 'TOOLCALL') {
+      const args = /^[\w.-]+:\s*\{/.exec(userText.slice(mark.body));
+      if (args) skipUntil = jsonObjectEnd(userText, mark.body + args[0].length - 1);
+    }
+  }
   if (!marks.some((m) => m.kind === 'TOOLCALL')) return undefined;
   const script: ToolScript = { steps: [], reply: undefined };
   let say: string[] = [];
@@ -130,8 +142,29 @@ export function parseToolScript(userText: string): ToolScript | undefined {
   return script;
 }
 
+/** The index just past the JSON object starting at `from` (or the text's end when it never closes). */
+function jsonObjectEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return text.length;
+}
+
 // Real tools run on the test machine: only these exec commands, without shell operators.
 const HARMLESS_COMMAND = /^(?:echo|printf|sleep|cat|ls|pwd|true)(?:\s[^;&|<>`$(){}\\]*)?$/;
+// The one compound form allowed: a long step that leaves a marker file when it completes (the Stop tests check that
+// the marker never appears).
+const SLEEP_THEN_TOUCH = /^sleep \d+(?:\.\d+)?; touch \/[\w./-]+$/;
+const harmless = (command: string) =>
+  HARMLESS_COMMAND.test(command) || (SLEEP_THEN_TOUCH.test(command) && !command.includes('..'));
 
 interface OfferedTool {
   name: string;
@@ -163,7 +196,7 @@ function toolArguments(step: ToolScript['steps'][number], offered: OfferedTool[]
     args = { [first]: step.args };
   }
   const command = step.tool === 'exec' ? args.command : undefined;
-  if (command !== undefined && (typeof command !== 'string' || !HARMLESS_COMMAND.test(command.trim()))) {
+  if (command !== undefined && (typeof command !== 'string' || !harmless(command.trim()))) {
     return `exec command ${JSON.stringify(command)} is not on the fake's harmless list`;
   }
   return args;
@@ -312,6 +345,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     // Small, fixed-ish usage: reporting the real prompt size (~25k tokens) makes the gateway compact the session.
     const usage = { prompt_tokens: 10 + Math.ceil(userText.length / 4), completion_tokens: tokens.length + toolCalls.length };
     const usageBody = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    rec.usage = usageBody;
 
     if (!stream) {
       await sleep(delay * tokens.length);
@@ -354,6 +388,9 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
 
   /** Plain prompts get the greeting (or the slow reply); tool scripts get their next step. */
   function decideAnswer(model: string, userText: string, body: Record<string, unknown>, rec: FakeLlmRequest): NonNullable<FakeLlmRequest['answer']> {
+    // The turn a v4 gateway starts after a yield: its prompt quotes the child's task (script included), which must
+    // not run again.
+    if (userText.includes(SUBAGENTS_SETTLED_MARKER)) return { kind: 'text', text: SUCCESSOR_REPLY };
     const script = parseToolScript(userText);
     if (!script) return { kind: 'text', text: api.expectedReply(model, userText) };
     const done = toolTurns(body);

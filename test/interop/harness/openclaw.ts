@@ -27,6 +27,11 @@ export interface StartOpenClawOptions {
   llmBaseUrl: string;
   /** Gateway token; a random one by default. */
   token?: string;
+  /** Exec commands ask for approval (both versions otherwise run them unprompted). Neither version lets the config
+   * shorten the approval timeout (v3 120 s, v4 30 min); see injectApproval in approvals.ts for expiry tests. */
+  execApprovals?: boolean;
+  /** Merged into the generated openclaw.json (objects deeply, everything else replaced), for one test's settings. */
+  configPatch?: Record<string, unknown>;
 }
 
 export interface RunningGateway {
@@ -176,6 +181,21 @@ function buildConfig(version: OpenClawVersion, p: { port: number; token: string;
     memory: { search: { enabled: false } },
     plugins: { entries: { 'memory-core': { config: { dreaming: { enabled: false } } } } },
   };
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function deepMerge(base: Json, patch: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  return out;
+}
+
+/** The exec settings that make a command outside the allowlist wait for an operator's decision. */
+export function execApprovalConfig(version: OpenClawVersion): Json {
+  // v3's default host "sandbox" without a sandbox runs commands directly with no approval check
+  return version === '2026.2.17' ? { host: 'gateway', security: 'allowlist', ask: 'on-miss' } : { mode: 'ask' };
 }
 
 type ProbeResult = { ok: true; hello: Record<string, unknown> } | { ok: false; retry: boolean; reason: string };
@@ -333,7 +353,10 @@ export async function startOpenClawGateway(opts: StartOpenClawOptions): Promise<
   await Promise.all([stateDir, logsDir, path.join(runDir, 'home')].map((d) => mkdir(d, { recursive: true })));
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
-  await writeFile(configPath, JSON.stringify(buildConfig(version, { port, token, runDir, llmBaseUrl }), null, 2));
+  let config = buildConfig(version, { port, token, runDir, llmBaseUrl }) as Json;
+  if (opts.execApprovals) config = deepMerge(config, { tools: { exec: execApprovalConfig(version) } });
+  config = deepMerge(config, opts.configPatch ?? {});
+  await writeFile(configPath, JSON.stringify(config, null, 2));
 
   const env: NodeJS.ProcessEnv = {
     ...gatewayBaseEnv(node24Env(nodeBin)),

@@ -2,7 +2,7 @@
 // sessions, every frame) without going through clawcord's own client.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { deviceProof, generateDeviceIdentity } from '../../../src/gateway/device.js';
+import { deviceProof, generateDeviceIdentity, type DeviceIdentity } from '../../../src/gateway/device.js';
 
 export interface OperatorFrame {
   type?: string;
@@ -36,6 +36,8 @@ export interface OperatorOptions {
   caps?: string[];
   clientId?: string;
   clientMode?: string;
+  /** The device to sign with; a fresh one by default. Reuse one to reconnect as an already paired device. */
+  device?: DeviceIdentity;
 }
 
 const DEFAULT_SCOPES = ['operator.read', 'operator.write', 'operator.admin'];
@@ -45,7 +47,7 @@ export function connectOperator(url: string, token: string, options: OperatorOpt
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const clientId = options.clientId ?? 'gateway-client';
   const clientMode = options.clientMode ?? 'backend';
-  const device = generateDeviceIdentity();
+  const device = options.device ?? generateDeviceIdentity();
   const ws = new WebSocket(url);
   const frames: Operator['frames'] = [];
   const pending = new Map<string, (answer: RpcAnswer) => void>();
