@@ -13,6 +13,8 @@ export function featureLines(features: GatewayFeatures | undefined): string[] {
   const lines = [
     `tool progress ${onOff(features.toolProgress)} · approvals ${onOff(features.approvals)}${features.approvals && !features.listApprovals ? ' (not re-read after a reconnect)' : ''} · steering ${onOff(features.steer)}${features.steer ? '' : ' (follow-ups wait for the answer)'}`,
   ];
+  // Only where commands run at all: the card runs none.
+  if (features.toolProgress && !features.stopsBackgroundCommands) lines.push('Stop ends a command the agent runs now, not one it moved to the background.');
   const missing = features.missingScopes.filter((scope) => scope.trim() !== '');
   if (missing.length > 0) {
     const scopes = missing.map((scope) => `\`${scope.replace(/`/g, '')}\``).join(', ');

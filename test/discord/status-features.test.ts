@@ -3,15 +3,16 @@ import { featureLines } from '../../commands/status.js';
 
 describe('/status features', () => {
   it('says what the connection allows beyond chat', () => {
-    expect(featureLines({ toolProgress: true, approvals: true, listApprovals: true, steer: true, missingScopes: [] })).toEqual(['tool progress on · approvals on · steering on']);
-    expect(featureLines({ toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [] })).toEqual([
+    expect(featureLines({ toolProgress: true, approvals: true, listApprovals: true, steer: true, missingScopes: [], stopsBackgroundCommands: true })).toEqual(['tool progress on · approvals on · steering on']);
+    expect(featureLines({ toolProgress: true, approvals: true, listApprovals: false, steer: false, missingScopes: [], stopsBackgroundCommands: false })).toEqual([
       'tool progress on · approvals on (not re-read after a reconnect) · steering off (follow-ups wait for the answer)',
+      'Stop ends a command the agent runs now, not one it moved to the background.',
     ]);
     expect(featureLines(undefined)).toEqual([]);
   });
 
   it('names the scopes the gateway withheld and how to get them', () => {
-    expect(featureLines({ toolProgress: true, approvals: false, listApprovals: false, steer: false, missingScopes: ['operator.approvals'] })).toEqual([
+    expect(featureLines({ toolProgress: true, approvals: false, listApprovals: false, steer: false, missingScopes: ['operator.approvals'], stopsBackgroundCommands: true })).toEqual([
       'tool progress on · approvals off · steering off (follow-ups wait for the answer)',
       "⚠️ the gateway did not grant `operator.approvals`: re-pair clawcord's device to grant operator.approvals.",
     ]);
