@@ -46,6 +46,16 @@ export class RunStream implements AsyncIterable<RunEvent> {
   /** The next increment starts the text afresh (a successor run's answer replaces what was shown). */
   private freshText = false;
   private text = '';
+  /**
+   * Text of the assistant segments before the current one, with their separator. 2026.2 starts its text afresh
+   * after each tool call and its final holds only the last segment; the reply keeps the earlier ones above it, as
+   * 2026.9's own text does (segments joined by a blank line).
+   */
+  private earlierSegments = '';
+  /** The current segment's text, as the gateway last sent it. */
+  private segment = '';
+  /** A tool ran since the last text: a snapshot that does not go on from the segment starts a new one. */
+  private toolSinceText = false;
   private lastRunSeq = -1;
   private settled = false;
   private recovering = false;
@@ -117,6 +127,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
     this.heard();
     this.mayResume = false;
     if (update.kind === 'activity') {
+      if (update.activity?.type === 'tool') this.toolSinceText = true;
       const activity = this.progress.accept(update);
       if (activity) this.push({ type: 'activity', activity });
       return;
@@ -129,12 +140,16 @@ export class RunStream implements AsyncIterable<RunEvent> {
       }
       let next = this.text;
       if (update.text !== undefined) {
-        next = update.text;
+        next = this.segmentedText(update.text);
         this.textIncomplete = false;
       } else if (update.deltaText !== undefined) {
-        next = update.replace || this.freshText ? update.deltaText : this.text + update.deltaText;
+        const restart = update.replace || this.freshText;
+        if (restart) this.earlierSegments = '';
+        this.segment = restart ? update.deltaText : this.segment + update.deltaText;
+        next = restart ? update.deltaText : this.text + update.deltaText;
       }
       this.freshText = false;
+      this.toolSinceText = false;
       this.showText(next);
       return;
     }
@@ -150,7 +165,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
       this.push({ type: 'activity', activity: { type: 'handoff', waitingFor: this.hooks.subAgents(this) } });
       return;
     }
-    const text = update.text ?? this.text;
+    const text = update.text === undefined ? this.text : this.withEarlierSegments(update.text);
     const outcome: RunOutcome = update.kind === 'final' ? { type: 'final', text } : { type: 'aborted', text };
     // After a gap the accumulated increments are incomplete; a snapshot final is still the whole text.
     if (this.textIncomplete && update.text === undefined) void this.settleFromHistory(outcome);
@@ -178,6 +193,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
     this.handedOffTurn = false;
     this.mayResume = false;
     this.freshText = true;
+    this.earlierSegments = '';
+    this.segment = '';
     this.textIncomplete = false;
     this.heard();
   }
@@ -232,9 +249,30 @@ export class RunStream implements AsyncIterable<RunEvent> {
     this.settle(found.state === 'ended' && found.outcome.type === fallback.type ? found.outcome : fallback);
   }
 
+  /** The text shown for a snapshot of the current segment, which may be the start of a new one (see earlierSegments). */
+  private segmentedText(snapshot: string): string {
+    if (this.freshText) {
+      this.earlierSegments = '';
+    } else if (this.toolSinceText && this.segment.trim() !== '' && !snapshot.startsWith(this.segment)) {
+      this.earlierSegments = `${this.text}\n\n`;
+    } else if (snapshot !== this.segment && this.segment.startsWith(snapshot)) {
+      // An older copy of the segment (2026.2's paced chat delta after its assistant event) must not roll it back.
+      return this.text;
+    }
+    this.segment = snapshot;
+    return this.earlierSegments + snapshot;
+  }
+
+  /** A final (or the history's reply) that holds only the last segment gets the earlier ones back in front of it. */
+  private withEarlierSegments(text: string): string {
+    const earlier = this.earlierSegments.trimEnd();
+    return earlier === '' || text.startsWith(earlier) ? text : `${this.earlierSegments}${text}`;
+  }
+
   private settle(outcome: RunOutcome): void {
     if (this.settled) return;
     this.settled = true;
+    if (outcome.type !== 'error') outcome = { ...outcome, text: this.withEarlierSegments(outcome.text) };
     if (outcome.text !== this.text && outcome.type !== 'error') this.text = outcome.text;
     this.push(outcome);
     this.resolveOutcome(outcome);

@@ -294,3 +294,32 @@ describe('the activity tracker', () => {
     expect(agentProgress({ stream: 'lifecycle', phase: 'model', provider: 'a', model: 'b', data: { phase: 'start' } }, 4)).toBeUndefined();
   });
 });
+
+describe('text around tool calls on 2026.2', () => {
+  // §2.4: 2026.2's chat text starts over after each tool call, its final holds the last segment only, and its paced
+  // chat deltas can miss a segment's last words (the pending one is dropped when the tool starts); the assistant
+  // stream has each segment whole.
+  it('keeps every segment, joined as 2026.9 joins them, and never rolls a segment back to an older copy', async () => {
+    const { run, f, gateway, agent } = await started(3);
+    const texts: string[] = [];
+    const done = (async () => {
+      for await (const event of run) if (event.type === 'text') texts.push(event.text);
+    })();
+    agent('assistant', { text: 'Let', delta: 'Let' });
+    gateway.event('chat', f.delta('Let'));
+    agent('assistant', { text: 'Let me check', delta: ' me check' });
+    gateway.event('chat', f.delta('Let me')); // an older copy, paced
+    agent('tool', { phase: 'start', name: 'exec', toolCallId: 'call_1_0', args: { command: 'echo one' } });
+    agent('tool', { phase: 'result', name: 'exec', toolCallId: 'call_1_0', meta: 'print text', isError: false });
+    agent('assistant', { text: 'All', delta: 'All' });
+    gateway.event('chat', f.delta('All'));
+    agent('assistant', { text: 'All done.', delta: ' done.' });
+    gateway.event('chat', f.final('All done.'));
+    expect(await run.outcome).toEqual({ type: 'final', text: 'Let me check\n\nAll done.' });
+    await done;
+    // A reader may see fewer steps (texts coalesce), never the older copy nor the new segment without the first.
+    expect(texts).not.toContain('Let me');
+    expect(texts.filter((t) => t.startsWith('All'))).toEqual([]);
+    expect(texts.at(-1)).toBe('Let me check\n\nAll done.');
+  });
+});

@@ -195,6 +195,12 @@ export class OpenClawDialect implements Dialect {
     if ((event !== 'chat' && event !== 'agent') || !isObject(payload) || typeof payload.runId !== 'string') return undefined;
     // Tool steps, lifecycle and (2026.9) progress streams: the run is alive even while its text stands still.
     if (event === 'agent') {
+      // 2026.2 paces its chat deltas and drops the one pending when a tool call starts, so a segment's last words may
+      // never reach chat; its `assistant` stream (each segment's whole text so far, to every read socket) has them.
+      const data = asObject(payload.data);
+      if (Number(info.protocol) < 4 && payload.stream === 'assistant' && typeof data.text === 'string') {
+        return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'delta' as const, text: data.text });
+      }
       const progress = agentProgress(payload, Number(info.protocol));
       return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const, ...progress });
     }
