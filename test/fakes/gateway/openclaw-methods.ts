@@ -238,6 +238,8 @@ export class OpenClawMethods {
   ): RunInfo {
     let streamer: RunStreamer | undefined;
     const onEvent = (ev: RunEvent): void => {
+      // Sub-agents are spawned (their task events out) before the turn's sessions_yield call and yielded final.
+      if (ev.type === 'yielding') return this.handOff(info, ev.yieldTo);
       streamer?.handle(ev);
       if (ev.type === 'done') afterFinal?.();
       if (ev.type === 'done' || ev.type === 'error' || ev.type === 'aborted') {
@@ -252,6 +254,7 @@ export class OpenClawMethods {
       onEvent,
       // Parallel tool calls run concurrently on v4, one after the other on v3 (openclaw-agent-events.md §2.2).
       parallelTools: this.table.protocol === 4,
+      yields: this.table.protocol === 4,
       ...(this.extras.execBackgroundMs !== undefined ? { execBackgroundMs: this.extras.execBackgroundMs } : {}),
       ...(this.extras.allowBackground === false ? { allowBackground: false } : {}),
       // v4 makes a backgrounded command a task, finished when it exits, killed by tasks.cancel (F-findings STOP).
@@ -266,7 +269,6 @@ export class OpenClawMethods {
       sessionSnapshot: () => this.sessionSnapshot(info.sessionKey),
       ...(extra.startData ? { startData: extra.startData } : {}),
       ...(extra.finalData ? { finalData: extra.finalData } : {}),
-      onYield: (yieldTo) => this.handOff(info, yieldTo),
     });
     return info;
   }
@@ -306,7 +308,7 @@ export class OpenClawMethods {
       const task = this.tasks.add({ ...fields, ownerKey: parentKey, runId: childRunId, childSessionKey: childKey }, () => this.abortRun(childRunId));
       this.startInternalRun(childKey, sub.task, {
         runId: childRunId,
-        script: sub.script ?? { tokens: wordTokens(`Echo: ${sub.task}`), tokenDelayMs: 2 },
+        script: sub.script ?? { tokens: wordTokens(`Echo: ${sub.task}`), tokenDelayMs: 100 },
         finalData: { spawnedBy: parentKey },
         onTerminal: (ev) => {
           this.tasks.finish(task, ev.type === 'done' ? 'completed' : ev.type === 'error' ? 'failed' : 'cancelled');

@@ -21,8 +21,6 @@ export interface StreamOptions {
   verboseLevel?: () => string | undefined;
   /** v4 spreads a session row snapshot into every `tool` payload (openclaw-agent-events.md §2.2). */
   sessionSnapshot?: () => Record<string, unknown>;
-  /** v4: a yielded final hands over to a successor turn the gateway starts later. */
-  onYield?: (yieldTo: NonNullable<ReplyScript['yieldTo']>) => void;
   /** Extra fields of the lifecycle `start` data (v4 `completionSource` of a queued turn). */
   startData?: Record<string, unknown>;
   /** Extra fields of the chat final (a sub-agent's `spawnedBy`). */
@@ -353,7 +351,6 @@ export class RunStreamer {
     // A silent (empty) reply has no message.
     if (text !== '') payload.message = this.message(text);
     this.emit('chat', payload);
-    if (yielded) this.opts.onYield?.(yieldTo!);
   }
 
   private error(errorMessage: string): void {

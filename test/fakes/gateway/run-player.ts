@@ -298,11 +298,13 @@ export class RunPlayer {
     }
     info.status = 'done';
     this.host.setRunUsage(info.sessionKey, this.tokens);
-    if (script.yieldTo) {
+    const yieldTo = this.opts.yields ? script.yieldTo : undefined;
+    if (yieldTo) {
+      this.emit({ type: 'yielding', yieldTo });
       // The yielding turn ends in a sessions_yield call and its result (openclaw-tools sessions_yield; F-findings
       // SUB-AGENTS: `{"status":"yielded","acknowledgment":…}`, an item hidden from channel progress).
       const id = `call_${stepCount}_0`;
-      const { acknowledgment } = script.yieldTo;
+      const { acknowledgment } = yieldTo;
       const args = acknowledgment === undefined ? {} : { acknowledgment };
       const output = JSON.stringify({ status: 'yielded', ...args }, null, 2);
       const call: ScriptedToolCall = { name: 'sessions_yield', args, output };
@@ -315,7 +317,7 @@ export class RunPlayer {
       this.host.appendAssistant(info, false);
     }
     const done: RunEvent = { type: 'done', text: info.text, segments: [...info.segments] };
-    if (script.yieldTo) done.yieldTo = script.yieldTo;
+    if (yieldTo) done.yieldTo = yieldTo;
     this.emit(done);
   }
 

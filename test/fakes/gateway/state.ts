@@ -191,7 +191,7 @@ export interface YieldScript {
   /** Delay from the last sub-agent's final (or the yield, with none) to the successor (default 200; live ~0.6 s). */
   afterMs?: number;
   /**
-   * Sub-agents spawned as the turn yields: each runs `script` (default: `Echo: <task>`) on its own
+   * Sub-agents spawned as the turn yields: each runs `script` (default: `Echo: <task>`, 100 ms a word) on its own
    * `agent:<id>:subagent:<uuid>` session, reported by `task` events and the parent row's `childSessions`.
    */
   subagents?: Array<{ task: string; script?: ReplyScript }>;
@@ -242,6 +242,8 @@ export type RunEvent =
   | { type: 'approvalWait'; tool: ToolCallEvent; approvalId: string }
   | { type: 'approvalResolved'; tool: ToolCallEvent; approvalId: string; denied?: boolean }
   | { type: 'plan'; steps: PlanStep[]; revision: number }
+  /** The turn hands over to sub-agents: they are spawned now, before its sessions_yield call and yielded final. */
+  | { type: 'yielding'; yieldTo: YieldScript }
   | { type: 'done'; text: string; segments: string[]; yieldTo?: ReplyScript['yieldTo'] }
   | { type: 'error'; error: string; text: string }
   /** `interrupted`: the tools that were running (their processes killed); `waiting`: approvals they waited for. */
@@ -323,6 +325,8 @@ export interface StartRunOptions {
   execBackgroundMs?: number;
   /** false: no exec goes to the background, `yieldMs`/`background` included (`tools.deny:["process"]`, F-findings). */
   allowBackground?: boolean;
+  /** `yieldTo` hands the turn over (v4); without it a yielding script ends with a plain final (v3). */
+  yields?: boolean;
   /** An exec process went to the background (v4 makes it a task). */
   onBackground?: (process: ExecProcess, tool: ToolCallEvent) => void;
   toolGate?: ToolGate;
