@@ -373,6 +373,8 @@ describe('sub-agents: what a yielded turn waits for (v4)', () => {
     const running = c.frames.filter((f) => f.event === 'task' && f.payload.task.status === 'running' && f.payload.task.sessionKey === KEY);
     expect(running.map((f) => f.payload.task.title)).toEqual(['count files', 'read notes']);
     expect(running.every((f) => f.payload.task.kind === 'subagent')).toBe(true);
+    // Spawned before the turn yields (live order): the count is known when the yielded final arrives.
+    expect(c.frames.indexOf(running[1]!)).toBeLessThan(c.frames.indexOf(yielded));
     const parent = (await ocCall(c, 'sessions.list', {})).payload.sessions.find((s: Frame) => s.key === KEY);
     expect(parent.childSessions).toEqual(running.map((f) => f.payload.task.childSessionKey));
     expect(parent.childSessions[0]).toMatch(/^agent:main:subagent:[0-9a-f-]{36}$/);
