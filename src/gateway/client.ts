@@ -344,6 +344,14 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     return steerInto(target, { params, steerRunId, rpc: this.rpcFn, runs: this.runs });
   }
 
+  /**
+   * Follows the turn the gateway runs for a steered message that came too late for the turn it was meant for (a
+   * `queued` steer with `byGateway`): the session's next run this client does not know is that turn.
+   */
+  followQueuedTurn(sessionKey: string, message: string): RunStream {
+    return this.runs.followNext({ sessionKey, message });
+  }
+
   /** A raw request in the connected dialect's frame format, for methods beyond the nine. */
   request(method: string, params: Frame = {}, timeoutMs?: number): Promise<unknown> {
     return this.rpc(method, params, timeoutMs);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { RunUpdate } from './dialect.js';
 import type { SessionHistory } from './dialect.js';
@@ -81,7 +82,7 @@ export class RunRegistry {
       return;
     }
     if (this.steered.has(update.runId)) return;
-    const run = this.runs.get(update.runId) ?? this.successorRun(update) ?? this.resumedRun(update);
+    const run = this.runs.get(update.runId) ?? this.successorRun(update) ?? this.resumedRun(update) ?? this.gatewayRun(update);
     if (run) {
       run.apply(update);
       return;
@@ -161,6 +162,22 @@ export class RunRegistry {
   stop(): void {
     clearInterval(this.recoveryTimer);
     this.recoveryTimer = undefined;
+  }
+
+  /** Follows the run the gateway will start for a message it queued itself; its id is known when it shows up. */
+  followNext(input: ChatSendInput): RunStream {
+    const run = this.track(`next:${randomUUID()}`, input);
+    run.awaitsGatewayRun = true;
+    return run;
+  }
+
+  /** The session's next unknown run, for a prompt the gateway queued as a turn of its own. */
+  private gatewayRun(update: RunUpdate): RunStream | undefined {
+    const run = this.inSession(update, (r) => r.awaitsGatewayRun);
+    if (!run) return undefined;
+    run.awaitsGatewayRun = false;
+    this.continueUnder(run, update.runId, 'the gateway runs a queued prompt as a turn of its own');
+    return run;
   }
 
   /** A run whose turn was handed to sub-agents: the session's next run is the successor turn that answers. */

@@ -37,6 +37,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
   mayResume = false;
   /** chat.send went unanswered: nothing says the gateway has the run until it is heard from. */
   unconfirmed = false;
+  /**
+   * The gateway runs this prompt as a turn of its own, under an id it makes (a steer that came after the turn it was
+   * for had ended): the session's next unknown run is this one.
+   */
+  awaitsGatewayRun = false;
   /** Overrides the client's idle timeout until the run is heard from (a run re-attached after a restart gives up sooner). */
   idleTimeoutMs: number | undefined;
   private lostGraceMs: number | undefined;

@@ -110,12 +110,15 @@ export class Runs {
     requireGateway(this.deps.gateway);
     const mapping = await this.deps.mappings.forScope(input.scope);
     const lane = this.lane(mapping.sessionKey);
+    let queuedByGateway: RunStream | undefined;
     if (input.steer && lane.active?.run && !lane.active.run.done && this.deps.gateway.info?.features.steer) {
       const steered = await this.steer(lane.active, lane.active.run, input);
-      if (steered) return steered;
+      if (steered?.status === 'steered') return steered;
+      queuedByGateway = steered?.run;
     }
-    const position = lane.active ? lane.waiting.length + 1 : 0;
-    if (position > this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
+    // A prompt the gateway queued itself runs right after the answer in progress, before any clawcord queued.
+    const position = lane.active ? (queuedByGateway ? 1 : lane.waiting.length + 1) : 0;
+    if (position > this.deps.config.maxQueue && !queuedByGateway) throw new BusyError(this.deps.config.maxQueue);
     const phase: ReplyPhase = position > 0 ? { kind: 'queued', position } : { kind: 'waiting' };
     const job: Job = {
       id: newJobId(),
@@ -125,7 +128,7 @@ export class Runs {
       requester: input.requester,
       writer: input.writer,
       reply: new LiveReply(input.writer, this.deps.render, phase, this.deps.pacer.poke),
-      run: undefined,
+      run: queuedByGateway,
       stoppedBy: undefined,
       startedAt: Date.now(),
       status: undefined,
@@ -134,17 +137,29 @@ export class Runs {
     };
     input.writer.bindJob(job.id);
     this.jobs.set(job.id, job);
-    lane.waiting.push(job);
+    if (queuedByGateway) lane.waiting.unshift(job);
+    else lane.waiting.push(job);
     this.pump(lane);
     return { status: position > 0 ? 'queued' : 'started', position, jobId: job.id, reply: job.reply };
   }
 
-  /** Puts a prompt into a running turn; undefined when the gateway would not take it (then it queues as usual). */
-  private async steer(active: Job, run: RunStream, input: AskInput): Promise<Extract<AskOutcome, { status: 'steered' }> | undefined> {
+  /**
+   * Puts a prompt into a running turn. Undefined when nothing was sent (then it queues as usual); `run` when the turn
+   * ended before the gateway could take the prompt, so that the gateway runs it as a turn of its own, followed here.
+   */
+  private async steer(
+    active: Job,
+    run: RunStream,
+    input: AskInput,
+  ): Promise<Extract<AskOutcome, { status: 'steered' }> | { status: 'queued by the gateway'; run: RunStream } | undefined> {
     const log = this.logFor(active).child({ run: run.runId });
     const message = attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt);
     try {
       const result = await this.deps.gateway.steer(active.sessionKey, message, run.runId);
+      if (result.status === 'queued' && result.byGateway) {
+        log.info({ user: input.requester.id }, 'the answer ended before a steered prompt reached it; following the turn the gateway runs for it');
+        return { status: 'queued by the gateway', run: this.deps.gateway.followQueuedTurn(active.sessionKey, message) };
+      }
       if (result.status !== 'steered') return undefined;
     } catch (error) {
       log.info({ err: error }, 'could not steer a prompt into the running answer; queueing it');
@@ -304,14 +319,17 @@ export class Runs {
     const { input, mapping, sentMessage } = job.ask!;
     const log = this.logFor(job);
     reply.setPhase({ kind: 'waiting' });
-    let run: RunStream;
-    try {
-      run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
-    } catch (error) {
-      log.warn({ err: error }, 'chat.send failed');
-      reply.setPhase({ kind: 'error', message: await this.sendFailure(job, error) });
-      await this.settle(reply);
-      return;
+    // A prompt the gateway queued itself (a steer too late for its turn) is already on its way.
+    let run = job.run;
+    if (!run) {
+      try {
+        run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
+      } catch (error) {
+        log.warn({ err: error }, 'chat.send failed');
+        reply.setPhase({ kind: 'error', message: await this.sendFailure(job, error) });
+        await this.settle(reply);
+        return;
+      }
     }
     job.run = run;
     job.status = new ReplyStatus(reply, this.deps.config, run.startedAt);

@@ -62,6 +62,14 @@ describe('steer', () => {
     await waitFor(() => sent(gateway, 'chat.send')[1], 2_000, 'the steering chat.send');
     gateway.event('chat', runFrames(run.runId, KEY).final('Done.'));
     expect(await steering).toEqual({ status: 'queued', byGateway: true });
+    // The gateway then runs the message as a turn of its own, under an id of its making: that turn is followed.
+    const next = client.followQueuedTurn(KEY, 'more');
+    const turn = runFrames('gateway-made-run', KEY);
+    gateway.event('agent', turn.agent('lifecycle', { phase: 'start', completionSource: 'reply-dispatch' }));
+    gateway.event('chat', turn.delta('Here is more'));
+    gateway.event('chat', turn.final('Here is more.'));
+    expect(await next.outcome).toEqual({ type: 'final', text: 'Here is more.' });
+    expect(next.runId).toBe('gateway-made-run');
   });
 
   it('on 2026.9 without admin, neutralises commands and stop words as chat.send does', async () => {
