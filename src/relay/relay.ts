@@ -6,12 +6,11 @@ import type { RelayConfig } from '../config/schema.js';
 import type { ApprovalBoard } from './approval-card.js';
 import { Approvals, type ApprovalCardInfo, type DecideResult } from './approvals.js';
 import { Catalog } from './catalog.js';
-import type { LiveReply } from './live-reply.js';
 import { Mappings, requireGateway } from './mappings.js';
 import type { Pacer } from './pacer.js';
 import type { ReplyRenderer } from './phase.js';
 import { Runs, type StopResult } from './runs.js';
-import type { AskInput, AskOutcome, AskResult, PersistentWriter, Person, Scope } from './scope.js';
+import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
 import { Steering } from './steering.js';
 
 export type { AskInput, AskOutcome, AskResult, PersistentWriter, Person, Scope } from './scope.js';

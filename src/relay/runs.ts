@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { GatewayError } from '../gateway/errors.js';
 import type { RunStream } from '../gateway/run.js';
-import { scrubSecrets, type Logger } from '../log.js';
-import type { ChannelMapping, RunRecord } from '../store/store.js';
+import type { Logger } from '../log.js';
+import type { RunRecord } from '../store/store.js';
 import type { Catalog } from './catalog.js';
-import { BusyError, GatewayUnavailableError, UserFacingError } from './errors.js';
+import { Answers, newJobId, type FollowHooks, type Job } from './answer.js';
+import { BusyError } from './errors.js';
 import { LiveReply } from './live-reply.js';
 import { requireGateway, type Mappings } from './mappings.js';
 import type { ReplyPhase } from './phase.js';
 import { attributePrompt } from './prompt.js';
 import type { RelayDeps } from './relay.js';
-import { lastRunTokens, ReplyStatus, type AnswerFacts } from './reply-status.js';
+import { ReplyStatus } from './reply-status.js';
 import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
 import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
@@ -19,26 +18,6 @@ export interface RunsDeps extends RelayDeps {
   catalog: Catalog;
   /** A run's answer is over (things attached to the run, such as approvals it waits on, end with it). */
   runEnded?(runId: string, why: string): void;
-}
-
-/** One answer being written: a prompt asked now, or a run followed again after a restart. */
-interface Job {
-  id: string;
-  sessionKey: string;
-  scopeId: string;
-  guildId: string | null;
-  requester: Person;
-  writer: PersistentWriter;
-  reply: LiveReply;
-  run: RunStream | undefined;
-  stoppedBy: Person | undefined;
-  startedAt: number;
-  /** The reply's status line and footer, once the run started. */
-  status: ReplyStatus | undefined;
-  /** What the store keeps of it, for a restart to finish it. */
-  record: RunRecord | undefined;
-  /** Set for a prompt asked in this process. */
-  ask?: { input: AskInput; mapping: ChannelMapping; sentMessage: string };
 }
 
 interface Lane {
@@ -61,22 +40,7 @@ export type StopResult =
   | { status: 'forbidden'; owner: Person };
 
 const SETTLE_LIMIT_MS = 5 * 60_000;
-/** How long a final answer may wait for who answered and what it cost (its footer). */
-const FACTS_LIMIT_MS = 1_000;
-/** How long a private note about a failure may hold the public reply. */
-const TELL_LIMIT_MS = 3_000;
-const MAX_DETAIL_CHARS = 1_500;
-const LOST = 'the gateway restarted or the connection dropped before the answer was complete';
 
-function newJobId(): string {
-  return randomBytes(6).toString('hex');
-}
-
-/** What everyone may read about a failure: its kind, never the provider's own words (they can carry account hints). */
-function failureSummary(detail: string): string {
-  const status = /^(\d{3})\b/.exec(detail.trim())?.[1];
-  return status ? `The agent's run failed: the model provider answered ${status}` : "The agent's run failed";
-}
 
 /**
  * One run per session at a time, the rest queued behind it; each answer streamed into its reply, and kept in the
@@ -85,9 +49,12 @@ function failureSummary(detail: string): string {
 export class Runs {
   private readonly lanes = new Map<string, Lane>();
   private readonly jobs = new Map<string, Job>();
+  private readonly answers: Answers;
   private closing = false;
 
-  constructor(private readonly deps: RunsDeps) {}
+  constructor(private readonly deps: RunsDeps) {
+    this.answers = new Answers(deps);
+  }
 
   /**
    * Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown; never waits long. A prompt
@@ -250,7 +217,7 @@ export class Runs {
     const holdsLane = !lane.active;
     if (holdsLane) lane.active = job;
     try {
-      await this.follow(job, run, log, 'interrupted by a restart');
+      await this.answers.follow(job, run, log, this.hooksFor(job, log), 'interrupted by a restart');
       this.ended(job, run);
       await this.settle(reply);
       log.info({ outcome: reply.currentPhase.kind }, 'finished a reply left over from before the restart');
@@ -326,7 +293,7 @@ export class Runs {
         run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
       } catch (error) {
         log.warn({ err: error }, 'chat.send failed');
-        reply.setPhase({ kind: 'error', message: await this.sendFailure(job, error) });
+        reply.setPhase({ kind: 'error', message: await this.answers.sendFailure(job, error) });
         await this.settle(reply);
         return;
       }
@@ -352,7 +319,7 @@ export class Runs {
     input.writer.onLocationChange = () => void this.persist(job, runLog);
     await this.persist(job, runLog);
 
-    await this.follow(job, run, runLog);
+    await this.answers.follow(job, run, runLog, this.hooksFor(job, runLog));
     this.ended(job, run);
     runLog.info({ outcome: reply.currentPhase.kind, chars: reply.currentText.length, ms: Date.now() - run.startedAt }, 'run finished');
     await this.settle(reply);
@@ -383,82 +350,13 @@ export class Runs {
     await this.deps.store.deleteRun(job.record.runId).catch((error: unknown) => log.warn({ err: error }, 'could not delete the run record'));
   }
 
-  /** Drives a reply from a run's events until the run ends. */
-  private async follow(job: Job, run: RunStream, log: Logger, interruptedReason?: string): Promise<void> {
-    const { reply } = job;
-    const status = job.status;
-    for await (const event of run) {
-      if (this.closing) return;
-      if (job.record && job.record.runId !== run.runId) await this.persist(job, log);
-      if (event.type === 'aborted' && status?.progress.used('exec') && !this.deps.gateway.info?.features.stopsBackgroundCommands) {
-        status.note('⚠️ This gateway cannot stop a command the agent moved to the background: one may still be running.');
-      }
-      if (event.type !== 'text' && event.type !== 'activity' && event.type !== 'final') status?.end();
-      switch (event.type) {
-        case 'activity':
-          status?.activity(event.activity);
-          break;
-        case 'text':
-          status?.text();
-          reply.setPhase({ kind: 'streaming' }, event.text);
-          break;
-        case 'final': {
-          const facts = await waitAtMost(this.answerFacts(job, run), FACTS_LIMIT_MS);
-          status?.finish(facts ?? { agent: undefined, model: undefined, tokens: undefined });
-          reply.setPhase({ kind: 'final' }, event.text);
-          break;
-        }
-        // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
-        case 'aborted':
-          reply.setPhase({ kind: 'aborted', by: job.stoppedBy?.name }, event.text || reply.currentText);
-          break;
-        case 'error': {
-          const reason = interruptedReason ?? (event.lost ? LOST : undefined);
-          const text = event.text || reply.currentText;
-          if (reason) reply.setPhase({ kind: 'interrupted', reason }, text);
-          else {
-            log.warn({ reason: event.message }, 'the run ended with an error');
-            reply.setPhase({ kind: 'error', message: event.fromGateway ? await this.failureNote(job, event.message) : event.message }, text);
-          }
-          break;
-        }
-      }
-    }
+  private hooksFor(job: Job, log: Logger): FollowHooks {
+    return { closing: () => this.closing, runChanged: () => this.persist(job, log) };
   }
 
   private ended(job: Job, run: RunStream): void {
     if (this.closing) return;
     this.deps.runEnded?.(run.runId, job.stoppedBy ? `the answer was stopped by ${job.stoppedBy.name}` : 'the run ended before a decision');
-  }
-
-  /** Who answered and what it cost: the agent's name, the model, and the tokens the session's row gives its last run. */
-  private async answerFacts(job: Job, run: RunStream): Promise<AnswerFacts> {
-    const mapping = job.ask?.mapping ?? (await this.deps.mappings.find(job.scopeId));
-    const [agents, row] = await Promise.all([
-      this.deps.catalog.listAgents().catch(() => undefined),
-      this.deps.gateway.sessionRow(run.sessionKey).catch(() => undefined),
-    ]);
-    const agentId = mapping?.agentId;
-    const agent = agentId ? (agents?.agents.find((a) => a.id === agentId)?.name ?? agentId) : undefined;
-    const model = job.status?.progress.model ?? row?.model ?? mapping?.model ?? undefined;
-    return { agent, model, tokens: lastRunTokens(row) };
-  }
-
-  /** What a failed chat.send shows: clawcord's own reasons as they are, the gateway's refusal by kind. */
-  private async sendFailure(job: Job, error: unknown): Promise<string> {
-    if (error instanceof UserFacingError) return error.message;
-    if (error instanceof GatewayError && !error.fatal && !this.deps.gateway.connected) return new GatewayUnavailableError().message;
-    if (error instanceof GatewayError && (error.code === 'TIMEOUT' || error.code === 'DISCONNECTED')) return error.message;
-    return this.failureNote(job, error instanceof Error ? error.message : String(error));
-  }
-
-  /** The public line for a failure; its details go privately to the asker where Discord allows it. */
-  private async failureNote(job: Job, detail: string): Promise<string> {
-    const summary = failureSummary(detail);
-    const clean = scrubSecrets(detail);
-    const note = `❌ Your question failed. The gateway said: ${clean.length > MAX_DETAIL_CHARS ? `${clean.slice(0, MAX_DETAIL_CHARS - 1)}…` : clean}`;
-    const told = job.writer.tellAsker ? await waitAtMost(job.writer.tellAsker(note).catch(() => false), TELL_LIMIT_MS) : false;
-    return told ? `${summary}; the details went to ${job.requester.name} privately.` : `${summary}; the details are in clawcord's log.`;
   }
 
   private async settle(reply: LiveReply): Promise<void> {

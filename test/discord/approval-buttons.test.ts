@@ -9,7 +9,6 @@ import type { DiscordApprovalBoard } from '../../src/discord/approvals.js';
 import { PUBLIC_FAILURE_NOTE } from '../../src/discord/errors.js';
 import type { BotContext } from '../../src/discord/context.js';
 import { CONTINUE_PROMPT } from '../../src/relay/approval-card.js';
-import type { Relay } from '../../src/relay/relay.js';
 import { silentLogger } from '../../src/log.js';
 
 const GUILD = '100000000000000001';
