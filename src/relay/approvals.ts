@@ -66,12 +66,15 @@ export class Approvals {
   }
 
   async card(approvalId: string): Promise<ApprovalCardInfo | undefined> {
+    // A card can be pressed the moment Discord shows it, before its record is stored.
+    await this.queues.get(approvalId);
     const record = await this.deps.store.approval(approvalId);
     return record && { approvalId, scopeId: record.scopeId, guildId: record.guildId, askerId: record.askerId, askerName: record.view.askerName, state: record.view.state };
   }
 
   /** Sends a person's decision to the gateway; the card shows it once the gateway took it. */
   async decide(approvalId: string, decision: ApprovalDecision, by: Person): Promise<DecideResult> {
+    await this.queues.get(approvalId);
     const record = await this.deps.store.approval(approvalId);
     if (!record || record.view.state.kind !== 'pending') return { status: 'gone' };
     requireGateway(this.deps.gateway);

@@ -146,6 +146,32 @@ describe.each([3, 4] as const)('agents at work (OpenClaw v%i)', (protocol) => {
 });
 
 describe('agents at work on 2026.9 only', () => {
+  it('busy agents stay within Discord\'s limits: tool runs and approval cards in one channel earn no 429', async () => {
+    const { discord, gateway: fake } = await startStack({ gateway: 'openclaw-v4', openclaw: { execApprovals: 'ask' }, discord: { rateLimits: {} } });
+    const gw = fake as OpenClawGateway;
+    gw.setReplyScript(() => ({
+      toolCalls: [
+        { say: wordTokens('Step one.'), name: 'read', args: { path: 'a.ts' }, output: 'a', durationMs: 300 },
+        { say: wordTokens('Step two.'), name: 'read', args: { path: 'b.ts' }, output: 'b', durationMs: 300 },
+        { name: 'exec', args: { command: 'echo three' }, output: 'three' },
+      ],
+      tokens: wordTokens('All three steps are done, and the answer is complete.'),
+    }));
+    const asks = ['one', 'two', 'three'].map((prompt) => discord.sendChatInput({ name: 'ask', options: { prompt } }));
+    // Each run waits for its approval; an admin allows them as their cards come (runs of one session queue).
+    for (const { token } of asks) {
+      const card = await waitForCard(discord, token, pendingCard, 'an approval card');
+      await press(discord, card, 'Allow once', MODERATOR, ADMIN);
+      // Three replies share the channel: each is its first message alone (the answers are short).
+      const done = await waitFor(() => {
+        const original = discord.interaction(token)?.original;
+        return original && buttons(original).length === 0 && original.content.includes('-# 🤖') ? original : undefined;
+      }, 20_000, 'the answer');
+      expect(replyText([done])).toBe('Step one.\n\nStep two.\n\nAll three steps are done, and the answer is complete.');
+    }
+    expect(discord.stats().rateLimited).toBe(0);
+  }, 60_000);
+
   it('a pending approval survives a bot restart: the card still decides it, and the run finishes', async () => {
     const gw = (await startGateway('openclaw-v4', { execApprovals: 'ask' })) as OpenClawGateway;
     const discord = await startFakeDiscord({ rateLimits: false });
