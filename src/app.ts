@@ -7,7 +7,7 @@ import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
 import { GatewayError } from './gateway/errors.js';
 import { gatewayClientOptions } from './gateway/options.js';
 import { writeHealth } from './health.js';
-import type { Logger } from './log.js';
+import { registerSecret, type Logger } from './log.js';
 import { RateBudget } from './relay/budget.js';
 import { Pacer, type EditPolicy } from './relay/pacer.js';
 import { Relay } from './relay/relay.js';
@@ -29,6 +29,9 @@ export interface App {
 
 /** Builds the whole bot from a config: gateway client, relay, Discord side, store. */
 export async function createApp(config: Config, logger: Logger, gatewayOverrides: Partial<GatewayClientOptions> = {}): Promise<App> {
+  // Never in a log line, nor in a message the bot writes (an approval card shows an agent's command, say).
+  registerSecret(config.gateway.token);
+  registerSecret(config.discord.token);
   const store = await Store.open(config.store.url);
   const lease = new StoreLease(store, { logger: logger.child({ component: 'lease' }) });
   const gateway = new GatewayClient({ ...gatewayClientOptions(config.gateway, logger.child({ component: 'gateway' })), ...gatewayOverrides });

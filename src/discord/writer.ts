@@ -13,6 +13,7 @@ import type { PersistentWriter } from '../relay/relay.js';
 import type { ReplyLocation } from '../store/store.js';
 import { BucketMap, GLOBAL_KEY, ROUTES, webhookMajor } from './buckets.js';
 import { shownText } from './render/reply.js';
+import { scrubSecrets } from '../log.js';
 import { capLength, NO_MENTIONS_API } from './respond.js';
 
 export const STOP_BUTTON_PREFIX = 'clawcord:stop:';
@@ -246,8 +247,9 @@ export class DiscordReplyWriter implements PersistentWriter {
             },
           ]
         : [];
-    // Link previews flicker while a reply grows; they come back with the final text.
-    return { content: message.content, allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
+    // Link previews flicker while a reply grows; they come back with the final text. Whatever the model or a tool
+    // wrote, clawcord's own secrets never show.
+    return { content: scrubSecrets(message.content), allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
   }
 
   /** A 429 never reaches here: discord.js waits it out inside the request (`rejectOnRateLimit` is off). */

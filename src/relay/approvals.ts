@@ -1,7 +1,7 @@
 import type { GatewayClient } from '../gateway/client.js';
 import { ApprovalGoneError, DecisionUnavailableError } from '../gateway/errors.js';
 import type { ApprovalDecision, ApprovalResolution, ExecApproval } from '../gateway/types.js';
-import type { Logger } from '../log.js';
+import { scrubSecrets, type Logger } from '../log.js';
 import type { ApprovalRecord, Store } from '../store/store.js';
 import type { ApprovalBoard, ApprovalCardView, ApprovalState } from './approval-card.js';
 import { requireGateway, type Mappings } from './mappings.js';
@@ -122,8 +122,9 @@ export class Approvals {
     const run = active && (approval.runId === undefined || approval.runId === active.runId) ? active : undefined;
     const view: ApprovalCardView = {
       approvalId: approval.id,
-      command: approval.command,
-      cwd: approval.cwd,
+      // The card is public: clawcord's own secrets (the gateway token, say) never show, even in an agent's command.
+      command: scrubSecrets(approval.command),
+      cwd: approval.cwd === undefined ? undefined : scrubSecrets(approval.cwd),
       expiresAt: approval.expiresAt,
       decisions: approval.decisions,
       state: { kind: 'pending' },

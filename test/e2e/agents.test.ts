@@ -106,6 +106,20 @@ describe.each([3, 4] as const)('agents at work (OpenClaw v%i)', (protocol) => {
     expect(turns.at(-1)).toContain(CONTINUE_PROMPT);
   });
 
+  it('a card never shows clawcord\'s secrets, even in the command an agent wants to run', async () => {
+    const { discord, gateway: fake } = await startStack({ gateway, openclaw: { execApprovals: 'ask' } });
+    const gw = fake as OpenClawGateway;
+    gw.setReplyScript(() => ({ toolCalls: [{ name: 'exec', args: { command: `curl -H 'Authorization: Bearer ${gw.token}' http://127.0.0.1:9/` }, output: '' }], tokens: wordTokens('Tried.') }));
+    const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'call the gateway' } });
+    const card = await waitForCard(discord, token, pendingCard, 'an approval card');
+    expect(card.content).toContain("curl -H 'Authorization: Bearer ");
+    expect(card.content).not.toContain(gw.token);
+    // Nor does the reply's status line, which names the command too.
+    if (protocol === 4) await waitFor(() => shownVersions(discord, token).some((c) => c.includes('-# ✋ waiting for approval · Exec curl')), 5_000, 'the waiting line');
+    else await waitForSettledReply(discord, token, undefined, 10_000);
+    expect(shownVersions(discord, token).filter((c) => c.includes(gw.token))).toEqual([]);
+  });
+
   it('a denial and an expiry end cleanly, saying what happened on the card', async () => {
     const { discord, gateway: fake } = await startStack({ gateway, openclaw: { execApprovals: 'ask', approvalTimeoutMs: 1_500 } });
     const gw = fake as OpenClawGateway;
