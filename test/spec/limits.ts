@@ -3,10 +3,30 @@
 // developers/components/reference.mdx (action rows, buttons, selects, custom_id, Components V2 totals),
 // developers/interactions/receiving-and-responding.mdx (autocomplete choices, modals),
 // developers/interactions/application-commands.mdx (names, descriptions, options, choices),
-// developers/resources/channel.mdx and topics/threads.mdx (thread names), and the spec's own descriptions (polls).
+// developers/resources/channel.mdx and topics/threads.mdx (thread names), developers/reference.mdx (Uploading Files,
+// File Type Filtering), developers/topics/opcodes-and-status-codes.mdx (30015, 40005), and the spec's own
+// descriptions (polls).
 import type { Finding } from './explain.js';
 
 type Json = Record<string, unknown>;
+
+/** A file part of a multipart request. */
+export interface Upload {
+  field: string;
+  filename: string;
+  size: number;
+}
+
+/** The non-JSON parts of a multipart request. */
+export interface Parts {
+  uploads: Upload[];
+  /** Text fields other than payload_json. */
+  fields: Record<string, string>;
+  /** The largest file the server takes (a boosted guild's may be higher); default attachmentBytes. */
+  limitBytes?: number;
+}
+
+const NO_PARTS: Parts = { uploads: [], fields: {} };
 
 export const DISCORD_LIMITS = {
   /** A bot's message content; the spec allows 4,000 on channel messages, which only Nitro users get. */
@@ -34,6 +54,12 @@ export const DISCORD_LIMITS = {
   allowedMentionIds: 100,
   stickers: 3,
   attachments: 10,
+  /** reference.mdx, Uploading Files: "The default limit is `10 MiB`", for each file (change-log, April 03, 2025). */
+  attachmentBytes: 10 * 1024 * 1024,
+  /** message.mdx, Create Message, Limitations: "The maximum request size when sending a message is 25 MiB". */
+  requestBytes: 25 * 1024 * 1024,
+  /** application-commands.mdx, ATTACHMENT options' `file_types`: "max 10". */
+  fileTypes: 10,
   nonce: 25,
   pollAnswers: 10,
   /** "up to 32 days", in hours. */
@@ -199,6 +225,27 @@ function choiceLimits(c: Collector, choices: unknown[], at: string): void {
   });
 }
 
+/** application-commands.mdx, Application Command Option Structure: which option types take which fields. */
+function optionFieldLimits(c: Collector, option: Json, here: string): void {
+  const type = option['type'];
+  const typed = type === 3 || type === 4 || type === 10;
+  if (!typed && list(option['choices']).length > 0) c.fail(`${here}/choices`, 'choices are for STRING, INTEGER and NUMBER options only');
+  if (!typed && option['autocomplete'] === true) c.fail(`${here}/autocomplete`, 'autocomplete is for STRING, INTEGER and NUMBER options only');
+  const fileTypes = option['file_types'];
+  if (fileTypes === undefined || fileTypes === null) return;
+  if (type !== 11) {
+    c.fail(`${here}/file_types`, 'file_types is for ATTACHMENT options only');
+    return;
+  }
+  const types = list(fileTypes);
+  c.max(`${here}/file_types`, types.length, L.fileTypes, 'file types');
+  types.forEach((t, i) => {
+    if (typeof t !== 'string' || !(FILE_TYPE_GROUPS.has(t) || /^\.[^./\\\s]+$/.test(t))) {
+      c.fail(`${here}/file_types/${i}`, `${JSON.stringify(t)} is neither image, video, audio nor a dot-prefixed extension such as .pdf`);
+    }
+  });
+}
+
 /** Lowercase where a lowercase form exists, and only letters, digits, `-`, `_` and `'`. */
 function chatInputName(c: Collector, pointer: string, name: unknown): void {
   if (typeof name !== 'string') return;
@@ -223,6 +270,7 @@ function commandLimits(c: Collector, command: unknown, at: string, chatInput: bo
       chatInputName(c, `${here}/name`, option['name']);
       c.text(`${here}/description`, option['description'], L.commandDescription);
       if (Array.isArray(option['choices'])) choiceLimits(c, option['choices'], `${here}/choices`);
+      optionFieldLimits(c, option, here);
     }
   });
 }
@@ -265,6 +313,48 @@ function threadLimits(body: unknown): Finding[] {
   return isObject(starter) ? [...c.findings, ...messageLimits(starter, '/message')] : c.findings;
 }
 
+const FILE_FIELD = /^files\[(\d+)\]$/;
+const FILE_TYPE_GROUPS = new Set(['image', 'video', 'audio']);
+
+/**
+ * reference.mdx, Uploading Files: each file a `files[n]` part with a filename and a unique name, at most 10 to a
+ * message (30015), each within the size limit and the request within 25 MiB (40005). With `attachments` in the JSON
+ * (`at` is where the message is): a new attachment's id is the `n` of its part; on an edit only listed files are
+ * appended ("Editing Message Attachments").
+ */
+function uploadLimits(body: unknown, parts: Parts, at: string, kind: 'create' | 'edit' | 'other'): Finding[] {
+  const c = new Collector();
+  for (const key of Object.keys(parts.fields)) {
+    if (/^files\[/.test(key)) c.fail(`/${key}`, 'a file part needs a filename in its Content-Disposition; without one Discord takes it for a text field');
+  }
+  if (parts.uploads.length === 0) return c.findings;
+  const seen = new Set<string>();
+  const limit = parts.limitBytes ?? L.attachmentBytes;
+  let total = 0;
+  for (const upload of parts.uploads) {
+    total += upload.size;
+    if (!FILE_FIELD.test(upload.field)) c.fail(`/${upload.field}`, `file part named ${JSON.stringify(upload.field)}: files go in parts named files[n]`);
+    if (seen.has(upload.field)) c.fail(`/${upload.field}`, `${upload.field} is sent twice; each file part needs a name of its own`);
+    seen.add(upload.field);
+    c.max(`/${upload.field}`, upload.size, limit, 'bytes in the file (Discord answers 413, 40005)');
+  }
+  c.max('', parts.uploads.length, L.attachments, 'files (Discord answers 30015)');
+  c.max('', total, L.requestBytes, 'bytes in all files together (Discord answers 413, 40005)');
+  const message = at === '' ? body : isObject(body) ? body[at.slice(1)] : undefined;
+  const entries = isObject(message) && Array.isArray(message['attachments']) ? message['attachments'] : null;
+  if (entries === null || kind === 'other') return c.findings;
+  const keys = new Set(parts.uploads.map((u) => FILE_FIELD.exec(u.field)?.[1]).filter((k) => k !== undefined));
+  const listed = new Set(entries.filter(isObject).map((e) => String(e['id'])));
+  if (kind === 'create') {
+    entries.forEach((e, i) => {
+      if (isObject(e) && !keys.has(String(e['id']))) c.fail(`${at}/attachments/${i}/id`, `no files[${String(e['id'])}] part in this request; a new attachment's id is the n of its files[n]`);
+    });
+  } else {
+    for (const key of keys) if (!listed.has(key)) c.fail(`/files[${key}]`, `files[${key}] is not listed in attachments, so Discord does not add it to the message`);
+  }
+  return c.findings;
+}
+
 const MESSAGE_OPERATIONS = new Set([
   'create_message',
   'update_message',
@@ -280,12 +370,20 @@ const COMMAND_OPERATIONS = new Set([
   'update_guild_application_command',
 ]);
 
+/** Upload findings of a callback: type 4 makes a message, type 7 edits one; both carry it in `data`. */
+function callbackUploads(body: unknown, parts: Parts): Finding[] {
+  const type = isObject(body) ? body['type'] : undefined;
+  return uploadLimits(body, parts, '/data', type === 4 ? 'create' : type === 7 ? 'edit' : 'other');
+}
+
 /** Findings (pointers into the request body) for the documented limits of one operation's request. */
-export function documentedLimits(operationId: string, body: unknown, files = 0): Finding[] {
-  if (operationId === 'create_message' || operationId === 'execute_webhook') return [...emptyMessage(body, files), ...messageLimits(body)];
-  if (MESSAGE_OPERATIONS.has(operationId)) return messageLimits(body);
-  if (operationId === 'create_interaction_response') return callbackLimits(body);
-  if (operationId === 'create_thread' || operationId === 'create_thread_from_message') return threadLimits(body);
+export function documentedLimits(operationId: string, body: unknown, parts: Parts = NO_PARTS): Finding[] {
+  if (operationId === 'create_message' || operationId === 'execute_webhook') {
+    return [...emptyMessage(body, parts.uploads.length), ...messageLimits(body), ...uploadLimits(body, parts, '', 'create')];
+  }
+  if (MESSAGE_OPERATIONS.has(operationId)) return [...messageLimits(body), ...uploadLimits(body, parts, '', 'edit')];
+  if (operationId === 'create_interaction_response') return [...callbackLimits(body), ...callbackUploads(body, parts)];
+  if (operationId === 'create_thread' || operationId === 'create_thread_from_message') return [...threadLimits(body), ...uploadLimits(body, parts, '/message', 'create')];
   if (operationId === 'update_channel' && isObject(body) && 'name' in body) {
     const c = new Collector();
     c.text('/name', body['name'], L.threadName);

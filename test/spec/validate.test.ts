@@ -139,6 +139,51 @@ describe('requests', () => {
     expect(checkRequest(multipart({ content: 'see file', attachments: [{ id: '0', filename: 'a.txt' }] }, ['files[0]'])).violations).toEqual([]);
     expect(checkRequest(multipart({ content: 'x'.repeat(2001) }, ['files[0]'])).violations.map((v) => [v.part, v.pointer])).toEqual([['body', '/content']]);
   });
+
+  it('checks the payload_json of a multipart callback, and the file parts as reference.mdx (Uploading Files) has them', () => {
+    const request = (method: string, path: string, body: unknown, uploads: Array<{ field: string; size?: number }>, fields: Record<string, string> = {}) => ({
+      method,
+      path,
+      query: {},
+      contentType: 'multipart/form-data; boundary=x',
+      body,
+      files: uploads.map((u) => u.field),
+      uploads: uploads.map((u) => ({ field: u.field, filename: 'a.txt', size: u.size ?? 1 })),
+      fields,
+    });
+    const found = (r: ReturnType<typeof request>) => checkRequest(r).violations.map((v) => `${v.pointer}: ${v.message}`);
+    const callback = `/interactions/${INTERACTION}/${TOKEN}/callback`;
+    const reply = (data: unknown) => ({ type: 4, data });
+    expect(found(request('POST', callback, reply({ content: 'a file', attachments: [{ id: '0', description: 'it' }] }), [{ field: 'files[0]' }]))).toEqual([]);
+    expect(found(request('POST', callback, reply({ content: 'x'.repeat(2001) }), [{ field: 'files[0]' }]))).toEqual(['/data/content: must NOT have more than 2000 characters']);
+    expect(found(request('POST', callback, reply({ content: 'a', attachments: [{ id: '1' }] }), [{ field: 'files[0]' }]))).toEqual([
+      "/data/attachments/0/id: no files[1] part in this request; a new attachment's id is the n of its files[n]",
+    ]);
+    const channel = `/channels/${CHANNEL}/messages`;
+    expect(found(request('POST', channel, { content: 'a', attachments: [{ description: 'no id' }] }, [{ field: 'files[0]' }]))).toEqual(["/attachments/0/id: must have required property 'id'"]);
+    expect(found(request('POST', channel, { content: 'a' }, [{ field: 'file' }, { field: 'files[1]' }, { field: 'files[1]' }], { 'files[2]': 'no filename' }))).toEqual([
+      '/files[2]: a file part needs a filename in its Content-Disposition; without one Discord takes it for a text field',
+      '/file: file part named "file": files go in parts named files[n]',
+      '/files[1]: files[1] is sent twice; each file part needs a name of its own',
+    ]);
+    const edit = `/webhooks/${APP}/${TOKEN}/messages/@original`;
+    expect(found(request('PATCH', edit, { attachments: [{ id: '1300000000000000200' }, { id: '0' }] }, [{ field: 'files[0]' }]))).toEqual([]);
+    expect(found(request('PATCH', edit, { attachments: [{ id: '1300000000000000200' }] }, [{ field: 'files[0]' }]))).toEqual([
+      '/files[0]: files[0] is not listed in attachments, so Discord does not add it to the message',
+    ]);
+    const big = { field: 'files[0]', size: DISCORD_LIMITS.attachmentBytes + 1 };
+    expect(found(request('POST', channel, { content: 'a' }, [big]))).toEqual([`/files[0]: bytes in the file (Discord answers 413, 40005): ${big.size}, Discord allows at most ${DISCORD_LIMITS.attachmentBytes}`]);
+    expect(found({ ...request('POST', channel, { content: 'a' }, [big]), uploadLimitBytes: 50 * 1024 * 1024 } as ReturnType<typeof request>)).toEqual([]);
+  });
+
+  it('checks the fields of ATTACHMENT options (application-commands.mdx)', () => {
+    const command = (option: Record<string, unknown>) =>
+      checkRequest(post(`/applications/${APP}/commands`, { name: 'ask', description: 'Ask', options: [{ name: 'file', description: 'A file', ...option }] })).violations.map((v) => v.pointer);
+    expect(command({ type: 11, file_types: ['image', '.pdf'] })).toEqual([]);
+    expect(command({ type: 11, autocomplete: true })).toEqual(['/options/0/autocomplete']);
+    expect(command({ type: 3, file_types: ['image'] })).toEqual(['/options/0/file_types']);
+    expect(command({ type: 11, file_types: ['pdf'] })).toEqual(['/options/0/file_types/0']);
+  });
 });
 
 describe('responses', () => {

@@ -3,7 +3,7 @@
 // the documented limits the schema leaves out. Every problem is a violation naming the route, a JSON pointer and
 // what is wrong.
 import { explainErrors, type BranchValidator, type Finding } from './explain.js';
-import { documentedLimits } from './limits.js';
+import { documentedLimits, type Upload } from './limits.js';
 import { discordSpec, findOperation, specRef, specRefAt, type Spec, type SpecOperation } from './openapi.js';
 
 export type ViolationPart = 'route' | 'path' | 'query' | 'body' | 'response';
@@ -29,6 +29,10 @@ export interface RequestToCheck {
   /** Multipart only: names of the file fields, e.g. `files[0]`; and the other text fields. */
   files?: string[];
   fields?: Record<string, string>;
+  /** Multipart only: the file parts with their sizes (without them `files` counts, with size 0). */
+  uploads?: Upload[];
+  /** The largest file the server accepts; default Discord's 10 MiB (limits.ts). */
+  uploadLimitBytes?: number;
 }
 
 export interface ResponseToCheck {
@@ -100,7 +104,9 @@ function bodyFindings(spec: Spec, operation: SpecOperation, request: RequestToCh
     data = { ...(request.fields ?? {}), ...payload, ...Object.fromEntries((request.files ?? []).map((f) => [f, '<binary>'])) };
   }
   const findings = validateAt(spec, at, data);
-  const limits = documentedLimits(operation.operationId, request.body, request.files?.length ?? 0).filter((l) => !findings.some((f) => f.pointer === l.pointer));
+  const uploads = request.uploads ?? (request.files ?? []).map((field) => ({ field, filename: field, size: 0 }));
+  const parts = { uploads, fields: request.fields ?? {}, ...(request.uploadLimitBytes !== undefined ? { limitBytes: request.uploadLimitBytes } : {}) };
+  const limits = documentedLimits(operation.operationId, request.body, parts).filter((l) => !findings.some((f) => f.pointer === l.pointer));
   return [...findings, ...limits];
 }
 

@@ -3,7 +3,8 @@
 // messages (MESSAGE_CREATE).
 import type { FakeContext } from './context.js';
 import { userMessage } from './messages.js';
-import { channelObject, memberObject, messageObject, roleObject, userObject } from './objects.js';
+import { matchesFileTypes } from './media.js';
+import { attachmentObject, channelObject, memberObject, messageObject, roleObject, userObject } from './objects.js';
 import { interactionToken, snowflake } from './snowflake.js';
 import {
   DEFAULT_MEMBER_PERMISSIONS,
@@ -57,6 +58,12 @@ function findComponent(components: unknown[], customId: string): JsonObject | nu
     if (isObject(c['accessory']) && c['accessory']['custom_id'] === customId) return c['accessory'];
   }
   return null;
+}
+
+function inferredType(value: string | number | boolean): number {
+  if (typeof value === 'boolean') return OptionType.Boolean;
+  if (typeof value === 'number') return Number.isInteger(value) ? OptionType.Integer : OptionType.Number;
+  return OptionType.String;
 }
 
 export type Waiter = <T>(check: () => T | undefined | null | false, timeoutMs: number, what: string) => Promise<T>;
@@ -131,7 +138,8 @@ export class Drivers {
       entitlements: [],
       authorizing_integration_owners: { '0': loc.guildId ?? '0' },
       context: loc.guildId ? 0 : 1,
-      attachment_size_limit: 10_485_760,
+      // receiving-and-responding.mdx, Interaction Structure: "Attachment size limit in bytes".
+      attachment_size_limit: ctx.store.cdn.sizeLimit,
     };
     let permissions = ALL_PERMISSIONS;
     if (loc.guildId) {
@@ -189,9 +197,25 @@ export class Drivers {
     descend(opts.subcommandGroup);
     descend(opts.subcommand);
 
-    const resolved: { users: JsonObject; members: JsonObject; channels: JsonObject; roles: JsonObject } = { users: {}, members: {}, channels: {}, roles: {} };
-    const resolve = (type: number, value: unknown) => {
+    const resolved: { users: JsonObject; members: JsonObject; channels: JsonObject; roles: JsonObject; attachments: JsonObject } = {
+      users: {},
+      members: {},
+      channels: {},
+      roles: {},
+      attachments: {},
+    };
+    const resolve = (type: number, value: unknown, name: unknown) => {
       if (typeof value !== 'string') return;
+      if (type === OptionType.Attachment) {
+        // receiving-and-responding.mdx, Resolved Data Structure: `attachments`, a map of ids to attachment objects.
+        const file = store.cdn.get(value);
+        if (!file) throw new Error(`fake-discord: option '${String(name)}' names no attachment from addAttachment() (${value})`);
+        const fileTypes = defs.find((d) => d['name'] === name)?.['file_types'];
+        if (Array.isArray(fileTypes) && fileTypes.length > 0 && !matchesFileTypes(file.filename, fileTypes)) {
+          throw new Error(`fake-discord: ${file.filename} is not one of the file types option '${String(name)}' takes (${fileTypes.join(', ')}); Discord would not let it be picked`);
+        }
+        resolved.attachments[value] = attachmentObject(store, file);
+      }
       if (type === OptionType.User || type === OptionType.Mentionable) {
         const user = store.user(value);
         if (user) {
@@ -214,18 +238,11 @@ export class Drivers {
     if (Array.isArray(opts.options)) {
       leaves = opts.options.map((o) => ({ ...o }));
     } else {
-      leaves = Object.entries(opts.options ?? {}).map(([name, value]) => {
+      leaves = Object.entries(opts.options ?? {}).map(([name, given]) => {
         const def = defs.find((d) => d['name'] === name);
-        const type =
-          typeof def?.['type'] === 'number'
-            ? def['type']
-            : typeof value === 'boolean'
-              ? OptionType.Boolean
-              : typeof value === 'number'
-                ? Number.isInteger(value)
-                  ? OptionType.Integer
-                  : OptionType.Number
-                : OptionType.String;
+        // A file given inline is uploaded the way a slash command's file is: ephemeral, in the interaction's channel.
+        const value = typeof given === 'object' ? store.cdn.add(given, loc.channel.id, true).id : given;
+        const type = typeof given === 'object' ? OptionType.Attachment : typeof def?.['type'] === 'number' ? def['type'] : inferredType(value);
         return { name, type, value };
       });
     }
@@ -240,7 +257,7 @@ export class Drivers {
         leaves.push({ name: focused.name, type, value: focused.value, focused: true });
       }
     }
-    for (const leaf of leaves) resolve(Number(leaf['type']), leaf['value']);
+    for (const leaf of leaves) resolve(Number(leaf['type']), leaf['value'], leaf['name']);
 
     let options: JsonObject[] = leaves;
     if (opts.subcommand) options = [{ name: opts.subcommand, type: OptionType.Subcommand, options }];
@@ -333,7 +350,7 @@ export class Drivers {
       if (!role) throw new Error('fake-discord: mentionsBotRole needs a guild channel (DMs have no roles)');
       if (!content.includes(`<@&${role.id}>`)) content = `<@&${role.id}> ${content}`;
     }
-    const message = userMessage(ctx.store, ctx.httpBase, channel, author.id, content, opts.replyTo ?? null, opts.attachments ?? []);
+    const message = userMessage(ctx.store, channel, author.id, content, opts.replyTo ?? null, opts.attachments ?? []);
     ctx.store.addMessage(message);
     if (channel.thread?.archived && !channel.thread.locked) {
       channel.thread.archived = false;

@@ -45,6 +45,10 @@ export const Errors = {
   threadAlreadyCreated: () => new ApiError(400, 160004, 'A thread has already been created for this message'),
   threadLocked: () => new ApiError(400, 160005, 'Thread is locked'),
   tooManyCommands: () => new ApiError(400, 30032, 'Maximum number of application commands reached (100)'),
+  tooManyAttachments: () => new ApiError(400, 30015, 'Maximum number of attachments in a message reached (10)'),
+  // opcodes-and-status-codes.mdx has the code; the 413 status and this message are what Discord answers
+  // (discord/discord-api-docs#8572: "413 Payload Too Large (40005: Request entity too large)").
+  entityTooLarge: () => new ApiError(413, 40005, 'Request entity too large'),
   invalidFormBody: (errors: ErrorTree) => new ApiError(400, 50035, 'Invalid Form Body', errors),
 } as const;
 

@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiError, Errors } from './errors.js';
 import type { Overrides } from './faults.js';
-import type { UploadedFile } from './messages.js';
+import { createHash } from 'node:crypto';
+import { MAX_REQUEST_BYTES, type UploadedFile } from './attachments.js';
 import { injected429, type BucketSpec, type LimitKind, type RateLimiter } from './ratelimits.js';
 import type { RequestLog } from './recorder.js';
 import type { SpecChecker } from './spec-check.js';
@@ -133,6 +134,8 @@ export interface HttpDeps {
   spec: SpecChecker;
   routes: RouteDef[];
   warnUnmatched: boolean;
+  /** Largest file a message may carry (for the spec check's limits). */
+  uploadLimitBytes: number;
   /** Called for upgrade requests (the gateway). */
   onUpgrade: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
 }
@@ -221,30 +224,11 @@ export class FakeHttpServer {
     res.end(payload);
   }
 
-  private serveAttachment(pathname: string, res: http.ServerResponse): void {
-    const [, , , attachmentId] = pathname.split('/');
-    for (const m of this.deps.store.messages.values()) {
-      const found = m.attachments.find((a) => a.id === attachmentId);
-      if (found?.data) {
-        res.writeHead(200, { 'content-type': found.contentType, 'content-length': String(found.data.length) });
-        res.end(found.data);
-        return;
-      }
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: '404: Not Found', code: 0 }));
-  }
-
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const receivedAt = Date.now();
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
-    if (url.pathname.startsWith('/attachments/')) {
-      await readBody(req);
-      this.serveAttachment(url.pathname, res);
-      return;
-    }
     const raw = await readBody(req);
     const versioned = url.pathname.startsWith(`${API_PREFIX}/`);
     const segments = versioned ? url.pathname.slice(API_PREFIX.length).split('/').filter(Boolean).map(decodeSegment) : [];
@@ -264,6 +248,8 @@ export class FakeHttpServer {
       body: parsed.json,
       files: parsed.files.map((f) => f.field),
       fields: parsed.fields,
+      uploads: parsed.files.map((f) => ({ field: f.field, filename: f.filename, size: f.data.length })),
+      uploadLimitBytes: this.deps.uploadLimitBytes,
     };
     const matched = versioned ? this.match(method, segments) : null;
     const route = matched?.route ?? null;
@@ -276,7 +262,13 @@ export class FakeHttpServer {
       path,
       query,
       body: parsed.body,
-      files: parsed.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, size: f.data.length })),
+      files: parsed.files.map((f) => ({
+        field: f.field,
+        filename: f.filename,
+        contentType: f.contentType,
+        size: f.data.length,
+        sha256: createHash('sha256').update(f.data).digest('hex'),
+      })),
       status: 0,
       responseBody: undefined,
       time: receivedAt,
@@ -364,6 +356,11 @@ export class FakeHttpServer {
     }
     if (!authorized) {
       finish(401, Errors.unauthorized().body(), {});
+      return;
+    }
+    if (raw.length > MAX_REQUEST_BYTES) {
+      const tooLarge = Errors.entityTooLarge();
+      finish(tooLarge.status, tooLarge.body(), {});
       return;
     }
 

@@ -7,6 +7,8 @@
 //   ...
 //   await client.destroy();
 //   await fake.close();
+import { AttachmentCdn, DEFAULT_ATTACHMENT_SIZE_LIMIT, publicAttachment } from './attachments.js';
+import { CdnServers } from './cdn-server.js';
 import { applicationFlags, FakeContext, type ResolvedOptions } from './context.js';
 import { Drivers, type Waiter } from './drivers.js';
 import { Overrides } from './faults.js';
@@ -23,8 +25,12 @@ import { snowflake } from './snowflake.js';
 import { SpecChecker } from './spec-check.js';
 import { DEFAULT_BOT_PERMISSIONS, MessageFlags, Store, type StoredInteraction, type StoredMessage } from './store.js';
 import type {
+  AddAttachmentOptions,
+  AttachmentInfo,
+  AttachmentSpec,
   AutocompleteChoice,
   AutocompleteOptions,
+  CdnRequest,
   ChatInputOptions,
   CommandRecord,
   ComponentOptions,
@@ -86,7 +92,7 @@ function recordedMessage(store: Store, m: StoredMessage): RecordedMessage {
     embeds: m.embeds,
     components: m.components,
     flags: m.flags,
-    attachments: m.attachments.map(({ data: _data, ...info }) => info),
+    attachments: m.attachments.map((a) => publicAttachment(store.cdn.fresh(a))),
     threadId: m.threadId,
     replyTo: m.replyTo,
     reactions,
@@ -124,6 +130,8 @@ class FakeDiscordServer implements FakeDiscord {
   readonly restBase: string;
   readonly apiBase: string;
   readonly gatewayUrl: string;
+  readonly cdnBase: string;
+  readonly mediaBase: string;
   readonly token: string;
   readonly botUserId: string;
   readonly applicationId: string;
@@ -142,10 +150,13 @@ class FakeDiscordServer implements FakeDiscord {
     private readonly spec: SpecChecker,
     private readonly drivers: Drivers,
     private readonly waiter: Waiter,
+    private readonly cdnServers: CdnServers,
   ) {
     this.restBase = `${ctx.httpBase}/api`;
     this.apiBase = `${ctx.httpBase}/api/v10`;
     this.gatewayUrl = ctx.gatewayUrl;
+    this.cdnBase = store.cdn.cdnBase;
+    this.mediaBase = store.cdn.mediaBase;
     this.token = ctx.options.token;
     this.botUserId = store.botUserId;
     this.applicationId = store.applicationId;
@@ -194,6 +205,21 @@ class FakeDiscordServer implements FakeDiscord {
 
   issuedSecrets(): IssuedSecrets {
     return { botToken: this.token, interactionTokens: [...this.store.interactions.values()].map((i) => i.token) };
+  }
+
+  // --- files ---------------------------------------------------------------------------------------------------
+
+  addAttachment(spec: AttachmentSpec, opts: AddAttachmentOptions = {}): AttachmentInfo {
+    const channelId = opts.channelId ?? this.store.defaultChannel().id;
+    return publicAttachment(this.store.cdn.add(spec, channelId, opts.ephemeral ?? true));
+  }
+
+  attachmentBytes(idOrUrl: string): Buffer | undefined {
+    return this.store.cdn.bytes(idOrUrl);
+  }
+
+  get cdnRequests(): readonly CdnRequest[] {
+    return this.cdnServers.log;
   }
 
   // --- recording -----------------------------------------------------------------------------------------------
@@ -319,16 +345,20 @@ class FakeDiscordServer implements FakeDiscord {
     this.overrides.clear();
     await this.gw.close();
     await this.http.close();
+    await this.cdnServers.close();
   }
 }
 
 export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const botUserId = opts.botUserId ?? snowflake();
+  let clock = (): number => Date.now();
+  const cdn = new AttachmentCdn(opts.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT, () => clock());
   const store = new Store({
     botUserId,
     applicationId: opts.applicationId ?? botUserId,
     botUsername: opts.botUsername ?? 'clawcord',
     guilds: opts.guilds,
+    cdn,
   });
   const options: ResolvedOptions = {
     token: opts.token ?? 'FAKE.BOT.TOKEN',
@@ -369,6 +399,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     guildCreates: () => [...store.guilds.values()].map((g) => guildCreateObject(store, g)),
   });
   const ctx = new FakeContext(store, gateway, options);
+  clock = () => ctx.now();
   const log = new RequestLog(opts.requestLogLimit ?? Number.POSITIVE_INFINITY);
   const limiter = new RateLimiter(resolveRateLimits(opts.rateLimits));
   const overrides = new Overrides();
@@ -382,9 +413,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     spec,
     routes: [...miscRoutes(ctx), ...commandRoutes(ctx), ...channelRoutes(ctx), ...interactionRoutes(ctx)],
     warnUnmatched: opts.warnUnmatched ?? true,
+    uploadLimitBytes: cdn.sizeLimit,
     onUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
   });
   const port = await http.listen(opts.port ?? 0);
+  const cdnServers = new CdnServers(cdn, () => store.changed());
+  Object.assign(cdn, await cdnServers.listen());
   ctx.httpBase = `http://127.0.0.1:${port}`;
   ctx.gatewayUrl = `ws://127.0.0.1:${port}/gateway`;
   resumeUrl = `ws://127.0.0.1:${port}/resume`;
@@ -423,7 +457,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     });
 
   const drivers = new Drivers(ctx, waiter);
-  const fake = new FakeDiscordServer(port, store, ctx, gateway, http, log, overrides, spec, drivers, waiter);
+  const fake = new FakeDiscordServer(port, store, ctx, gateway, http, log, overrides, spec, drivers, waiter, cdnServers);
   for (const listener of startListeners) listener(fake);
   return fake;
 }

@@ -1,5 +1,6 @@
 // Creating and editing messages the way Discord does: validation (lengths, empty messages, components), mentions
 // after allowed_mentions, attachments from multipart uploads, flags, and the version history.
+import { publicAttachment, type UploadedFile } from './attachments.js';
 import { Errors, FormErrors } from './errors.js';
 import { snowflake } from './snowflake.js';
 import {
@@ -11,15 +12,10 @@ import {
   type StoredInteractionMeta,
   type StoredMessage,
 } from './store.js';
-import type { JsonObject, MentionSet, MessageSource, MessageVersion } from './types.js';
+import type { AttachmentSpec, JsonObject, MentionSet, MessageSource, MessageVersion } from './types.js';
 import { DISCORD_LIMITS } from '../../spec/limits.js';
 
-export interface UploadedFile {
-  field: string;
-  filename: string;
-  contentType: string;
-  data: Buffer;
-}
+export type { UploadedFile };
 
 /** Discord's documented limits, one table for the fake's checks and the spec's (test/spec/limits.ts). */
 export const LIMITS = DISCORD_LIMITS;
@@ -204,37 +200,6 @@ function isEmpty(result: ResolvedPayload, body: JsonObject): boolean {
   );
 }
 
-// --- attachments -------------------------------------------------------------------------------------------------
-
-function resolveAttachments(
-  body: JsonObject,
-  files: UploadedFile[],
-  channelId: string,
-  httpBase: string,
-  existing: StoredAttachment[],
-  isCreate: boolean,
-): StoredAttachment[] {
-  const meta = Array.isArray(body['attachments']) ? (body['attachments'] as unknown[]).filter(isObject) : null;
-  const kept = isCreate ? [] : meta === null ? existing : existing.filter((a) => meta.some((m) => String(m['id']) === a.id));
-  const added = files.map((file, index): StoredAttachment => {
-    const key = /^files\[(.+)\]$/.exec(file.field)?.[1] ?? String(index);
-    const info = meta?.find((m) => String(m['id']) === key);
-    const id = snowflake();
-    const filename = typeof info?.['filename'] === 'string' ? info['filename'] : file.filename;
-    const attachment: StoredAttachment = {
-      id,
-      filename,
-      size: file.data.length,
-      contentType: file.contentType,
-      url: `${httpBase}/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`,
-      data: file.data,
-    };
-    if (typeof info?.['description'] === 'string') attachment.description = info['description'];
-    return attachment;
-  });
-  return [...kept, ...added];
-}
-
 /** What a message shows after one create or edit, and how it got there. */
 function versionOf(
   kind: MessageVersion['kind'],
@@ -250,14 +215,13 @@ function versionOf(
 }
 
 function publicAttachments(list: StoredAttachment[]): MessageVersion['attachments'] {
-  return list.map(({ data: _data, ...info }) => info);
+  return list.map(publicAttachment);
 }
 
 // --- create / edit -----------------------------------------------------------------------------------------------
 
 export interface CreateMessageParams {
   store: Store;
-  httpBase: string;
   channel: StoredChannel;
   authorId: string;
   byBot: boolean;
@@ -305,12 +269,13 @@ export function createMessage(p: CreateMessageParams): StoredMessage {
   const allowed = CREATE_FLAGS | (p.allowEphemeral ? MessageFlags.Ephemeral : 0);
   flags = (flags & allowed) | (p.serverFlags ?? 0);
 
+  const ephemeral = (flags & MessageFlags.Ephemeral) !== 0;
   const result: ResolvedPayload = {
     content: typeof body['content'] === 'string' ? body['content'] : '',
     embeds: asArray(body['embeds']),
     components: asArray(body['components']),
     flags,
-    attachments: resolveAttachments(body, p.files, p.channel.id, p.httpBase, [], true),
+    attachments: p.placeholder ? [] : store.cdn.resolve(body, p.files, { channelId: p.channel.id, ephemeral, existing: [], isCreate: true }),
     poll: body['poll'] ?? null,
   };
   if (!p.placeholder) {
@@ -361,7 +326,6 @@ export function createMessage(p: CreateMessageParams): StoredMessage {
 
 export interface EditMessageParams {
   store: Store;
-  httpBase: string;
   message: StoredMessage;
   body: JsonObject;
   files: UploadedFile[];
@@ -385,12 +349,13 @@ export function editMessage(p: EditMessageParams): MessageVersion {
     embeds: 'embeds' in body ? asArray(body['embeds']) : m.embeds,
     components: 'components' in body ? asArray(body['components']) : m.components,
     flags,
-    attachments: resolveAttachments(body, p.files, m.channelId, p.httpBase, m.attachments, false),
+    attachments: p.store.cdn.resolve(body, p.files, { channelId: m.channelId, ephemeral: (m.flags & MessageFlags.Ephemeral) !== 0, existing: m.attachments, isCreate: false }),
     poll: m.poll,
   };
   validateResult(result, body, errors, false);
   errors.throwIfAny();
   if (isEmpty(result, body)) throw Errors.emptyMessage();
+  p.store.cdn.forget(m.attachments.filter((a) => !result.attachments.some((b) => b.id === a.id)).map((a) => a.id));
 
   const allowedMentions = 'allowed_mentions' in body ? body['allowed_mentions'] : undefined;
   const contentMentions = parseContentMentions(result.content);
@@ -414,28 +379,17 @@ export function editMessage(p: EditMessageParams): MessageVersion {
 /** A message a person posts (sendUserMessage). No validation beyond what Discord's client enforces. */
 export function userMessage(
   store: Store,
-  httpBase: string,
   channel: StoredChannel,
   authorId: string,
   content: string,
   replyTo: string | null,
-  attachments: Array<{ filename: string; contentType?: string; size?: number; url?: string }>,
+  attachments: AttachmentSpec[],
 ): StoredMessage {
   const now = Date.now();
   const contentMentions = parseContentMentions(content);
   const ref = replyTo ? store.message(replyTo) : undefined;
   const pinged = pingedMentions(contentMentions, undefined, ref && ref.authorId !== authorId ? ref.authorId : null);
-  const stored: StoredAttachment[] = attachments.map((a) => {
-    const id = snowflake(now);
-    return {
-      id,
-      filename: a.filename,
-      size: a.size ?? 0,
-      contentType: a.contentType ?? 'application/octet-stream',
-      url: a.url ?? `${httpBase}/attachments/${channel.id}/${id}/${encodeURIComponent(a.filename)}`,
-      data: null,
-    };
-  });
+  const stored: StoredAttachment[] = attachments.map((a) => store.cdn.add(a, channel.id, false));
   const version = versionOf('create', now, { content, embeds: [], components: [], flags: 0, attachments: stored }, { allowedMentions: undefined, contentMentions, pinged, route: 'gateway' });
   return {
     id: snowflake(now),

@@ -1,9 +1,9 @@
 // Builders of Discord-shaped JSON objects (users, members, channels, guilds, messages) from the store.
 import {
   DEFAULT_BOT_PERMISSIONS,
-  MessageFlags,
   isThreadType,
   type Store,
+  type StoredAttachment,
   type StoredChannel,
   type StoredGuild,
   type StoredMember,
@@ -278,6 +278,18 @@ export function componentsForResponse(components: unknown[]): unknown[] {
   return fill(components);
 }
 
+/** message.mdx, Attachment Object; the url signed anew once its signature ran out. */
+export function attachmentObject(store: Store, stored: StoredAttachment): JsonObject {
+  const a = store.cdn.fresh(stored);
+  const obj: JsonObject = { id: a.id, filename: a.filename, size: a.size, url: a.url, proxy_url: a.proxyUrl, content_type: a.contentType };
+  if (a.width !== undefined && a.height !== undefined) Object.assign(obj, { width: a.width, height: a.height });
+  if (a.description !== undefined) obj['description'] = a.description;
+  if (a.title !== undefined) obj['title'] = a.title;
+  if (a.flags) obj['flags'] = a.flags;
+  if (a.ephemeral) obj['ephemeral'] = true;
+  return obj;
+}
+
 export interface MessageObjectOptions {
   /** Gateway payloads carry guild_id and the author's member. */
   gateway?: boolean;
@@ -292,16 +304,7 @@ export function messageObject(store: Store, m: StoredMessage, opts: MessageObjec
     content: m.content,
     mentions: m.pinged.users.map((id) => store.user(id)).filter((u) => u !== undefined).map(userObject),
     mention_roles: [...m.pinged.roles],
-    attachments: m.attachments.map((a) => ({
-      id: a.id,
-      filename: a.filename,
-      size: a.size,
-      url: a.url,
-      proxy_url: a.url,
-      content_type: a.contentType,
-      ...(a.description !== undefined ? { description: a.description } : {}),
-      ...(m.flags & MessageFlags.Ephemeral ? { ephemeral: true } : {}),
-    })),
+    attachments: m.attachments.map((a) => attachmentObject(store, a)),
     embeds: m.embeds,
     timestamp: iso(m.createdAt),
     edited_timestamp: m.editedAt === null ? null : iso(m.editedAt),

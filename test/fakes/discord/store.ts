@@ -1,8 +1,8 @@
 // In-memory state of the fake: users, guilds, channels, messages (with every version), interactions, commands.
 import { EventEmitter } from 'node:events';
+import type { AttachmentCdn, StoredAttachment } from './attachments.js';
 import { snowflake } from './snowflake.js';
 import type {
-  AttachmentInfo,
   CallbackRecord,
   FakeChannelSpec,
   FakeGuildSpec,
@@ -109,9 +109,7 @@ export interface StoredChannel {
   botCanView: boolean;
 }
 
-export interface StoredAttachment extends AttachmentInfo {
-  data: Buffer | null;
-}
+export type { StoredAttachment };
 
 export interface StoredInteractionMeta {
   id: string;
@@ -219,7 +217,11 @@ export class Store {
   readonly applicationId: string;
   private readonly botUsername: string;
 
-  constructor(opts: { botUserId: string; applicationId: string; botUsername: string; guilds?: FakeGuildSpec[] }) {
+  /** Attachment bytes and urls. */
+  readonly cdn: AttachmentCdn;
+
+  constructor(opts: { botUserId: string; applicationId: string; botUsername: string; guilds?: FakeGuildSpec[]; cdn: AttachmentCdn }) {
+    this.cdn = opts.cdn;
     this.events.setMaxListeners(0);
     this.botUserId = opts.botUserId;
     this.applicationId = opts.applicationId;

@@ -120,6 +120,12 @@ export interface FakeDiscordOptions {
   requestLogLimit?: number;
   /** Print a warning the first time the bot calls a route the fake does not model (it answers 404). Default true. */
   warnUnmatched?: boolean;
+  /**
+   * Largest file a message may carry, in bytes; a bigger one answers 413 40005. Also sent as interactions'
+   * `attachment_size_limit`. Default 10 MiB, Discord's default (reference.mdx, Uploading Files); a boosted guild
+   * allows more.
+   */
+  attachmentSizeLimit?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -130,6 +136,23 @@ export interface UploadedFileInfo {
   filename: string;
   contentType: string;
   size: number;
+  /** Hex SHA-256 of the part's bytes. */
+  sha256: string;
+}
+
+/** One request to the fake CDN (attachment downloads). */
+export interface CdnRequest {
+  method: string;
+  /** `cdn` for `url`s, `media` for `proxy_url`s. */
+  host: 'cdn' | 'media';
+  /** Path without the signature query, e.g. `/attachments/<channel>/<id>/a.txt`. */
+  path: string;
+  /** The attachment the path names, if any. */
+  attachmentId: string | null;
+  status: number;
+  /** Whether the request carried an Authorization header (a bot has no reason to send its token to the CDN). */
+  authorization: boolean;
+  at: number;
 }
 
 export interface RateLimitInfo {
@@ -236,10 +259,49 @@ export interface OverrideHandle {
 export interface AttachmentInfo {
   id: string;
   filename: string;
+  /** Bytes. */
   size: number;
   contentType: string;
+  /** Signed CDN url (`?ex=&is=&hm=`), served by the fake's CDN while the url is valid. */
   url: string;
+  /** The same file through the media proxy (a second loopback server). */
+  proxyUrl: string;
+  /** Hex SHA-256 of the bytes; null when the fake has none (a user attachment given without data). */
+  sha256: string | null;
+  /** Images: read from the file's header unless given. */
+  width?: number;
+  height?: number;
   description?: string;
+  title?: string;
+  /** Attachment flags: IS_SPOILER 8. */
+  flags?: number;
+  /** Uploads of a slash command option and files on ephemeral messages. */
+  ephemeral?: boolean;
+}
+
+/** A file a person uploads: an ATTACHMENT option's value, or a user message's attachment (fake.addAttachment). */
+export interface AttachmentSpec {
+  filename: string;
+  /** The bytes (a string is UTF-8). Without them the CDN answers 404 for this file. */
+  data?: Buffer | Uint8Array | string;
+  /** Default: guessed from the bytes and the extension. */
+  contentType?: string;
+  /** Only without data (default 0). */
+  size?: number;
+  width?: number;
+  height?: number;
+  description?: string;
+  title?: string;
+  spoiler?: boolean;
+  /** An outside url instead of the fake CDN's (nothing is served). */
+  url?: string;
+}
+
+export interface AddAttachmentOptions {
+  /** The channel in the CDN path. Default: the first guild's default channel. */
+  channelId?: string;
+  /** Default true: what a slash command's upload is (`/ephemeral-attachments/…`). */
+  ephemeral?: boolean;
 }
 
 export interface MentionSet {
@@ -420,7 +482,8 @@ export interface MemberOptions {
   nick?: string | null;
 }
 
-export type OptionValue = string | number | boolean;
+/** An option's value; for an ATTACHMENT option the id of an attachment from addAttachment(), or the file itself. */
+export type OptionValue = string | number | boolean | AttachmentSpec;
 
 export interface InteractionBase {
   /** Default: the first guild's 'general' channel (or its first text channel). May be a thread id. */
@@ -486,7 +549,8 @@ export interface UserMessageOptions {
   mentionsBotRole?: boolean;
   /** Reply to this message id. */
   replyTo?: string;
-  attachments?: Array<{ filename: string; contentType?: string; size?: number; url?: string }>;
+  /** Files in the message (served by the fake CDN when they have data). */
+  attachments?: AttachmentSpec[];
 }
 
 export interface SentInteraction {
@@ -532,6 +596,10 @@ export interface FakeDiscord {
   readonly apiBase: string;
   /** `ws://127.0.0.1:<port>/gateway` (what GET /gateway/bot returns). */
   readonly gatewayUrl: string;
+  /** `http://127.0.0.1:<port>`: the CDN serving attachment `url`s (a server of its own, like cdn.discordapp.com). */
+  readonly cdnBase: string;
+  /** `http://127.0.0.1:<port>`: the media proxy serving `proxy_url`s. */
+  readonly mediaBase: string;
   readonly port: number;
   readonly token: string;
   readonly botUserId: string;
@@ -554,6 +622,14 @@ export interface FakeDiscord {
   advanceClock(ms: number): void;
   /** The bot token and every interaction token the fake issued. */
   issuedSecrets(): IssuedSecrets;
+
+  // files
+  /** Puts a file a person uploads on the CDN; pass its id as an ATTACHMENT option's value. */
+  addAttachment(spec: AttachmentSpec, opts?: AddAttachmentOptions): AttachmentInfo;
+  /** The bytes of any attachment the fake holds (uploaded by the bot or added by a test), by id or url. */
+  attachmentBytes(idOrUrl: string): Buffer | undefined;
+  /** Every request to the CDN and the media proxy, in order. */
+  readonly cdnRequests: readonly CdnRequest[];
 
   // recording
   readonly requests: readonly RequestRecord[];

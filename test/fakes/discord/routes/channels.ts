@@ -167,7 +167,6 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
         const channel = writableChannel(req.params['channel']!);
         const message = createMessage({
           store,
-          httpBase: ctx.httpBase,
           channel,
           authorId: ctx.botUserId,
           byBot: true,
@@ -204,7 +203,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
         const m = ctx.requireChannelMessage(req.params['channel']!, req.params['message']!);
         if (m.authorId !== ctx.botUserId) throw Errors.cannotEditOthers();
         ctx.requireNotArchived(m);
-        editMessage({ store, httpBase: ctx.httpBase, message: m, body: req.body, files: req.files, route: req.route });
+        editMessage({ store, message: m, body: req.body, files: req.files, route: req.route });
         ctx.emitMessage('MESSAGE_UPDATE', m);
         return json(200, messageObject(store, m));
       },
@@ -219,6 +218,7 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
         ctx.requireNotArchived(m);
         m.deleted = true;
         m.deletedAt = Date.now();
+        store.cdn.forget(m.attachments.map((a) => a.id));
         ctx.emitMessageDelete(m);
         return json(204);
       },
@@ -252,7 +252,6 @@ export function channelRoutes(ctx: FakeContext): RouteDef[] {
           try {
             const message = createMessage({
               store,
-              httpBase: ctx.httpBase,
               channel: thread,
               authorId: ctx.botUserId,
               byBot: true,

@@ -59,6 +59,9 @@ function validateOptions(list: unknown, path: Array<string | number>, errors: Fo
     } else {
       sawOptional = true;
     }
+    // application-commands.mdx, Application Command Option Structure: `file_types` "max 10".
+    const fileTypes = option['file_types'];
+    if (Array.isArray(fileTypes) && fileTypes.length > 10) errors.add([...here, 'file_types'], 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.');
     const choices = option['choices'];
     if (Array.isArray(choices)) {
       if (choices.length > 25) errors.add([...here, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');

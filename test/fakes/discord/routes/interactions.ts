@@ -60,7 +60,6 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
   const newMessage = (i: StoredInteraction, req: RouteRequest, source: 'interaction-response' | 'follow-up', body: JsonObject, extra: { serverFlags?: number; placeholder?: boolean } = {}): StoredMessage => {
     const message = createMessage({
       store,
-      httpBase: ctx.httpBase,
       channel: channelOf(i),
       authorId: ctx.botUserId,
       byBot: true,
@@ -98,7 +97,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
 
   const edit = (i: StoredInteraction, m: StoredMessage, req: RouteRequest): RouteResult => {
     ctx.requireNotArchived(m);
-    editMessage({ store, httpBase: ctx.httpBase, message: m, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
+    editMessage({ store, message: m, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
     ctx.emitMessage('MESSAGE_UPDATE', m);
     return json(200, messageObject(store, m));
   };
@@ -107,6 +106,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
     ctx.requireNotArchived(m);
     m.deleted = true;
     m.deletedAt = Date.now();
+    store.cdn.forget(m.attachments.map((a) => a.id));
     ctx.emitMessageDelete(m);
     return json(204);
   };
@@ -184,7 +184,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
         case CallbackType.UpdateMessage: {
           const target = store.message(i.componentMessageId!);
           if (!target || target.deleted) throw Errors.unknownMessage();
-          editMessage({ store, httpBase: ctx.httpBase, message: target, body: data, files: req.files, route: req.route, interactionToken: i.token });
+          editMessage({ store, message: target, body: data, files: req.files, route: req.route, interactionToken: i.token });
           ctx.emitMessage('MESSAGE_UPDATE', target);
           i.originalMessageId = target.id;
           message = target;
@@ -243,7 +243,7 @@ export function interactionRoutes(ctx: FakeContext): RouteDef[] {
       // never changes that flag). What Discord does once @original was deleted is not documented; the fake then
       // makes a new follow-up.
       ctx.requireNotArchived(current);
-      editMessage({ store, httpBase: ctx.httpBase, message: current, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
+      editMessage({ store, message: current, body: req.body, files: req.files, route: req.route, interactionToken: i.token });
       ctx.emitMessage('MESSAGE_UPDATE', current);
       message = current;
     } else {
