@@ -114,11 +114,16 @@ const METHOD_PARAMS: Record<string, ParamSpec> = {
   status: {},
 };
 
-/** Unknown keys are tolerated: the card does not say params are closed. */
+/**
+ * A key the card does not list is refused ("Params validation failed: Wrong params structure"). That is how this fake
+ * holds a client to the card: the card has no attachments (no `attachments` on chat.send, no media in pushes or
+ * history, no artifacts methods), so a client must not send files to a card gateway at all.
+ */
 function checkParams(spec: ParamSpec, raw: unknown): Record<string, unknown> {
   const params = raw ?? {};
   if (typeof params !== 'object' || Array.isArray(params)) throw new CardError('invalidParams');
   const obj = params as Record<string, unknown>;
+  if (Object.keys(obj).some((key) => !(key in spec))) throw new CardError('invalidParams');
   for (const [key, { type, required }] of Object.entries(spec)) {
     const value = obj[key];
     if (value === undefined) {

@@ -3,8 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RawData } from 'ws';
 
-export function createHttpServer(): http.Server {
-  return http.createServer((_req, res) => {
+/** `routes` answers the requests it knows (true); everything else is a 404. */
+export function createHttpServer(routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): http.Server {
+  return http.createServer((req, res) => {
+    if (routes?.(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });

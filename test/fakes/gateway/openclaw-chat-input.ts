@@ -61,6 +61,8 @@ export interface InputContext {
   thinkingLevels(modelRef: string): readonly string[];
   /** Text of a command reply (`/status`, `/help`, `/commands`, `/whoami`). */
   commandReply(command: InlineCommand | '/status'): string;
+  /** The turn carries attachments the model gets, so it runs even with no text. */
+  hasMedia?: boolean;
 }
 
 const THINK_LEVELS = 'off, minimal, low, medium, high';
@@ -109,7 +111,7 @@ export function interpretChatInput(text: string, ctx: InputContext): ChatInput {
   // v4 keeps `/elevated` beside text, then refuses it: elevated exec is off unless the host enables it.
   if (parsed.elevated) return { kind: 'reply', text: elevatedUnavailable(), patch: {} };
 
-  if (agentText.trim() === '')
+  if (agentText.trim() === '' && !ctx.hasMedia)
     return { kind: 'reply', text: "I didn't receive any text in your message. Please resend or add a caption.", patch: {} };
 
   // v3 dropped every inline hint above, the `thinking` param's `/think` included.

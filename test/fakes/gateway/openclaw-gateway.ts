@@ -8,6 +8,8 @@ import { validate } from './closed-schema.js';
 import { verifyDevice, type DeviceProof } from './device-verify.js';
 import { createHttpServer, listenLoopback, rawDataToString, stopListening } from './listen.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS, ExecApprovals, type ApprovalConn, type Decision, type ExecApprovalMode } from './openclaw-approvals.js';
+import { MAX_PAYLOAD_BYTES, attachmentPolicy } from './openclaw-attachments.js';
+import { MEDIA_TICKET_TTL_MS, OutgoingMedia } from './openclaw-media.js';
 import { OpenClawMethods, RpcError, invalid, type ChatSendRecord, type ErrorShape } from './openclaw-methods.js';
 import {
   ADMIN,
@@ -61,6 +63,17 @@ export interface OpenClawGatewayOptions {
   execBackgroundMs?: number;
   /** `tools.deny:["process"]`: exec cannot background at all, so every stop kills the command (F-findings STOP). */
   denyProcessTool?: boolean;
+  /** v4: how long an `artifacts.download` URL's `mediaTicket` is good for (real: 5 min). */
+  mediaTicketTtlMs?: number;
+  /** v4: what the image model says of an image sent to a text-only model (its description goes into the prompt). */
+  describeImage?: (image: { fileName: string; mimeType: string; sizeBytes: number }) => string;
+}
+
+/** A line the gateway logs (v3 logs a dropped attachment and says nothing else). */
+export interface GatewayLogEntry {
+  level: 'info' | 'warn';
+  message: string;
+  at: number;
 }
 
 export interface OpenClawReceivedFrame {
@@ -149,6 +162,10 @@ export interface OpenClawGateway {
   resolveApproval(id: string, decision: Decision, resolvedBy?: string): void;
   /** Scopes a device is paired with (undefined: not paired). */
   pairedScopes(deviceId: string): readonly string[] | undefined;
+  /** What the gateway logged (attachments dropped, offloaded, a MIME mismatch). */
+  readonly gatewayLog: readonly GatewayLogEntry[];
+  /** The HTTP origin of the gateway (same host and port as the WebSocket), for media URLs. */
+  readonly httpUrl: string;
   close(): Promise<void>;
 }
 
@@ -195,8 +212,10 @@ class ConnectRefused extends Error {
   }
 }
 
+/** v4 MAX_PREAUTH_PAYLOAD_BYTES; v3 has no pre-auth cap (its `ws` maxPayload is 25 MiB from the start). */
 const MAX_PREAUTH_BYTES = 64 * 1024;
-const MAX_PAYLOAD = 26_214_400;
+/** Both versions' MAX_PAYLOAD_BYTES: a larger frame closes the socket 1009 with no reason and no answer (§4.2, live). */
+const MAX_PAYLOAD = MAX_PAYLOAD_BYTES;
 const MAX_BUFFERED = 52_428_800;
 const FORWARD_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
 
@@ -226,7 +245,11 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   const resumeDelayMs = 100;
   const bootId = randomUUID();
 
-  const server = createHttpServer();
+  const gatewayLog: GatewayLogEntry[] = [];
+  const log = (level: GatewayLogEntry['level'], message: string): void => void gatewayLog.push({ level, message, at: Date.now() });
+  // v4 only: v3 has no way to hand produced files to a client (openclaw-agent-events.md §5).
+  const media = protocol === 4 ? new OutgoingMedia(state, { ticketTtlMs: opts.mediaTicketTtlMs ?? MEDIA_TICKET_TTL_MS, token: () => token }) : undefined;
+  const server = createHttpServer(media ? (req, res) => media.handleHttp(req, res) : undefined);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
   const send = (conn: Conn, frame: unknown): void => {
@@ -289,7 +312,14 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
     version,
     (event, payload, emitOpts) => (emitOpts?.toolEvent ? sendToolEvent(payload) : broadcast(event, payload, true)),
     opts.deltaPacingMs ?? table.deltaPacingMs,
-    { approvals, execBackgroundMs: opts.execBackgroundMs ?? 10_000, allowBackground: opts.denyProcessTool !== true },
+    {
+      approvals,
+      execBackgroundMs: opts.execBackgroundMs ?? 10_000,
+      allowBackground: opts.denyProcessTool !== true,
+      log,
+      ...(media ? { media } : {}),
+      ...(opts.describeImage ? { describeImage: opts.describeImage } : {}),
+    },
   );
 
   const closeConn = (conn: Conn, code: number, reason: string): void => {
@@ -482,7 +512,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
         },
         authMode: 'token',
       },
-      policy: { maxPayload: MAX_PAYLOAD, maxBufferedBytes: MAX_BUFFERED, tickIntervalMs },
+      // v4 also says what attachments it takes (§4.2, live); v3 has no `policy.attachments`.
+      policy: { maxPayload: MAX_PAYLOAD, maxBufferedBytes: MAX_BUFFERED, tickIntervalMs, ...(protocol === 4 ? { attachments: attachmentPolicy() } : {}) },
     };
     if (protocol === 4 || deviceToken !== undefined) hello.auth = auth;
     return hello;
@@ -576,7 +607,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
 
   const onMessage = (conn: Conn, data: RawData, isBinary: boolean): void => {
     const text = rawDataToString(data);
-    if (!conn.ready && Buffer.byteLength(text) > MAX_PREAUTH_BYTES) return closeConn(conn, 1009, 'payload too large');
+    if (protocol === 4 && !conn.ready && Buffer.byteLength(text) > MAX_PREAUTH_BYTES) return closeConn(conn, 1009, 'payload too large');
     let frame: unknown = text;
     let parsed = true;
     try {
@@ -659,6 +690,8 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
 
   return {
     url: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    gatewayLog,
     port,
     token,
     protocol,

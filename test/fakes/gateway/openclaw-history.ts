@@ -1,7 +1,8 @@
 // `chat.history` rows as each version projects its transcript: tool-call and tool-result rows as the pi agent writes
 // them (pi-agent-core agent-loop.js, pi-ai openai-completions.js), text caps with the real marker, and the shapes H-B
 // recorded from real runs (/tmp/clawcord-requests/H-B-facts.md §2).
-// v3: src/gateway/server-methods/chat.ts (CHAT_HISTORY_TEXT_MAX_CHARS = 12e3). v4: src/gateway/
+// v3: src/gateway/server-methods/chat.ts (CHAT_HISTORY_TEXT_MAX_CHARS = 12e3; image data replaced by `omitted` and
+// its `bytes`, sanitizeChatHistoryContentBlock). v4: src/gateway/
 // chat-display-projection.helpers.ts (DEFAULT_CHAT_HISTORY_TEXT_MAX_CHARS = 8e3, `maxChars` up to 5e5) and
 // chat-display-projection.core.ts.
 import { randomUUID } from 'node:crypto';
@@ -79,6 +80,8 @@ export function historyRows(messages: readonly ChatMessage[], opts: HistoryOptio
         row.idempotencyKey = m.idempotencyKey ?? `${m.runId}:user`;
         meta.idempotencyKey = row.idempotencyKey;
       }
+      // The files a user turn carried (openclaw-agent-events.md §4.2 "History", live).
+      if (m.inputMedia) meta.media = m.inputMedia.map((f) => ({ ...f }));
       Object.assign(meta, { id: idOf(m), seq: opts.firstSeq + i });
       if (truncated) Object.assign(meta, { truncated: true, reason: 'display-cap' });
       row.__openclaw = meta;
@@ -111,7 +114,11 @@ function authorship(m: ChatMessage): Row {
 
 function v3Row(m: ChatMessage, cap: (text: string) => string): Row {
   // v3 content is always a block array, user rows too (PROTOCOL-NOTES.md v3 table).
-  if (m.role === 'user') return { role: 'user', content: [{ type: 'text', text: cap(v3UserText(m)) }], timestamp: m.timestamp };
+  if (m.role === 'user') {
+    // The images the prompt carried, their data left out (live: `{type:"image", mimeType, omitted:true, bytes:96}`).
+    const images = (m.inputImages ?? []).map((i) => ({ type: 'image', mimeType: i.mimeType, omitted: true, bytes: Buffer.byteLength(i.data, 'utf8') }));
+    return { role: 'user', content: [{ type: 'text', text: cap(v3UserText(m)) }, ...images], timestamp: m.timestamp };
+  }
   if (m.role === 'toolResult') return toolResultRow(m, cap(m.content));
   const content: Row[] = [];
   // A tool call with no text before it has no text block (pi-ai pushes a text block only when text streams).
@@ -141,6 +148,12 @@ function v4Rows(m: ChatMessage, cap: (text: string, exact?: boolean) => string):
       timestamp: m.timestamp,
     };
     if (m.content.trim() === '') return [call];
+    if (m.display) {
+      const content = displayContent(m.display, cap);
+      const text = content.flatMap((b) => (b.type === 'text' ? [String(b.text)] : [])).join('\n');
+      const itemId = `commentary-${m.segment ?? 0}-${m.runId ?? ''}`;
+      return [{ role: 'assistant', content, openclawStreamFallback: { replacementText: text, source: 'segment', itemId }, timestamp: m.timestamp }, call];
+    }
     const text = cap(m.content);
     const itemId = `commentary-${m.segment ?? 0}-${m.runId ?? ''}`;
     const fallback: Row = {
@@ -151,7 +164,13 @@ function v4Rows(m: ChatMessage, cap: (text: string, exact?: boolean) => string):
     };
     return [fallback, call];
   }
-  const row: Row = { role: 'assistant', content: [{ type: 'text', text: cap(m.content) }], ...authorship(m), stopReason: 'stop', timestamp: m.timestamp };
+  // A row naming media shows its managed blocks instead of the `MEDIA:` lines (openclaw-agent-events.md §5, live).
+  const content = m.display ? displayContent(m.display, cap) : [{ type: 'text', text: cap(m.content) }];
+  const row: Row = { role: 'assistant', content, ...authorship(m), stopReason: 'stop', timestamp: m.timestamp };
   if (m.aborted) row.openclawAbort = { aborted: true, origin: 'rpc', runId: m.runId };
   return [row];
+}
+
+function displayContent(blocks: ReadonlyArray<Row>, cap: (text: string) => string): Row[] {
+  return blocks.map((b) => (b.type === 'text' && typeof b.text === 'string' ? { ...b, text: cap(b.text) } : structuredClone(b)));
 }

@@ -1,8 +1,10 @@
 // OpenClaw RPC methods over the shared state, with the real result shapes (openclaw-protocol.md §4).
 import { randomUUID } from 'node:crypto';
+import { AttachmentRefused, normalizeRpcAttachments, prepareAttachments, type PreparedAttachments } from './openclaw-attachments.js';
 import { interpretChatInput, type ChatInput } from './openclaw-chat-input.js';
 import { normalizeThink } from './openclaw-directives.js';
 import { historyRows, v3UserText } from './openclaw-history.js';
+import { ArtifactError, type OutgoingMedia } from './openclaw-media.js';
 import { ADMIN, type ProtocolTable, type MethodName } from './protocol-tables.js';
 import type { ApprovalConn, ExecApprovals } from './openclaw-approvals.js';
 import { RunStreamer, type EmitEvent } from './openclaw-stream.js';
@@ -65,6 +67,12 @@ export interface MethodsExtras {
   execBackgroundMs?: number;
   /** false: `tools.deny:["process"]`, so no exec goes to the background. */
   allowBackground?: boolean;
+  /** v4 managed outgoing media and the artifacts methods. */
+  media?: OutgoingMedia;
+  /** The gateway's log (what it says of a dropped or offloaded attachment). */
+  log?: (level: 'info' | 'warn', message: string) => void;
+  /** v4: the image model's description of an image sent to a text-only model. */
+  describeImage?: (image: { fileName: string; mimeType: string; sizeBytes: number }) => string;
 }
 
 /** A message that waits for the busy session's turn to end (queue modes followup and collect). */
@@ -183,6 +191,24 @@ export class OpenClawMethods {
         return this.tasks.list(p);
       case 'tasks.cancel':
         return this.tasks.cancel(p);
+      case 'artifacts.list':
+      case 'artifacts.get':
+      case 'artifacts.download':
+        return this.artifacts(method, p);
+    }
+  }
+
+  private artifacts(method: 'artifacts.list' | 'artifacts.get' | 'artifacts.download', p: Params): unknown {
+    const media = this.extras.media;
+    if (!media) throw invalid(`unknown method: ${method}`);
+    const resolveKey = (raw: string, agentId: unknown) => this.resolveKey(raw, agentId);
+    try {
+      if (method === 'artifacts.list') return media.list(p, resolveKey);
+      if (method === 'artifacts.get') return media.get(p, resolveKey);
+      return media.download(p, resolveKey);
+    } catch (err) {
+      if (err instanceof ArtifactError) throw invalid(err.message, err.details);
+      throw err;
     }
   }
 
@@ -240,6 +266,8 @@ export class OpenClawMethods {
     const onEvent = (ev: RunEvent): void => {
       // Sub-agents are spawned (their task events out) before the turn's sessions_yield call and yielded final.
       if (ev.type === 'yielding') return this.handOff(info, ev.yieldTo);
+      // v4 manages the reply's media before the final goes out, so artifacts.list finds them after it.
+      if (ev.type === 'done') this.extras.media?.manageRun(info);
       streamer?.handle(ev);
       if (ev.type === 'done') afterFinal?.();
       if (ev.type === 'done' || ev.type === 'error' || ev.type === 'aborted') {
@@ -345,7 +373,10 @@ export class OpenClawMethods {
     const raw = (p.message as string).normalize('NFC');
     if (raw.includes('\0')) throw invalid('message must not contain null bytes');
     const message = stripControlChars(raw);
-    if (message.trim() === '' && !(Array.isArray(p.attachments) && p.attachments.length > 0)) throw invalid('message or attachment required');
+    const attachments = normalizeRpcAttachments(p.attachments, this.table.protocol);
+    if (message.trim() === '' && attachments.length === 0) throw invalid('message or attachment required');
+    // Read before the run is admitted: a refused attachment leaves no session, row or run behind (both versions).
+    const prepared = attachments.length > 0 ? this.prepareAttachments(attachments, key, agentId) : undefined;
     this.chatSends.push({ params: p, sessionKey: key, at: Date.now() });
 
     const session = this.state.ensureSession(key, agentId, caller.displayName);
@@ -359,6 +390,7 @@ export class OpenClawMethods {
       levels: session,
       thinkingLevels: (ref) => this.thinkingLevels(ref),
       commandReply: (command) => this.commandReply(command, session, caller),
+      hasMedia: prepared?.hasMedia ?? false,
     });
     // F-findings STOP: `/stop` answers like chat.abort, and the run ends with stopReason "stop".
     if (input.kind === 'stop') return this.abortSession(key, 'stop');
@@ -392,7 +424,7 @@ export class OpenClawMethods {
     }
     const requester = { ...(caller.deviceId ? { deviceId: caller.deviceId } : {}), ...(caller.connId ? { connId: caller.connId } : {}) };
     this.startStreamedRun(
-      { ...this.runOptions(key, runId, message, input), ...(caller.clientId ? { sender: caller.clientId } : {}) },
+      { ...this.runOptions(key, runId, message, input, prepared), ...(caller.clientId ? { sender: caller.clientId } : {}) },
       () => {
         if (notice !== undefined) this.emit('chat', this.noticePayload(key, runId, agentId, 'final', notice));
       },
@@ -422,12 +454,30 @@ export class OpenClawMethods {
     setTimeout(() => this.emit('chat', { runId, sessionKey: key, agentId: session.agentId, seq: 1, state: 'error', errorMessage }), 0);
   }
 
-  private runOptions(key: string, runId: string, sent: string, input: Extract<ChatInput, { kind: 'run' }>) {
+  /** The session's model decides whether images are sent as images (v3 drops them, v4 offloads and describes). */
+  private prepareAttachments(items: ReturnType<typeof normalizeRpcAttachments>, key: string, agentId: string): PreparedAttachments {
+    const session = this.state.session(key);
+    const model = session ? this.state.effectiveModel(session) : (this.state.agent(agentId)?.model ?? modelRef(this.state.models[0]!));
+    try {
+      return prepareAttachments(items, {
+        protocol: this.table.protocol,
+        supportsImages: this.state.modelSupportsImages(model),
+        log: this.extras.log ?? (() => undefined),
+        describeImage: this.extras.describeImage ?? (() => 'An image.'),
+      });
+    } catch (err) {
+      if (err instanceof AttachmentRefused) throw invalid(err.message);
+      throw err;
+    }
+  }
+
+  private runOptions(key: string, runId: string, sent: string, input: Extract<ChatInput, { kind: 'run' }>, prepared?: PreparedAttachments) {
     const agentText = this.withSystemEvents(key, input.agentText);
     return {
       runId,
       sessionKey: key,
-      message: agentText,
+      message: prepared ? prepared.message(agentText) : agentText,
+      ...(prepared ? { attachments: prepared.attachments, rowImages: prepared.rowImages, rowMedia: prepared.rowMedia } : {}),
       // v3's transcript keeps the text the model got; v4 records the text as sent (chat-user-turn-recorder.ts).
       userRow: this.table.protocol === 3 ? agentText : sent,
       ...(input.thinkingLevel !== undefined ? { thinkingLevel: input.thinkingLevel } : {}),

@@ -1,5 +1,6 @@
 // Turns one scripted run into OpenClaw `chat` + `agent` events (openclaw-protocol.md §5, real-gateway-run.md A3/A8/A9,
 // openclaw-agent-events.md §2), per protocol: v3 = 2026.2.17 src/gateway/server-chat.ts, v4 = 2026.9.6 server-chat.ts.
+import { splitMedia } from './media-directives.js';
 import type { AbortReason, PlanStep, RunEvent, RunInfo, ReplyScript, ToolCallEvent } from './state.js';
 
 export interface EmitOptions {
@@ -52,6 +53,10 @@ export class RunStreamer {
   private readonly preambles = new Set<number>();
   /** Tool calls whose approval was denied (v4 reports it in an `approval` stream event). */
   private readonly denied = new Set<string>();
+  /** Each segment's text as the model wrote it (the `MEDIA:` lines still in). */
+  private readonly rawSegments: string[] = [];
+  /** Per segment: the text the last assistant event carried, and how many media URLs went out. */
+  private readonly sent = new Map<number, { text: string; media: number }>();
 
   constructor(
     private readonly run: RunInfo,
@@ -181,11 +186,32 @@ export class RunStreamer {
     this.agentEvent('lifecycle', this.modelData());
   }
 
-  private token(token: string, text: string, segment: number): void {
-    this.segments[segment] = text;
+  /**
+   * A reply's `MEDIA:` lines never reach a client as text (openclaw-agent-events.md §5, live on both): the assistant
+   * event carries the text without them and, once a media line is complete, its URLs in `mediaUrls` (with `delta:""`
+   * when no text came); an event that would carry nothing is not sent (pi-embedded-subscribe.handlers.messages.ts).
+   */
+  private token(token: string, raw: string, segment: number): void {
+    this.rawSegments[segment] = raw;
+    const split = splitMedia(raw, this.opts.protocol);
+    const previous = this.sent.get(segment) ?? { text: '', media: 0 };
+    if (!split) {
+      this.segments[segment] = raw;
+      this.agentEvent('assistant', { text: raw, delta: token });
+      this.sent.set(segment, { text: raw, media: previous.media });
+    } else {
+      const text = this.v4 ? split.text : split.text.trim();
+      this.segments[segment] = text;
+      // A media line counts once its line ended (the streaming directive parser holds a partial line back).
+      const complete = splitMedia(raw.slice(0, raw.lastIndexOf('\n') + 1), this.opts.protocol)?.mediaUrls ?? [];
+      const fresh = complete.slice(previous.media);
+      const delta = text.startsWith(previous.text) ? text.slice(previous.text.length) : '';
+      if (delta !== '' || fresh.length > 0) this.agentEvent('assistant', { text, delta, ...(fresh.length > 0 ? { mediaUrls: fresh } : {}) });
+      this.sent.set(segment, { text, media: previous.media + fresh.length });
+    }
+    const text = this.segments[segment]!;
     this.lastAssistantText = text;
-    this.agentEvent('assistant', { text, delta: token });
-    this.latestText = this.v4 ? this.segments.filter((s) => s !== '').join('\n\n') : text;
+    this.latestText = this.v4 ? this.segments.filter((s) => s !== '' && s !== undefined).join('\n\n') : text;
     const wait = this.lastDeltaAt + this.opts.pacingMs - Date.now();
     if (wait <= 0) this.sendDelta();
     else if (this.opts.flushesDeltas && !this.pending) this.pending = setTimeout(() => this.sendDelta(), wait);
@@ -252,7 +278,19 @@ export class RunStreamer {
     return this.v4 || this.opts.verboseLevel?.() === 'full';
   }
 
+  /** A segment ended (a tool call or the reply's end): the media of a last line that had no line break go out now. */
+  private flushMedia(segment: number): void {
+    const raw = this.rawSegments[segment];
+    const media = raw === undefined ? [] : (splitMedia(raw, this.opts.protocol)?.mediaUrls ?? []);
+    const previous = this.sent.get(segment) ?? { text: '', media: 0 };
+    const fresh = media.slice(previous.media);
+    if (fresh.length === 0) return;
+    this.agentEvent('assistant', { text: this.segments[segment] ?? '', delta: '', mediaUrls: fresh });
+    this.sent.set(segment, { ...previous, media: media.length });
+  }
+
   private toolStart(tool: ToolCallEvent, segment: number): void {
+    if (segment >= 0) this.flushMedia(segment);
     if (this.v4) {
       // Text said before a call is also a `preamble` item (live, H-B §1); parallel calls share it.
       const said = this.segments[segment] ?? '';
@@ -307,6 +345,7 @@ export class RunStreamer {
   }
 
   private done(yieldTo: ReplyScript['yieldTo']): void {
+    this.rawSegments.forEach((_, segment) => this.flushMedia(segment));
     const yielded = this.v4 && yieldTo !== undefined;
     const stopReason = yielded ? 'end_turn' : 'stop';
     if (this.v4) {

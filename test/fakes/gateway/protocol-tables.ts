@@ -6,10 +6,12 @@ import {
   extend,
   int,
   nullableStr,
+  num,
   obj,
   str,
   strArray,
   type ObjectSchema,
+  type Schema,
 } from './closed-schema.js';
 
 export type ProtocolVersion = 3 | 4;
@@ -33,7 +35,10 @@ export type MethodName =
   | 'sessions.send'
   | 'sessions.steer'
   | 'tasks.list'
-  | 'tasks.cancel';
+  | 'tasks.cancel'
+  | 'artifacts.list'
+  | 'artifacts.get'
+  | 'artifacts.download';
 
 export const READ = 'operator.read';
 export const WRITE = 'operator.write';
@@ -181,9 +186,29 @@ const chatSendV3 = obj(
   },
   ['sessionKey', 'message', 'idempotencyKey'],
 );
+// ChatAttachmentSchema (2026.9.6 logs-chat.ts): open, its known keys typed; v3 takes `Array<unknown>`.
+const chatAttachmentsV4: Schema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      type: str(),
+      mimeType: str(),
+      fileName: str(),
+      origin: str({ enum: ['paste', 'file'] }),
+      content: any,
+      sizeBytes: num,
+      durationMs: num,
+      width: num,
+      height: num,
+    },
+    open: true,
+  },
+};
 // packages/gateway-protocol/src/schema/logs-chat.ts ChatSendParamsSchema (2026.9.6).
 const chatSendV4 = extend(chatSendV3, {
   sessionKey: str({ minLength: 1, maxLength: 512 }),
+  attachments: chatAttachmentsV4,
   agentId: str({ minLength: 1 }),
   sessionId: str({ minLength: 1 }),
   mentions: { type: 'array' },
@@ -320,7 +345,7 @@ const sessionsSendV4 = obj(
     message: str(),
     mentions: { type: 'array' },
     thinking: str(),
-    attachments: { type: 'array' },
+    attachments: chatAttachmentsV4,
     timeoutMs: int(0),
     idempotencyKey: str({ minLength: 1 }),
   },
@@ -337,6 +362,18 @@ const tasksListV4 = obj({
   sortBy: str({ enum: ['updatedAt', 'endedAt'] }),
 });
 const tasksCancelV4 = obj({ taskId: str({ minLength: 1 }), reason: str() }, ['taskId']);
+
+// packages/gateway-protocol/src/schema/artifacts.ts (2026.9.6), all closed; v4 only.
+const artifactQuery = {
+  sessionKey: str({ minLength: 1 }),
+  runId: str({ minLength: 1 }),
+  taskId: str({ minLength: 1 }),
+  agentId: str({ minLength: 1 }),
+  messageRole: str({ enum: ['assistant'] }),
+};
+const artifactsListV4 = obj({ ...artifactQuery, type: str({ enum: ['image'] }), limit: int(1, 4), cursor: str({ minLength: 1, maxLength: 256 }) });
+const artifactsGetV4 = obj({ ...artifactQuery, artifactId: str({ minLength: 1 }) }, ['artifactId']);
+const artifactsDownloadV4 = obj({ ...artifactQuery, artifactId: str({ minLength: 1 }), transport: str({ enum: ['http'] }) }, ['artifactId']);
 
 // ---- scopes -------------------------------------------------------------------------------------------------------
 
@@ -360,6 +397,9 @@ const BASE_SCOPES: Record<MethodName, string> = {
   'sessions.steer': WRITE,
   'tasks.list': READ,
   'tasks.cancel': WRITE,
+  'artifacts.list': READ,
+  'artifacts.get': READ,
+  'artifacts.download': READ,
 };
 
 // v4 method-scopes: `sessions.steer` is `advertise:false` ("Deprecated alias for chat.send queueMode interrupt").
@@ -430,6 +470,9 @@ export const PROTOCOL_TABLES: Record<ProtocolVersion, ProtocolTable> = {
       'sessions.steer': sessionsSendV4,
       'tasks.list': tasksListV4,
       'tasks.cancel': tasksCancelV4,
+      'artifacts.list': artifactsListV4,
+      'artifacts.get': artifactsGetV4,
+      'artifacts.download': artifactsDownloadV4,
     },
     requiredScope: (method, params) => {
       if (!isKnownMethod(method)) return ADMIN;

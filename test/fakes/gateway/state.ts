@@ -1,6 +1,8 @@
 // In-memory gateway model shared by the card and OpenClaw fakes: agents, models, sessions and a scripted run engine.
 import { randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
 import { ExecProcesses } from './exec-processes.js';
+import type { MediaFact, ModelAttachment } from './openclaw-attachments.js';
 import { RunPlayer, type PlayerHost } from './run-player.js';
 import { wordTokens } from './words.js';
 
@@ -18,6 +20,8 @@ export interface ModelInfo {
   name: string;
   contextWindow: number;
   reasoning: boolean;
+  /** What the model takes (models.providers.*.models[].input); without `image` it never sees pixels. Default text only. */
+  input?: ReadonlyArray<'text' | 'image'>;
 }
 
 export type MessageRole = 'user' | 'assistant' | 'system' | 'toolResult';
@@ -59,6 +63,12 @@ export interface ChatMessage {
   errorMessage?: string;
   /** v4 user rows: the `idempotencyKey` when it is not `<runId>:user` (a collected follow-up: `followup`). */
   idempotencyKey?: string;
+  /** v3 user rows: the image blocks the prompt carried (chat.history shows them `omitted`). */
+  inputImages?: Array<{ mimeType: string; data: string }>;
+  /** v4 user rows: the attached files (`__openclaw.media`). */
+  inputMedia?: MediaFact[];
+  /** v4 assistant rows naming media: the content once the gateway managed the files (text, `image`/`attachment` blocks). */
+  display?: Array<Record<string, unknown>>;
 }
 
 export interface SessionState {
@@ -103,6 +113,11 @@ export interface ReplyContext {
    * steers arrive; a model step sees those that came before it started (`ReplyScript.lateTokens`).
    */
   steered: string[];
+  /**
+   * What came with the prompt besides its text, as the model got it: images as `image_url` parts (only for a model
+   * whose `input` has `image`), and on v4 the files read into `message` (their `<file …>` blocks are in it too).
+   */
+  attachments: ModelAttachment[];
 }
 
 /** A tool call's exec-approval needs (the gateway option `execApprovals: 'ask'` turns approvals on). */
@@ -183,6 +198,12 @@ export interface ReplyScript {
    * counts. Defaults: input = the message length, output as above.
    */
   usage?: Array<{ input?: number; output?: number }>;
+  /**
+   * Files the agent writes into its workspace during the turn (as the reference's `exec … > out.png`), by path
+   * (`./out.png`, `out.png`, `/tmp/x.pdf`) or by an https URL it could fetch. A reply line `MEDIA:<path>` hands one
+   * over: v4 makes it a managed artifact; a path with no file becomes an `attachment_error` block.
+   */
+  files?: Record<string, Buffer | string>;
 }
 
 /** A v4 yield: the turn hands over to sub-agents and a successor turn answers once they settled. */
@@ -330,6 +351,11 @@ export interface StartRunOptions {
   /** An exec process went to the background (v4 makes it a task). */
   onBackground?: (process: ExecProcess, tool: ToolCallEvent) => void;
   toolGate?: ToolGate;
+  /** What came with the prompt (ReplyContext.attachments). */
+  attachments?: ModelAttachment[];
+  /** The user row's v3 image blocks / v4 media facts. */
+  rowImages?: Array<{ mimeType: string; data: string }>;
+  rowMedia?: MediaFact[];
 }
 
 export interface GatewayStateOptions {
@@ -346,9 +372,9 @@ export const DEFAULT_AGENTS: readonly AgentInfo[] = [
 ];
 
 export const DEFAULT_MODELS: readonly ModelInfo[] = [
-  { provider: 'ollama', id: 'kimi-k2.5:cloud', name: 'kimi-k2.5', contextWindow: 131072, reasoning: false },
-  { provider: 'ollama', id: 'glm-5:cloud', name: 'glm-5', contextWindow: 131072, reasoning: true },
-  { provider: 'github-copilot', id: 'gpt-5.2-codex', name: 'GPT-5.2 Codex', contextWindow: 200000, reasoning: true },
+  { provider: 'ollama', id: 'kimi-k2.5:cloud', name: 'kimi-k2.5', contextWindow: 131072, reasoning: false, input: ['text', 'image'] },
+  { provider: 'ollama', id: 'glm-5:cloud', name: 'glm-5', contextWindow: 131072, reasoning: true, input: ['text'] },
+  { provider: 'github-copilot', id: 'gpt-5.2-codex', name: 'GPT-5.2 Codex', contextWindow: 200000, reasoning: true, input: ['text', 'image'] },
 ];
 
 export const FAIL_MESSAGE = 'LLM request failed: provider rejected the request schema or tool payload.';
@@ -399,6 +425,8 @@ export class GatewayState implements PlayerHost {
   private readonly runs = new Map<string, RunPlayer>();
   private readonly planRevisions = new Map<string, number>();
   private readonly systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
+  /** Agent workspaces: `<agentId>\0<path>` → bytes (what `MEDIA:` lines name). */
+  private readonly workspace = new Map<string, Buffer>();
   private replyScript: ReplyScriptFn = defaultReplyScript;
 
   constructor(opts: GatewayStateOptions = {}) {
@@ -431,6 +459,19 @@ export class GatewayState implements PlayerHost {
 
   session(key: string): SessionState | undefined {
     return this.sessions.get(key);
+  }
+
+  /** Whether a model sees images (`input` includes `image`; pi-embedded-runner/run/images.ts modelSupportsImages). */
+  modelSupportsImages(ref: string): boolean {
+    return this.model(ref)?.input?.includes('image') ?? false;
+  }
+
+  writeWorkspaceFile(agentId: string, ref: string, content: Buffer | string): void {
+    this.workspace.set(`${agentId}\0${workspacePath(ref)}`, Buffer.isBuffer(content) ? content : Buffer.from(content));
+  }
+
+  readWorkspaceFile(agentId: string, ref: string): Buffer | undefined {
+    return this.workspace.get(`${agentId}\0${workspacePath(ref)}`);
   }
 
   ensureSession(key: string, agentId: string, displayName?: string): SessionState {
@@ -506,14 +547,17 @@ export class GatewayState implements PlayerHost {
     if (opts.userRow !== null) {
       const row: ChatMessage = { role: 'user', content: opts.userRow ?? opts.message, timestamp: now, runId: opts.runId };
       if (opts.sender !== undefined) row.sender = opts.sender;
+      if (opts.rowImages?.length) row.inputImages = opts.rowImages;
+      if (opts.rowMedia?.length) row.inputMedia = opts.rowMedia;
       session.messages.push(row);
     }
     session.updatedAt = now;
     const model = opts.model ?? this.effectiveModel(session);
-    const ctx: ReplyContext = { sessionKey: opts.sessionKey, message: opts.message, model, runId: opts.runId, steered: [] };
+    const ctx: ReplyContext = { sessionKey: opts.sessionKey, message: opts.message, model, runId: opts.runId, steered: [], attachments: opts.attachments ?? [] };
     if (opts.thinkingLevel !== undefined) ctx.thinkingLevel = opts.thinkingLevel;
     if (opts.exec !== undefined) ctx.exec = opts.exec;
     const script = opts.script ?? this.replyScript(ctx);
+    for (const [ref, content] of Object.entries(script.files ?? {})) this.writeWorkspaceFile(session.agentId, ref, content);
     const info: RunInfo = {
       runId: opts.runId,
       sessionKey: opts.sessionKey,
@@ -627,6 +671,13 @@ export class GatewayState implements PlayerHost {
     session.messages.push(row);
     session.updatedAt = row.timestamp;
   }
+}
+
+/** A workspace path as a key: `./out.png` and `out.png` are one file; URLs and absolute paths stay as they are. */
+function workspacePath(ref: string): string {
+  const raw = ref.trim().replace(/^file:(?:\/\/)?/i, '');
+  if (/^https?:\/\//i.test(raw)) return raw;
+  return posix.normalize(raw).replace(/^\.\//, '');
 }
 
 export function createGatewayState(opts?: GatewayStateOptions): GatewayState {
