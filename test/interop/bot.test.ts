@@ -1,6 +1,5 @@
 // The whole bot against real OpenClaw gateways: the real bot process (real discord.js) on the project's fake
 // Discord, GATEWAY_PROTOCOL=auto, and a real gateway of each verified version with the project's fake LLM.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,10 @@ import { attributePrompt } from '../../src/relay/prompt.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import type { RecordedMessage } from '../fakes/discord/types.js';
 import { answer } from '../e2e/answers.js';
-import { isLive, replyMessages, waitForSettledReply } from '../e2e/harness.js';
+import { isLive, replyMessages } from '../e2e/harness.js';
 import { spawnBot, type BotProcess } from '../e2e/process.js';
 import { waitFor } from '../gateway/helpers.js';
+import { botToken, settledReply } from './harness/bot-stack.js';
 import { startFakeLlm, type FakeLlm, type FakeLlmRequest } from './harness/fake-llm.js';
 import { startOpenClawGateway, type OpenClawVersion, type RunningGateway } from './harness/openclaw.js';
 import { connectOperator, type Operator } from './harness/operator.js';
@@ -24,12 +24,6 @@ const CHANNELS = ['general', 'agents', 'reset', 'abort', 'failure', 'threads', '
 const PROMPT_TEMPLATE = relaySchema.parse({}).promptTemplate;
 /** What clawcord puts after a word-starting `/` where the gateway cannot be told to leave commands alone (v3). */
 const WORD_JOINER = '\u2060';
-
-/** A token shaped like Discord's (id.timestamp.hmac), different in every run. */
-function botToken(): string {
-  const part = (n: number) => randomBytes(n).toString('base64url');
-  return `${part(18)}.${part(4)}.${part(28)}`;
-}
 
 interface ChatFrame {
   runId: string;
@@ -55,16 +49,6 @@ const subtext = (message: RecordedMessage) =>
   (SUBTEXT_TAIL.exec(message.content)?.[0] ?? '').split('\n').filter((line) => line.startsWith('-# ')).map((line) => line.slice(3));
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** waitForSettledReply, failing with what the reply shows when it does not settle. */
-async function settledReply(discord: FakeDiscord, token: string, timeoutMs: number): Promise<RecordedMessage[]> {
-  try {
-    return await waitForSettledReply(discord, token, undefined, timeoutMs);
-  } catch (error) {
-    const shown = replyMessages(discord, token).map((m) => `${isLive(m) ? 'live' : 'final'}: ${JSON.stringify(m.content.slice(-300))}`);
-    throw new Error(`the reply did not settle within ${timeoutMs / 1000} s; it shows ${shown.join(' | ') || 'nothing'}`, { cause: error });
-  }
-}
 
 async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;

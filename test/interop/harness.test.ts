@@ -71,14 +71,15 @@ describe('the fake LLM, for agents at work', () => {
     });
   });
 
-  it('runs "sleep N; touch <abs path>" (the Stop tests\' marker) but no other compound command', async () => {
+  it('runs "sleep N; touch <abs path>" (the Stop tests\' marker) and "sleep N; echo <words>", but no other compound command', async () => {
     const llm = await startFakeLlm({ tokenDelayMs: 1 });
     try {
       const tools = [{ type: 'function', function: { name: 'exec', parameters: { required: ['command'] } } }];
-      for (const command of ['sleep 60; touch /tmp/stop-marker', 'sleep 1; rm /tmp/x', 'sleep 1; touch /tmp/../etc/x']) {
+      const commands = ['sleep 60; touch /tmp/stop-marker', 'sleep 6; echo hi', 'sleep 1; rm /tmp/x', 'sleep 1; touch /tmp/../etc/x', 'sleep 1; echo $(id)', 'sleep 1; echo a > /tmp/x'];
+      for (const command of commands) {
         await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: `TOOLCALL:exec:${command}` }] });
       }
-      expect(llm.requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text', 'text']);
+      expect(llm.requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'tool_calls', 'text', 'text', 'text', 'text']);
     } finally {
       await llm.close();
     }

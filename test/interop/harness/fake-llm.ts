@@ -160,11 +160,12 @@ function jsonObjectEnd(text: string, from: number): number {
 
 // Real tools run on the test machine: only these exec commands, without shell operators.
 const HARMLESS_COMMAND = /^(?:echo|printf|sleep|cat|ls|pwd|true)(?:\s[^;&|<>`$(){}\\]*)?$/;
-// The one compound form allowed: a long step that leaves a marker file when it completes (the Stop tests check that
-// the marker never appears).
+// The compound forms allowed: a long step that leaves a marker file when it completes (the Stop tests check that
+// the marker never appears), and a step that takes a while before it prints.
 const SLEEP_THEN_TOUCH = /^sleep \d+(?:\.\d+)?; touch \/[\w./-]+$/;
+const SLEEP_THEN_ECHO = /^sleep \d+(?:\.\d+)?; echo [\w .,-]*$/;
 const harmless = (command: string) =>
-  HARMLESS_COMMAND.test(command) || (SLEEP_THEN_TOUCH.test(command) && !command.includes('..'));
+  HARMLESS_COMMAND.test(command) || SLEEP_THEN_ECHO.test(command) || (SLEEP_THEN_TOUCH.test(command) && !command.includes('..'));
 
 interface OfferedTool {
   name: string;

@@ -27,9 +27,10 @@ export interface StartOpenClawOptions {
   llmBaseUrl: string;
   /** Gateway token; a random one by default. */
   token?: string;
-  /** Exec commands ask for approval (both versions otherwise run them unprompted). Neither version lets the config
+  /** Exec commands ask for approval (both versions otherwise run them unprompted): `true` for every agent, or a list
+   * of agent ids (their own `tools.exec`; the other agents run commands unprompted). Neither version lets the config
    * shorten the approval timeout (v3 120 s, v4 30 min); see injectApproval in approvals.ts for expiry tests. */
-  execApprovals?: boolean;
+  execApprovals?: boolean | string[];
   /** Merged into the generated openclaw.json (objects deeply, everything else replaced), for one test's settings. */
   configPatch?: Record<string, unknown>;
 }
@@ -108,7 +109,7 @@ function fakeProvider(llmBaseUrl: string) {
   };
 }
 
-function buildConfig(version: OpenClawVersion, p: { port: number; token: string; runDir: string; llmBaseUrl: string }) {
+function buildConfig(version: OpenClawVersion, p: { port: number; token: string; runDir: string; llmBaseUrl: string; askingAgents: string[] }) {
   const common = {
     gateway: {
       mode: 'local',
@@ -132,6 +133,7 @@ function buildConfig(version: OpenClawVersion, p: { port: number; token: string;
     identity: { name },
     ...(model ? { model } : {}),
     workspace: workspace(id),
+    ...(p.askingAgents.includes(id) ? { tools: { exec: execApprovalConfig(version) } } : {}),
   });
 
   if (version === '2026.2.17') {
@@ -353,8 +355,9 @@ export async function startOpenClawGateway(opts: StartOpenClawOptions): Promise<
   await Promise.all([stateDir, logsDir, path.join(runDir, 'home')].map((d) => mkdir(d, { recursive: true })));
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
-  let config = buildConfig(version, { port, token, runDir, llmBaseUrl }) as Json;
-  if (opts.execApprovals) config = deepMerge(config, { tools: { exec: execApprovalConfig(version) } });
+  const askingAgents = Array.isArray(opts.execApprovals) ? opts.execApprovals : [];
+  let config = buildConfig(version, { port, token, runDir, llmBaseUrl, askingAgents }) as Json;
+  if (opts.execApprovals === true) config = deepMerge(config, { tools: { exec: execApprovalConfig(version) } });
   config = deepMerge(config, opts.configPatch ?? {});
   await writeFile(configPath, JSON.stringify(config, null, 2));
 
