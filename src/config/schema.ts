@@ -69,6 +69,21 @@ export const relaySchema = z.strictObject({
   progress: z.enum(['line', 'summary', 'off'], { error: 'must be "line", "summary" or "off"' }).default('summary'),
   /** A small line under each final answer: agent, model, duration, tokens. */
   footer: z.boolean().default(true),
+  /** A final answer longer than this many messages keeps its first message and attaches the whole as `answer.md`. */
+  fileAfterMessages: z.number().int().min(1).max(50).default(4),
+  /** A code block of more lines than this is also attached as a file with its language's extension. */
+  codeFileLines: z.number().int().min(1).default(80),
+});
+
+const MiB = 1024 * 1024;
+
+export const attachmentsSchema = z.strictObject({
+  /** The most clawcord downloads of one file a person attached; the gateway's own limit may be lower. */
+  maxBytes: z.number().int().min(1).max(100 * MiB).default(25 * MiB),
+  /** A text file inlined into the prompt (2026.2 and the card take no text files) keeps at most this many characters. */
+  inlineTextMaxChars: z.number().int().min(100).max(200_000).default(20_000),
+  /** Files the agent produces are attached to the final up to this size each (Discord's own limit is 10 MiB). */
+  uploadMaxBytes: z.number().int().min(1).max(500 * MiB).default(10 * MiB),
 });
 
 const commandAccess = z.enum(['member', 'admin']);
@@ -132,6 +147,7 @@ export const configSchema = z.strictObject({
   relay: relaySchema.prefault({}),
   access: accessSchema.prefault({}),
   threads: threadsSchema.prefault({}),
+  attachments: attachmentsSchema.prefault({}),
   store: storeSchema.prefault({}),
   health: healthSchema.prefault({}),
   log: logSchema.prefault({}),
@@ -142,6 +158,7 @@ export type GatewayConfig = z.infer<typeof gatewaySchema>;
 export type RelayConfig = z.infer<typeof relaySchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
 export type ThreadsConfig = z.infer<typeof threadsSchema>;
+export type AttachmentsConfig = z.infer<typeof attachmentsSchema>;
 
 /** Environment variables and the config path each one sets. The names are fixed: other tools rely on them. */
 export const ENV_VARS = {

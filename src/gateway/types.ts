@@ -25,6 +25,8 @@ export interface ChatSendInput {
   message: string;
   thinking?: ThinkingLevel;
   timeoutMs?: number;
+  /** Files that go with the message, already fetched and within the gateway's `features.attachments`. */
+  attachments?: ChatAttachment[];
 }
 
 export interface ModelInfo {
@@ -35,6 +37,8 @@ export interface ModelInfo {
   name: string;
   contextWindow: number | undefined;
   reasoning: boolean | undefined;
+  /** What the model takes in (`text`, `image`), when the gateway says (OpenClaw `models.list` rows). */
+  input?: string[] | undefined;
 }
 
 export interface AgentInfo {
@@ -158,7 +162,9 @@ export type RunActivity =
   /** The run waits for an exec approval, or stopped waiting (2026.9 lifecycle `waiting-approval` / `approval-resolved`). */
   | { type: 'approval'; phase: 'waiting' | 'resolved'; approvalId: string; toolCallId: string | undefined }
   /** The run handed its turn to sub-agents (2026.9 yielded final); `waitingFor`: how many, when the gateway says. */
-  | { type: 'handoff'; waitingFor: number | undefined };
+  | { type: 'handoff'; waitingFor: number | undefined }
+  /** The agent named files for its reply (`MEDIA:` lines, which gateways take out of the text: the assistant stream's `mediaUrls`). */
+  | { type: 'media'; urls: string[] };
 
 export type ApprovalDecision = 'allow-once' | 'allow-always' | 'deny';
 
@@ -212,6 +218,10 @@ export interface GatewayFeatures {
   stopsBackgroundCommands: boolean;
   /** Scopes clawcord asked for and did not get (a remote device that must re-pair for the upgrade). */
   missingScopes: string[];
+  /** What files a prompt may carry (issue 12). */
+  attachments: AttachmentLimits;
+  /** Files the agent produces can be fetched from the gateway (2026.9 `artifacts.*`); else only their names are known. */
+  producedFiles: boolean;
 }
 
 /**
@@ -220,3 +230,45 @@ export interface GatewayFeatures {
  * of its own that nobody follows (the target run ended first); absent: nothing was sent, the message is still to go.
  */
 export type SteerResult = { status: 'steered' } | { status: 'queued'; byGateway?: true };
+
+// ---- files both ways (issue 12) ----
+
+/** A file sent with a prompt, as the gateway takes it. */
+export interface ChatAttachment {
+  fileName: string;
+  /** Read from the bytes (both OpenClaw versions sniff it too; what Discord said is only a hint). */
+  mimeType: string;
+  /** `image`: a picture for the model; `file`: any other file (2026.9 reads text files into the prompt). */
+  kind: 'image' | 'file';
+  data: Buffer;
+}
+
+/** What files a gateway takes with a prompt, each limit in decoded bytes. */
+export interface AttachmentLimits {
+  /** Images as chat.send attachments; undefined: none (the card). */
+  images: { maxBytes: number } | undefined;
+  /** Other files as chat.send attachments; undefined: none (2026.2 drops them without a word; the card has no attachments). */
+  files: { maxBytes: number } | undefined;
+  /** The largest frame the gateway reads (hello-ok `policy.maxPayload`), when it says. */
+  maxPayloadBytes: number | undefined;
+}
+
+/** A file an agent produced in a run. */
+export interface ProducedFile {
+  /** Its name as the reply should show it (`out.png`). */
+  name: string;
+  mimeType: string | undefined;
+  sizeBytes: number | undefined;
+  /**
+   * Fetches the bytes, refusing (with an error) more than `maxBytes`; undefined when the gateway cannot hand the file
+   * over (2026.2 gives clients no way to, the card has no files).
+   */
+  fetch: ((maxBytes: number) => Promise<Buffer>) | undefined;
+}
+
+export interface ProducedFilesInput {
+  sessionKey: string;
+  runId: string;
+  /** The `media` activities' urls of the run, in order (the names 2026.2 and the card can only show). */
+  mediaUrls: string[];
+}

@@ -17,6 +17,15 @@ export interface RenderedMessage {
   content: string;
   /** Still changing: shows the live indicator and the stop button, and suppresses link embeds. */
   live: boolean;
+  /** Files the message carries (only a final message has any); a write with the same names keeps them. */
+  files?: ReplyFile[];
+}
+
+/** A file attached to a reply: the whole answer, a long code block, a file the agent produced. */
+export interface ReplyFile {
+  name: string;
+  data: Buffer;
+  contentType?: string;
 }
 
 /** Turns a reply's text and phase into the messages that show it. */
@@ -56,4 +65,8 @@ export interface ReplyExtras {
   footer?: ReplyFooter;
   /** A note about the reply itself, e.g. "↪️ A follow-up from Bob was steered into this answer." */
   notes?: string[];
+  /** Files the agent produced, fetched for the final (the renderer attaches them within Discord's limits). */
+  files?: ReplyFile[];
+  /** Lines about produced files that cannot be attached ("📎 `chart.png` (12.3 MB) is over Discord's 10 MB limit"). */
+  fileNotes?: string[];
 }

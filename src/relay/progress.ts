@@ -61,6 +61,9 @@ export class RunProgress {
       case 'handoff':
         this.handoff = { count: activity.waitingFor };
         return true;
+      // The files themselves are fetched once the answer is final; the status line does not show them.
+      case 'media':
+        return false;
     }
   }
 

@@ -35,6 +35,19 @@ export interface AskInput {
   steer?: boolean;
   /** The writer for the prompt's own reply; not used when the prompt is steered into a running turn. */
   writer: PersistentWriter;
+  /** Files the person attached (the /ask options, a thread message's files), not fetched yet. */
+  files?: IncomingFile[];
+}
+
+/** A file a person attached to a prompt, as the Discord side describes it; the relay fetches it only to send it. */
+export interface IncomingFile {
+  name: string;
+  /** What Discord says it is; a hint only, the bytes decide. */
+  contentType: string | undefined;
+  /** In bytes, as Discord says. */
+  size: number;
+  /** Downloads it; refuses (with an error) more than `maxBytes`. */
+  fetch(maxBytes: number): Promise<Buffer>;
 }
 
 /** What became of a prompt: it runs (or waits) with a reply of its own, or went into the answer already running. */

@@ -10,6 +10,7 @@ import { startCardGateway } from '../fakes/gateway/card-gateway.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens, type ReplyScriptFn } from '../fakes/gateway/state.js';
 import { makeClient, onCleanup } from '../gateway/helpers.js';
+import { CARD_ATTACHMENTS } from '../../src/gateway/attachment-limits.js';
 
 const run = promisify(execFile);
 
@@ -114,7 +115,7 @@ describe('the features item', () => {
     scopes: undefined,
     tickIntervalMs: undefined,
     defaultAgentId: undefined,
-    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [], ...features },
+    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [], attachments: CARD_ATTACHMENTS, producedFiles: false, ...features },
   });
 
   it('says what is on on 2026.9 with everything granted', () => {

@@ -19,6 +19,7 @@ import {
   type RunUpdate,
   type SessionHistory,
 } from '../dialect.js';
+import { CARD_ATTACHMENTS } from '../attachment-limits.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, hasToolCall, isObject, toModelInfo, type Json } from '../normalize.js';
 import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
@@ -105,7 +106,16 @@ export class CardDialect implements Dialect {
           scopes: undefined,
           tickIntervalMs: undefined,
           defaultAgentId: undefined,
-          features: { toolProgress: false, approvals: false, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] },
+          features: {
+            toolProgress: false,
+            approvals: false,
+            listApprovals: false,
+            steer: false,
+            stopsBackgroundCommands: false,
+            missingScopes: [],
+            attachments: CARD_ATTACHMENTS,
+            producedFiles: false,
+          },
         };
       }
     }

@@ -15,7 +15,8 @@ import {
 } from '../dialect.js';
 import { neutraliseCommands } from '../directives.js';
 import { agentProgress, chatStatusProgress } from '../progress.js';
-import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo } from '../normalize.js';
+import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo, type Json } from '../normalize.js';
+import { openClawAttachmentLimits } from '../attachment-limits.js';
 import type { AbortResult, ChatSendInput, GatewayFeatures, GatewayInfo, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 import { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 import { historyMessage, sessionRow } from './openclaw-rows.js';
@@ -53,7 +54,7 @@ const HISTORY_MAX_CHARS = 500_000;
  * it to every read socket, 2026.2 for the runs this socket starts, given the `tool-events` cap. Steering is 2026.9's
  * chat.send `queueMode` (protocol 4), which no method list names.
  */
-export function openClawFeatures(protocol: number, granted: readonly string[], methods: readonly string[]): GatewayFeatures {
+export function openClawFeatures(protocol: number, granted: readonly string[], methods: readonly string[], policy: Json = {}): GatewayFeatures {
   const has = (scope: string) => granted.includes(scope) || granted.includes('operator.admin');
   const approvals = has('operator.approvals');
   return {
@@ -63,6 +64,8 @@ export function openClawFeatures(protocol: number, granted: readonly string[], m
     steer: protocol >= 4 && has('operator.write'),
     stopsBackgroundCommands: has('operator.write') && methods.includes('tasks.list') && methods.includes('tasks.cancel'),
     missingScopes: REQUESTED_SCOPES.filter((scope) => !granted.includes(scope)),
+    attachments: openClawAttachmentLimits(protocol, policy),
+    producedFiles: has('operator.read') && methods.includes('artifacts.list') && methods.includes('artifacts.download'),
   };
 }
 
@@ -172,7 +175,7 @@ export class OpenClawDialect implements Dialect {
       tickIntervalMs: asNumber(asObject(hello.policy).tickIntervalMs),
       defaultAgentId: asString(asObject(snapshot.sessionDefaults).defaultAgentId),
       // 2026.2 without a device token says nothing of scopes: a connect it accepts has what it asked for.
-      features: openClawFeatures(protocol, scopes ?? [...requested], methods),
+      features: openClawFeatures(protocol, scopes ?? [...requested], methods, asObject(hello.policy)),
     };
   }
 
