@@ -1,8 +1,10 @@
 // The interop harness's own pieces that need no gateway: the fake LLM's tool scripts and the secret scan.
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { parseToolScript, startFakeLlm, SUCCESSOR_REPLY } from './harness/fake-llm.js';
 import { execApprovalConfig } from './harness/openclaw.js';
-import { findSecrets } from './harness/secrets.js';
+import { pngImage } from './harness/png.js';
+import { findSecrets, MEDIA_TICKET_SHAPES } from './harness/secrets.js';
 
 describe('the fake LLM', () => {
   it('reads SAY, TOOLCALL and REPLY in order, each SAY belonging to the next tool call', () => {
@@ -104,7 +106,65 @@ describe('the fake LLM, for agents at work', () => {
   });
 });
 
+describe('the fake LLM, for files', () => {
+  it('records the prompt\'s image parts by MIME type, size and SHA-256, and its whole text', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const png = pngImage(3, 2, 1);
+      const content = [
+        { type: 'text', text: '[media attached: a.png (image/png)]\n[Tue 2026-12-01 10:00 UTC] what is this?' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+        { type: 'image_url', image_url: { url: 'https://example.invalid/x.png' } },
+      ];
+      await post(llm.baseUrl, { model: 'fake-fast', messages: [{ role: 'user', content: 'an earlier turn' }, { role: 'assistant', content: 'ok' }, { role: 'user', content }] });
+      const [request] = llm.requests;
+      expect(request!.images).toEqual([
+        { mime: 'image/png', bytes: png.length, sha256: createHash('sha256').update(png).digest('hex') },
+        { mime: null, bytes: null, sha256: null, url: 'https://example.invalid/x.png' },
+      ]);
+      expect(request!.promptText).toBe(content[0]!.text);
+      expect(request!.userText).toBe('what is this?');
+    } finally {
+      await llm.close();
+    }
+  });
+
+  it('writes a file from base64 into a plain name (and nothing else with a pipe or a redirect), and breaks a REPLY\'s literal \\n into lines', async () => {
+    const llm = await startFakeLlm({ tokenDelayMs: 1 });
+    try {
+      const tools = [{ type: 'function', function: { name: 'exec', parameters: { required: ['command'] } } }];
+      const b64 = pngImage(1, 1, 2).toString('base64');
+      const commands = [`echo ${b64} | base64 -d > out.png && echo saved`, `echo ${b64} | base64 -d > ../out.png`, `echo ${b64} | base64 -d > /tmp/out.png`, `echo ${b64} | sh`, `echo ${b64} | base64 -d > out.png; rm x`];
+      for (const command of commands) {
+        await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [{ role: 'user', content: `TOOLCALL:exec:${command}` }] });
+      }
+      expect(llm.requests.map((r) => r.answer?.kind)).toEqual(['tool_calls', 'text', 'text', 'text', 'text']);
+
+      const prompt = { role: 'user', content: `TOOLCALL:exec:${commands[0]} REPLY:Here is the chart\\nMEDIA:./out.png` };
+      const call = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'exec', arguments: '{}' } }] };
+      await post(llm.baseUrl, { model: 'fake-fast', tools, messages: [prompt, call, { role: 'tool', tool_call_id: 'c1', content: 'saved' }] });
+      expect(llm.requests.at(-1)!.answer).toEqual({ kind: 'text', text: 'Here is the chart\nMEDIA:./out.png' });
+    } finally {
+      await llm.close();
+    }
+  });
+});
+
 describe('the secret scan', () => {
+  it('finds media tickets by their form, in a url parameter or alone', () => {
+    const ticket = 'v1.eyJzZXNzaW9uS2V5IjoiYWdlbnQ6bWFpbiJ9.c2lnbmF0dXJl';
+    const lines = [
+      JSON.stringify({ msg: 'downloading a produced file', url: `/api/chat/media/outgoing/agent%3Amain/abc/full?mediaTicket=${ticket}` }),
+      JSON.stringify({ msg: 'artifact', payload: { ticket } }),
+      JSON.stringify({ msg: 'downloaded a produced file', name: 'out.png', path: '/api/chat/media/outgoing/agent%3Amain/abc/full' }),
+    ];
+    expect(findSecrets(lines, MEDIA_TICKET_SHAPES)).toEqual([
+      'line 1 (fields url): a media ticket (mediaTicket=…)',
+      'line 1 (fields url): a media ticket (v1.eyJ…)',
+      'line 2 (fields payload.ticket): a media ticket (v1.eyJ…)',
+    ]);
+  });
+
   it('names the line and the JSON fields that hold a secret, never the secret', () => {
     const secret = { name: 'the interaction token', value: 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5' };
     const lines = [

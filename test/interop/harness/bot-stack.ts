@@ -11,7 +11,7 @@ import { spawnBot, type BotProcess } from '../../e2e/process.js';
 import { startFakeLlm, type FakeLlm, type FakeLlmOptions } from './fake-llm.js';
 import { startOpenClawGateway, type OpenClawVersion, type RunningGateway, type StartOpenClawOptions } from './openclaw.js';
 import { connectOperator, type Operator } from './operator.js';
-import { deviceKeySecrets, findSecrets, type Secret } from './secrets.js';
+import { deviceKeySecrets, findSecrets, MEDIA_TICKET_SHAPES, type Secret, type SecretShape } from './secrets.js';
 
 /** A token shaped like Discord's (id.timestamp.hmac), different in every run. */
 export function botToken(): string {
@@ -98,13 +98,14 @@ export async function startBotStack(opts: BotStackOptions): Promise<BotStack> {
 }
 
 /** Log lines of the stack's bot processes that hold one of its secrets (bot and interaction tokens, the gateway
- * token, the device key), and how many lines were read. */
+ * token, the device key, any media ticket), and how many lines were read. */
 export function leakedSecrets(stack: BotStack): { leaks: string[]; lines: number; secrets: number } {
-  const secrets: Secret[] = [
+  const secrets: Array<Secret | SecretShape> = [
     { name: 'the gateway token', value: stack.gateway.token },
     { name: 'the Discord bot token', value: stack.discord.token },
     ...stack.discord.interactions().map((i) => ({ name: `the token of interaction ${i.id}`, value: i.token })),
     ...deviceKeySecrets(stack.deviceKeyFile),
+    ...MEDIA_TICKET_SHAPES,
   ];
   const leaks = stack.bots.flatMap((b, n) => findSecrets(b.output, secrets).map((hit) => `bot process ${n + 1}, ${hit}`));
   return { leaks, lines: stack.bots.reduce((sum, b) => sum + b.output.length, 0), secrets: secrets.length };

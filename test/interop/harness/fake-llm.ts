@@ -1,4 +1,5 @@
 // An OpenAI-compatible chat-completions server for the test gateways (runs in the test process).
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -17,6 +18,11 @@ export interface FakeLlmRequest {
   tools: string[];
   /** Tool results the gateway sent back since the prompt (`role: "tool"` messages), in order. */
   toolResults: ToolResult[];
+  /** The prompt (the last user message that is not the gateway's internal context) as the model got it: every text
+   * part joined, the gateway's envelope and any file blocks included. */
+  promptText: string;
+  /** The `image_url` parts of the prompt, in order. */
+  images: ImagePart[];
   /** The usage the fake reported for this answer (OpenAI names). */
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   /** What the fake answered: plain text, or tool calls (with any text said before them). */
@@ -27,6 +33,15 @@ export interface ToolCall {
   id: string;
   name: string;
   arguments: Record<string, unknown>;
+}
+
+/** One `image_url` part: a `data:` URL decoded (MIME type, size and SHA-256 of the bytes), or the URL as given. */
+export interface ImagePart {
+  mime: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  /** Only for a URL that is not `data:…;base64,`. */
+  url?: string;
 }
 
 export interface ToolResult {
@@ -164,8 +179,10 @@ const HARMLESS_COMMAND = /^(?:echo|printf|sleep|cat|ls|pwd|true)(?:\s[^;&|<>`$()
 // the marker never appears), and a step that takes a while before it prints.
 const SLEEP_THEN_TOUCH = /^sleep \d+(?:\.\d+)?; touch \/[\w./-]+$/;
 const SLEEP_THEN_ECHO = /^sleep \d+(?:\.\d+)?; echo [\w .,-]*$/;
+// An agent that makes a file (the files-out tests): base64 bytes into a plain name in the working directory.
+const WRITE_FILE = /^echo [A-Za-z0-9+/]+=* \| base64 -d > [\w-]+(?:\.[\w-]+)?(?: && echo [\w .,-]*)?$/;
 const harmless = (command: string) =>
-  HARMLESS_COMMAND.test(command) || SLEEP_THEN_ECHO.test(command) || (SLEEP_THEN_TOUCH.test(command) && !command.includes('..'));
+  HARMLESS_COMMAND.test(command) || SLEEP_THEN_ECHO.test(command) || WRITE_FILE.test(command) || (SLEEP_THEN_TOUCH.test(command) && !command.includes('..'));
 
 interface OfferedTool {
   name: string;
@@ -212,6 +229,27 @@ function promptIndex(messages: unknown[]): number {
   return -1;
 }
 
+/** The prompt's text parts joined, and its image parts decoded. */
+function promptParts(body: Record<string, unknown>): { text: string; images: ImagePart[] } {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const prompt = messages[promptIndex(messages)] as { content?: unknown } | undefined;
+  const content = prompt?.content;
+  if (!Array.isArray(content)) return { text: textOf(content), images: [] };
+  const images: ImagePart[] = [];
+  for (const part of content as Array<{ type?: unknown; image_url?: unknown }>) {
+    if (part?.type !== 'image_url') continue;
+    const url = typeof part.image_url === 'string' ? part.image_url : String((part.image_url as { url?: unknown } | undefined)?.url ?? '');
+    const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    if (!data) {
+      images.push({ mime: null, bytes: null, sha256: null, url: url.slice(0, 200) });
+      continue;
+    }
+    const bytes = Buffer.from(data[2]!, 'base64');
+    images.push({ mime: data[1]!, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return { text: textOf(content), images };
+}
+
 /** What the gateway sent back since the prompt: the fake's own tool calls and their results. */
 function toolTurns(body: Record<string, unknown>): { calls: number; results: ToolResult[] } {
   const messages = Array.isArray(body.messages) ? body.messages : [];
@@ -236,7 +274,8 @@ function toolTurns(body: Record<string, unknown>): { calls: number; results: Too
 function finalToolReply(script: ToolScript, results: ToolResult[]): string {
   const list = results.map((r) => `${r.name ?? '?'}=${r.text.trim()}`).join('; ');
   if (script.reply === undefined) return `Tool results: ${list}`;
-  return script.reply.replaceAll('{results}', list);
+  // A literal "\n" is a line break: 2026.2 turns real ones in chat.send into spaces, and a MEDIA: line must be a line.
+  return script.reply.replaceAll('{results}', list).replaceAll('\\n', '\n');
 }
 
 function localModel(model: string): string {
@@ -305,6 +344,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     }
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     const userText = extractUserText(body);
+    const prompt = promptParts(body);
     const stream = body.stream === true;
     const status =
       failQueue.shift() ?? (userText.includes('FAIL500') ? 500 : userText.includes('FAIL400') ? 400 : 200);
@@ -319,6 +359,8 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
       body,
       tools: offeredTools(body).map((t) => t.name),
       toolResults: toolTurns(body).results,
+      promptText: prompt.text,
+      images: prompt.images,
     };
     api.requests.push(rec);
     res.on('close', () => {

@@ -31,12 +31,17 @@ export interface StartOpenClawOptions {
    * of agent ids (their own `tools.exec`; the other agents run commands unprompted). Neither version lets the config
    * shorten the approval timeout (v3 120 s, v4 30 min); see injectApproval in approvals.ts for expiry tests. */
   execApprovals?: boolean | string[];
+  /** Models of the fake provider that take images (`input: ["text","image"]`; the others are text-only), e.g.
+   * `['fake-fast']`. A text-only model gets no pixels: 2026.2 drops the image, 2026.9 has it described. */
+  imageModels?: string[];
   /** Merged into the generated openclaw.json (objects deeply, everything else replaced), for one test's settings. */
   configPatch?: Record<string, unknown>;
 }
 
 export interface RunningGateway {
   url: string;
+  /** The same port over HTTP (v4 serves produced media there, `/api/chat/media/outgoing/…`). */
+  httpUrl: string;
   port: number;
   token: string;
   version: OpenClawVersion;
@@ -91,12 +96,12 @@ async function freePort(): Promise<number> {
   }
 }
 
-function fakeProvider(llmBaseUrl: string) {
+function fakeProvider(llmBaseUrl: string, imageModels: readonly string[]) {
   const model = (id: string, name: string) => ({
     id,
     name,
     reasoning: false,
-    input: ['text'],
+    input: imageModels.includes(id) ? ['text', 'image'] : ['text'],
     cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     contextWindow: 32000,
     maxTokens: 2048,
@@ -109,7 +114,10 @@ function fakeProvider(llmBaseUrl: string) {
   };
 }
 
-function buildConfig(version: OpenClawVersion, p: { port: number; token: string; runDir: string; llmBaseUrl: string; askingAgents: string[] }) {
+function buildConfig(
+  version: OpenClawVersion,
+  p: { port: number; token: string; runDir: string; llmBaseUrl: string; askingAgents: string[]; imageModels: string[] },
+) {
   const common = {
     gateway: {
       mode: 'local',
@@ -142,7 +150,7 @@ function buildConfig(version: OpenClawVersion, p: { port: number; token: string;
       ...common,
       update: { checkOnStart: false },
       canvasHost: { enabled: false },
-      models: { mode: 'replace', providers: { fake: fakeProvider(p.llmBaseUrl) } },
+      models: { mode: 'replace', providers: { fake: fakeProvider(p.llmBaseUrl, p.imageModels) } },
       agents: {
         defaults: {
           model: { primary: 'fake/fake-fast' },
@@ -164,7 +172,7 @@ function buildConfig(version: OpenClawVersion, p: { port: number; token: string;
     models: {
       mode: 'replace',
       catalogRefresh: { enabled: false },
-      providers: { fake: fakeProvider(p.llmBaseUrl) },
+      providers: { fake: fakeProvider(p.llmBaseUrl, p.imageModels) },
     },
     agents: {
       ownership: 'explicit',
@@ -356,7 +364,7 @@ export async function startOpenClawGateway(opts: StartOpenClawOptions): Promise<
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
   const askingAgents = Array.isArray(opts.execApprovals) ? opts.execApprovals : [];
-  let config = buildConfig(version, { port, token, runDir, llmBaseUrl, askingAgents }) as Json;
+  let config = buildConfig(version, { port, token, runDir, llmBaseUrl, askingAgents, imageModels: opts.imageModels ?? [] }) as Json;
   if (opts.execApprovals === true) config = deepMerge(config, { tools: { exec: execApprovalConfig(version) } });
   config = deepMerge(config, opts.configPatch ?? {});
   await writeFile(configPath, JSON.stringify(config, null, 2));
@@ -440,6 +448,7 @@ export async function startOpenClawGateway(opts: StartOpenClawOptions): Promise<
 
   return {
     url,
+    httpUrl: `http://127.0.0.1:${port}`,
     port,
     token,
     version,
