@@ -151,7 +151,7 @@ describe('the gateway alone (an operator socket, no bot)', () => {
     checked(V4, `chat deltas ${JSON.stringify(deltas)}; artifact ${JSON.stringify(artifacts[0])}; GET ${download.url.split('?')[0]} with the ticket: 200 image/png ${made.length} bytes, the same; without it: 401; ticket until ${download.expiresAt}`);
   });
 
-  it('openclaw@2026.2.17: the agent writes the file; the gateway keeps only its path in the history text, and a MEDIA: line split across chunks leaks into the final', async () => {
+  it('openclaw@2026.2.17: the agent writes the file; the gateway keeps only its path (history text; mediaUrls only when the MEDIA: line came whole, else the final keeps its start)', async () => {
     const { operator, gateway, llm } = stackOf(V3);
     const made = pngImage(5, 5, 29);
     const sessionKey = 'agent:main:interop:operator-made';
@@ -171,7 +171,13 @@ describe('the gateway alone (an operator socket, no bot)', () => {
     expect(sha256(readFileSync(join(gateway.workspaceDir('main'), 'chart.png')))).toBe(sha256(made));
     const methods = ((operator.hello.features as { methods?: string[] } | undefined)?.methods ?? []).filter((m) => m.startsWith('artifacts.'));
     expect(methods).toEqual([]);
-    checked(V3, `final ${JSON.stringify(final.message?.content)}; last assistant event ${JSON.stringify(assistant.at(-1)?.data)}; history ${JSON.stringify(last?.content)}; the file is in the workspace; no artifacts.* method`);
+    // A reply of many words is streamed a word a chunk, so the media line comes whole.
+    const long = 'Here is the chart you asked for, drawn from the numbers in the sheet this morning';
+    const whole = await operatorRun(operator, { sessionKey: `${sessionKey}-whole`, message: makeFilePrompt(made, 'chart2.png', long) });
+    const wholeEvents = eventsOf<{ runId?: string; stream?: string; data?: { text?: string; mediaUrls?: string[] } }>(operator, 'agent', (p) => p.runId === whole.runId && p.stream === 'assistant');
+    expect(whole.final.message?.content).toEqual([{ type: 'text', text: long }]);
+    expect(wholeEvents.at(-1)?.data).toEqual({ text: long, delta: '', mediaUrls: ['./chart2.png'] });
+    checked(V3, `split line: final ${JSON.stringify(final.message?.content)}, last assistant event ${JSON.stringify(assistant.at(-1)?.data)}; whole line: ${JSON.stringify(wholeEvents.at(-1)?.data)}; history ${JSON.stringify(last?.content)}; the file is in the workspace; no artifacts.* method`);
   });
 
   it.concurrent.each(VERSIONS)('openclaw@%s: a text file on chat.send (2026.2 drops it; 2026.9 puts it in a <file> block)', async (version) => {
