@@ -132,10 +132,16 @@ describe('the gateway alone (an operator socket, no bot)', () => {
     expect([...new Set(mediaUrls)]).toEqual(['./chart.png']);
 
     type Artifact = { id: string; type: string; title: string; mimeType: string; sizeBytes: number; runId?: string };
+    // The file is listed only some 0.5 s after the chat final (the transcript row is rewritten then), with no event
+    // for it on this socket: poll.
+    const finalAt = Date.now();
+    const lists: Array<{ afterMs: number; count: number }> = [];
     const artifacts = await pollFor(async () => {
       const listed = await operator.rpc<{ artifacts: Artifact[] }>('artifacts.list', { sessionKey, runId, messageRole: 'assistant' });
+      lists.push({ afterMs: Date.now() - finalAt, count: listed.artifacts.length });
       return listed.artifacts.length > 0 ? listed.artifacts : undefined;
     }, 15_000, 'the artifact');
+
     expect(artifacts.map((a) => ({ type: a.type, title: a.title, mimeType: a.mimeType, sizeBytes: a.sizeBytes }))).toEqual([
       { type: 'image', title: 'chart.png', mimeType: 'image/png', sizeBytes: made.length },
     ]);
@@ -148,7 +154,7 @@ describe('the gateway alone (an operator socket, no bot)', () => {
     const withoutTicket = await fetch(`${gateway.httpUrl}${download.url.split('?')[0]}`);
     expect(withoutTicket.status).toBe(401);
     const deltas = eventsOf<ChatPayload>(operator, 'chat', (p) => p.runId === runId && p.state === 'delta').map((p) => p.message?.content?.map((b) => b.text).join(''));
-    checked(V4, `chat deltas ${JSON.stringify(deltas)}; artifact ${JSON.stringify(artifacts[0])}; GET ${download.url.split('?')[0]} with the ticket: 200 image/png ${made.length} bytes, the same; without it: 401; ticket until ${download.expiresAt}`);
+    checked(V4, `chat deltas ${JSON.stringify(deltas)}; artifacts.list after the final: ${lists.map((l) => `${l.count} at ${l.afterMs} ms`).join(', ')}; artifact ${JSON.stringify(artifacts[0])}; GET ${download.url.split('?')[0]} with the ticket: 200 image/png ${made.length} bytes, the same; without it: 401; ticket until ${download.expiresAt}`);
   });
 
   it('openclaw@2026.2.17: the agent writes the file; the gateway keeps only its path (history text; mediaUrls only when the MEDIA: line came whole, else the final keeps its start)', async () => {
@@ -259,7 +265,8 @@ describe('a file the agent writes, through the bot', () => {
       const shown = replyMessages(stack.discord, token);
       return filesOf(shown).length > 0 ? shown : undefined;
     }, 30_000, 'the produced file on the reply').catch((error: Error) => {
-      throw new Error(`${error.message}; the reply shows ${JSON.stringify(replyMessages(stack.discord, token).map((m) => m.content))}`, { cause: error });
+      const logged = stack.bot.output.filter((line) => /media|produced|artifact|file|upload/i.test(line)).map((line) => line.slice(0, 500));
+      throw new Error(`${error.message}; the reply shows ${JSON.stringify(replyMessages(stack.discord, token).map((m) => m.content))}; the bot logged ${JSON.stringify(logged)}`, { cause: error });
     });
     expect(replyText(messages)).toBe('Here is the chart');
     const final = messages.at(-1)!;
