@@ -279,21 +279,25 @@ describe('a file the agent writes, through the bot', () => {
     checked(V4, `shown while streaming ${JSON.stringify(shown)}; the final ${JSON.stringify(final.content)} carries ${JSON.stringify(final.attachments.map((a) => `${a.filename} ${a.contentType} ${a.size} B`))} (version ${firstWithFile + 1} of ${final.versions.length} of that message)`);
   });
 
-  it('openclaw@2026.2.17: the reply names the file and says this gateway cannot hand it over', async () => {
+  // The reply decides how the fake LLM streams the MEDIA: line: after three words it is split ("\nMED", "IA", ":./"…),
+  // and 2026.2 then sends no mediaUrls and a final ending in "\nMEDIA"; after fifteen words it comes in one chunk.
+  it.concurrent.each([
+    ['split across chunks', 'Here is the chart', 'chart.png'],
+    ['in one chunk', 'Here is the chart you asked for, drawn from the numbers in the sheet this morning', 'chart2.png'],
+  ])('openclaw@2026.2.17: the reply names the file and says this gateway cannot hand it over (the MEDIA: line %s)', async (_how, said, name) => {
     const { ask, stack } = on(V3);
-    const made = pngImage(7, 5, 43);
-    const { token } = ask(makeFilePrompt(made, 'chart.png', 'Here is the chart'), 'made');
+    const made = pngImage(7, 5, name.length);
+    const { token } = ask(makeFilePrompt(made, name, said), 'made');
     const messages = await settledReply(stack.discord, token, 90_000);
     const text = replyText(messages);
-    expect(text.startsWith('Here is the chart')).toBe(true);
-    const note = text.split('\n').find((line) => line.includes('chart.png'));
-    expect(note, `a line naming chart.png in ${JSON.stringify(text)}`).toBeDefined();
+    expect(text.startsWith(said)).toBe(true);
+    const note = text.split('\n').find((line) => line.includes(name));
+    expect(note, `a line naming ${name} in ${JSON.stringify(text)}`).toBeDefined();
     expect(note).toMatch(/\b(?:cannot|can't|can not)\b/i);
-    // 2026.2's final keeps the streamed "\nMEDIA" of the split line (see the operator test above).
     expect(text).not.toMatch(/\bMEDIA\b/);
     expect(filesOf(messages)).toEqual([]);
     // The agent did write it: the gateway just has no way to give it out.
-    expect(sha256(readFileSync(join(stack.gateway.workspaceDir('main'), 'chart.png')))).toBe(sha256(made));
+    expect(sha256(readFileSync(join(stack.gateway.workspaceDir('main'), name)))).toBe(sha256(made));
     checked(V3, `the reply ${JSON.stringify(text)}`);
   });
 });
