@@ -79,6 +79,18 @@ describe('produced files on 2026.9', () => {
     expect(JSON.stringify(lines)).not.toContain(gateway.token);
   });
 
+  it('name a file the agent named that the gateway could not keep, without fetch', async () => {
+    const { gateway, client } = await openClaw(4);
+    gateway.setReplyScript(() => ({ tokens: wordTokens('two\nMEDIA:./out.png\nMEDIA:./missing.pdf'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
+    const events = await collect(run);
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls) });
+    expect(files.map((f) => [f.name, typeof f.fetch])).toEqual([
+      ['out.png', 'function'],
+      ['missing.pdf', 'undefined'],
+    ]);
+  });
+
   it('refuse more than maxBytes, naming the file and both sizes, without downloading it', async () => {
     const { gateway, client } = await openClaw(4);
     gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
