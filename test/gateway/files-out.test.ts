@@ -191,3 +191,25 @@ describe('media activity from the assistant stream', () => {
     expect(got.at(-1)).toEqual({ type: 'final', text: 'Here' });
   });
 });
+
+describe('produced files of a turn the gateway ran under its own id', () => {
+  it('are listed under the ids the gateway gave, never under the id clawcord followed it by before', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort', 'artifacts.list', 'artifacts.download'] });
+    gateway.handle('artifacts.list', () => ({ payload: { artifacts: [] } }));
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    const run = client.followQueuedTurn(KEY, 'a late steer');
+    const f = runFrames('gw-run-1', KEY);
+    const events = collect(run);
+    gateway.event('chat', f.delta('On it'));
+    gateway.event('chat', f.final('On it'));
+    await events;
+    expect(run.runId).toBe('gw-run-1');
+    expect(await client.producedFiles({ sessionKey: KEY, runId: 'gw-run-1', mediaUrls: ['./x.png'] })).toEqual([
+      { name: 'x.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+    ]);
+    expect(gateway.requests.filter((r) => r.method === 'artifacts.list').map((r) => r.params)).toEqual([
+      { sessionKey: KEY, runId: 'gw-run-1', messageRole: 'assistant' },
+    ]);
+  });
+});
