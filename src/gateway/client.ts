@@ -10,6 +10,7 @@ import {
   resolveApproval,
 } from './approvals.js';
 import { Connector } from './connect.js';
+import { downloadFromGateway, httpOrigin } from './http-download.js';
 import { steerInto } from './steering.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
@@ -37,6 +38,8 @@ import type {
   HistoryMessage,
   ModelInfo,
   PatchResult,
+  ProducedFile,
+  ProducedFilesInput,
   ProtocolSetting,
   SessionListInput,
   SessionPatch,
@@ -67,6 +70,8 @@ export interface GatewayClientOptions {
   runIdleTimeoutMs?: number;
   /** The same, for a run whose connection dropped: a restarted gateway may have lost it. */
   lostRunGraceMs?: number;
+  /** How long one produced file's download from the gateway may take. */
+  downloadTimeoutMs?: number;
 }
 
 interface ClientEvents {
@@ -94,7 +99,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     pingIntervalMs: number;
     tickTolerance: number;
     maxFrameBytes: number;
+    downloadTimeoutMs: number;
   };
+  private readonly url: string;
   private readonly logger: Logger;
   private readonly connector: Connector;
   private readonly runs: RunRegistry;
@@ -117,7 +124,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       pingIntervalMs: options.pingIntervalMs ?? 15_000,
       tickTolerance: options.tickTolerance ?? 2,
       maxFrameBytes: options.maxFrameBytes ?? 25 * 1024 * 1024,
+      downloadTimeoutMs: options.downloadTimeoutMs ?? 60_000,
     };
+    this.url = options.url;
     this.connector = new Connector({
       url: options.url,
       token: options.token,
@@ -297,6 +306,26 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   async status(): Promise<GatewayStatus> {
     const connection = this.requireConnection();
     return connection.dialect.status(this.rpcFn, connection.info);
+  }
+
+  /**
+   * The files the agent produced in a run (`runId`: any id its turn went under; a yielded turn's successor runs are
+   * included). 2026.9 with `features.producedFiles`: its artifacts, each with a `fetch` that downloads the bytes from
+   * the gateway. 2026.2 and the card: the names of `input.mediaUrls`, without `fetch`.
+   */
+  async producedFiles(input: ProducedFilesInput): Promise<ProducedFile[]> {
+    const { dialect, info } = this.requireConnection();
+    const origin = httpOrigin(this.url);
+    return dialect.producedFiles(
+      {
+        rpc: this.rpcFn,
+        info,
+        runIds: this.runs.runIdsOf(input.runId),
+        download: (pathAndQuery, maxBytes, what) =>
+          downloadFromGateway(origin, pathAndQuery, { maxBytes, what, timeoutMs: this.options.downloadTimeoutMs }),
+      },
+      input,
+    );
   }
 
   // ---- agents at work: approvals and steering ----

@@ -121,3 +121,21 @@ export class SteerUnsupportedError extends GatewayError {
     super(message, 'STEER_UNSUPPORTED');
   }
 }
+
+/** A file is larger than the caller takes (a produced file past the upload limit, a frame past the gateway's max payload). */
+export class FileTooLargeError extends GatewayError {
+  constructor(
+    message: string,
+    readonly sizeBytes: number | undefined,
+    readonly limitBytes: number,
+  ) {
+    super(message, 'FILE_TOO_LARGE');
+  }
+}
+
+/** A file the gateway cannot take with a prompt (a file on 2026.2, anything on the card): a caller's mistake. */
+export class AttachmentUnsupportedError extends GatewayError {
+  constructor(message: string) {
+    super(message, 'ATTACHMENT_UNSUPPORTED');
+  }
+}

@@ -15,13 +15,15 @@ import {
   type Frame,
   type HandshakeContext,
   type Inbound,
+  type ProducedFilesContext,
   type Rpc,
   type RunUpdate,
   type SessionHistory,
 } from '../dialect.js';
 import { CARD_ATTACHMENTS } from '../attachment-limits.js';
+import { namedOnly } from '../produced-files.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, hasToolCall, isObject, toModelInfo, type Json } from '../normalize.js';
-import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type { ChatSendInput, GatewayInfo, HistoryMessage, ProducedFile, ProducedFilesInput, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
 const HELLO_VERSION = '1.0';
 
@@ -263,5 +265,10 @@ export class CardDialect implements Dialect {
       agents: asNumber(result.agents),
       ready: result.ready !== false,
     };
+  }
+
+  /** The card has no files: what the agent named can only be shown by name. */
+  async producedFiles(_context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
+    return namedOnly(input.mediaUrls);
   }
 }

@@ -9,6 +9,7 @@ import {
   type Frame,
   type HandshakeContext,
   type Inbound,
+  type ProducedFilesContext,
   type Rpc,
   type RunUpdate,
   type SessionHistory,
@@ -17,9 +18,21 @@ import { neutraliseCommands } from '../directives.js';
 import { agentProgress, chatStatusProgress } from '../progress.js';
 import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo, type Json } from '../normalize.js';
 import { openClawAttachmentLimits } from '../attachment-limits.js';
-import type { AbortResult, ChatSendInput, GatewayFeatures, GatewayInfo, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type {
+  AbortResult,
+  ChatSendInput,
+  GatewayFeatures,
+  GatewayInfo,
+  ProducedFile,
+  ProducedFilesInput,
+  SessionListInput,
+  SessionPatch,
+  SessionRow,
+} from '../types.js';
 import { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 import { historyMessage, sessionRow } from './openclaw-rows.js';
+import { listArtifacts } from './openclaw-artifacts.js';
+import { namedOnly } from '../produced-files.js';
 
 export { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 export { stripEnvelope } from './openclaw-rows.js';
@@ -387,5 +400,14 @@ export class OpenClawDialect implements Dialect {
       agents: Array.isArray(heartbeatAgents) ? heartbeatAgents.length : undefined,
       ready: true,
     };
+  }
+
+  /**
+   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable. 2026.2 keeps the agent's `MEDIA:` paths on
+   * the gateway host and serves them to no client (no RPC, no HTTP route): they can only be named.
+   */
+  async producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
+    if (!context.info.features.producedFiles) return namedOnly(input.mediaUrls);
+    return listArtifacts(context, input);
   }
 }
