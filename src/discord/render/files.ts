@@ -1,4 +1,7 @@
+import { fileSize, shownName } from '../../relay/media.js';
 import type { ReplyFile } from '../../relay/phase.js';
+
+export { fileSize, shownName };
 
 // The files a final reply carries, and the lines that tell what became of them. Discord's limits (reference.mdx,
 // Uploading Files; message.mdx, Create Message): at most 10 files a message, 25 MiB a request, each file at most the
@@ -9,23 +12,6 @@ export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
 /** Room kept in a request for its JSON part and the multipart framing. */
 const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
-
-const MiB = 1024 * 1024;
-
-/** "812 bytes", "12.3 KB", "34.2 MB": Discord counts in binary units and calls them KB and MB. */
-export function fileSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < MiB) return `${(bytes / 1024).toFixed(1)} KB`;
-  const mb = bytes / MiB;
-  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
-}
-
-/** A file name as a line shows it, inside backticks: one line, no backticks, at most 60 characters. */
-export function shownName(name: string): string {
-  const folded = name.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/`/g, "'").trim() || 'file';
-  const chars = [...folded];
-  return chars.length <= 60 ? folded : `${chars.slice(0, 59).join('')}…`;
-}
 
 /** What can go on one message, and a line for each file that cannot. */
 export function fitFiles(files: readonly ReplyFile[], uploadLimitBytes: number): { kept: ReplyFile[]; lines: string[] } {
