@@ -272,7 +272,7 @@ export class DiscordReplyWriter implements PersistentWriter {
   private uploads(index: number, files: readonly ReplyFile[] | undefined) {
     if (!files || files.length === 0) return undefined;
     const had = this.attached.get(index) ?? [];
-    const attachments: Array<{ id: string } | { id: number; filename: string }> = [];
+    const attachments: Array<{ id: string; filename?: string }> = [];
     const parts: Array<{ name: string; data: Buffer; contentType?: string }> = [];
     const kept: AttachedFile[] = [];
     for (const file of files) {
@@ -281,7 +281,7 @@ export class DiscordReplyWriter implements PersistentWriter {
         attachments.push({ id: same.id });
         kept.push(same);
       } else {
-        attachments.push({ id: parts.length, filename: file.name });
+        attachments.push({ id: String(parts.length), filename: file.name });
         parts.push({ name: file.name, data: file.data, ...(file.contentType ? { contentType: file.contentType } : {}) });
       }
     }
