@@ -12,6 +12,7 @@ import {
 import { Connector } from './connect.js';
 import { downloadFromGateway, httpOrigin } from './http-download.js';
 import { steerInto } from './steering.js';
+import { exactBytes } from './sizes.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
 import type { Frame } from './dialect.js';
@@ -19,6 +20,7 @@ import {
   DisconnectedError,
   GatewayError,
   MethodNotFoundError,
+  PayloadTooLargeError,
   RequestTimeoutError,
   SteerUnsupportedError,
   UnavailableError,
@@ -31,6 +33,7 @@ import type {
   AgentList,
   ApprovalDecision,
   ApprovalResolution,
+  ChatAttachment,
   ChatSendInput,
   ExecApproval,
   GatewayInfo,
@@ -224,6 +227,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
         return run;
       }
       if (run) this.runs.forget(run);
+      if (error instanceof PayloadTooLargeError && input.attachments?.length) throw tooLargeWithFiles(error, input.attachments);
       throw error;
     }
     const id = connection.dialect.chatSendRunId(result) ?? runId;
@@ -526,4 +530,15 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.emit('approvalResolved', this.expiries.resolved(parsed as ApprovalResolution));
     }
   }
+}
+
+/** A prompt whose files make one frame too large for the gateway, said with the files' names. */
+function tooLargeWithFiles(error: PayloadTooLargeError, attachments: readonly ChatAttachment[]): PayloadTooLargeError {
+  const names = attachments.map((file) => `${file.fileName} (${exactBytes(file.data.length)})`).join(', ');
+  return new PayloadTooLargeError(
+    `chat.send: the message with ${names} comes to ${exactBytes(error.bytes)} as one frame, over the gateway's limit of ` +
+      `${exactBytes(error.limitBytes)} (base64 makes files a third larger); nothing was sent`,
+    error.bytes,
+    error.limitBytes,
+  );
 }

@@ -47,7 +47,10 @@ export interface RunUpdate {
   errorMessage?: string;
   /** The gateway's per-run sequence number, when it has one. */
   runSeq?: number;
-  /** `activity`: what the run did, when it is progress worth showing (a tool step, a plan, a retry, …). */
+  /**
+   * `activity`: what the run did, when it is progress worth showing (a tool step, a plan, a retry, …). Also on a
+   * `delta` whose event says more than text (2026.2's assistant stream: its text and the `mediaUrls` of its files).
+   */
   activity?: RunActivity;
   /** `activity`: the run's output tokens so far, as the gateway counts them (OpenClaw 2026.9 `usage`). */
   reportedOutputTokens?: number;

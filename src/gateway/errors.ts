@@ -139,3 +139,14 @@ export class AttachmentUnsupportedError extends GatewayError {
     super(message, 'ATTACHMENT_UNSUPPORTED');
   }
 }
+
+/** A request too large for one frame of the gateway (`policy.maxPayload`): the gateway would close the socket (1009). */
+export class PayloadTooLargeError extends GatewayError {
+  constructor(
+    message: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(message, 'PAYLOAD_TOO_LARGE');
+  }
+}

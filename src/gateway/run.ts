@@ -163,6 +163,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
       this.freshText = false;
       this.toolSinceText = false;
       this.showText(next);
+      const activity = update.activity && this.progress.accept(update);
+      if (activity) this.push({ type: 'activity', activity });
       return;
     }
     if (update.kind === 'error') {

@@ -15,7 +15,7 @@ import {
   type SessionHistory,
 } from '../dialect.js';
 import { neutraliseCommands } from '../directives.js';
-import { agentProgress, chatStatusProgress } from '../progress.js';
+import { agentProgress, chatStatusProgress, mediaActivity } from '../progress.js';
 import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo, type Json } from '../normalize.js';
 import { openClawAttachmentLimits } from '../attachment-limits.js';
 import type {
@@ -33,6 +33,7 @@ import { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 import { historyMessage, sessionRow } from './openclaw-rows.js';
 import { listArtifacts } from './openclaw-artifacts.js';
 import { namedOnly } from '../produced-files.js';
+import { openClawAttachments } from '../attachments.js';
 
 export { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 export { stripEnvelope } from './openclaw-rows.js';
@@ -215,7 +216,8 @@ export class OpenClawDialect implements Dialect {
       // never reach chat; its `assistant` stream (each segment's whole text so far, to every read socket) has them.
       const data = asObject(payload.data);
       if (Number(info.protocol) < 4 && payload.stream === 'assistant' && typeof data.text === 'string') {
-        return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'delta' as const, text: data.text });
+        const media = mediaActivity(data);
+        return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'delta' as const, text: data.text, activity: media });
       }
       const progress = agentProgress(payload, Number(info.protocol));
       return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const, ...progress });
@@ -256,6 +258,7 @@ export class OpenClawDialect implements Dialect {
         idempotencyKey,
         thinking: input.thinking,
         timeoutMs: input.timeoutMs,
+        attachments: openClawAttachments(input.attachments, info),
       }),
     };
   }
