@@ -98,8 +98,13 @@ export class Answers {
         case 'final': {
           const facts = await waitAtMost(this.answerFacts(job, run), FACTS_LIMIT_MS);
           status?.finish(facts ?? { agent: undefined, model: undefined, tokens: undefined });
-          reply.setPhase({ kind: 'final' }, event.text);
+          // The text goes out at once, the files follow in the next write. A final of files only (2026.9 takes a
+          // reply that is only a media line out of the text) has nothing to show before them.
+          if (media.urls.length > 0) reply.setAttachments({ filesPending: media.urls.map(mediaName) });
+          const filesOnly = event.text.trim() === '' && this.deps.gateway.info?.features.producedFiles === true;
+          if (!filesOnly) reply.setPhase({ kind: 'final' }, event.text);
           await this.attachProduced(job, run, media, log);
+          if (filesOnly) reply.setPhase({ kind: 'final' }, event.text);
           break;
         }
         // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
@@ -122,15 +127,13 @@ export class Answers {
 
   /**
    * The files the agent produced follow the final's text in the next write of its message: fetched within the
-   * reply's upload limit and PRODUCED_FILES_LIMIT_MS, each one that cannot come named on a line. A reply followed
-   * again after a restart missed the run's earlier `media` activities, so where the gateway can list a run's files
-   * (2026.9) it is asked even without any.
+   * reply's upload limit and PRODUCED_FILES_LIMIT_MS, each one that cannot come named on a line. Where the gateway
+   * keeps a run's files (2026.9 artifacts) it is asked at every final, `media` activities or not: a reply followed
+   * again after a restart missed the earlier ones. Elsewhere only the names the activities gave can be shown.
    */
   private async attachProduced(job: Job, run: RunStream, media: RunMedia, log: Logger): Promise<void> {
     const { gateway } = this.deps;
-    const resumed = job.ask === undefined && gateway.info?.features.producedFiles === true;
-    if (media.urls.length === 0 && !resumed) return;
-    if (media.urls.length > 0) job.reply.setAttachments({ filesPending: media.urls.map(mediaName) });
+    if (media.urls.length === 0 && gateway.info?.features.producedFiles !== true) return;
     const result = await fetchProducedFiles(gateway, {
       sessionKey: run.sessionKey,
       runId: run.runId,
@@ -139,8 +142,9 @@ export class Answers {
       timeoutMs: PRODUCED_FILES_LIMIT_MS,
       log,
     });
-    log.info({ files: result.files.length, notes: result.fileNotes.length }, 'attaching the files the agent produced');
-    job.reply.setAttachments(result.files.length > 0 || result.fileNotes.length > 0 ? result : undefined);
+    const any = result.files.length > 0 || result.fileNotes.length > 0;
+    if (any) log.info({ files: result.files.length, notes: result.fileNotes.length }, 'attaching the files the agent produced');
+    job.reply.setAttachments(any ? result : undefined);
   }
 
   /** Who answered and what it cost: the agent's name, the model, and the tokens the session's row gives its last run. */
