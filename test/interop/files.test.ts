@@ -22,7 +22,7 @@ import { pngImage } from './harness/png.js';
 const VERSIONS: OpenClawVersion[] = ['2026.2.17', '2026.9.6'];
 const V3: OpenClawVersion = '2026.2.17';
 const V4: OpenClawVersion = '2026.9.6';
-const CHANNELS = ['image', 'made', 'text'];
+const CHANNELS = ['image', 'made', 'made-split', 'made-whole', 'text'];
 const PROMPT_TEMPLATE = relaySchema.parse({}).promptTemplate;
 /** The default model sees pixels; without it 2026.2 drops images and 2026.9 has them described. */
 const IMAGE_MODELS = ['fake-fast'];
@@ -282,23 +282,25 @@ describe('a file the agent writes, through the bot', () => {
   // The reply decides how the fake LLM streams the MEDIA: line: after three words it is split ("\nMED", "IA", ":./"…),
   // and 2026.2 then sends no mediaUrls and a final ending in "\nMEDIA"; after fifteen words it comes in one chunk.
   it.concurrent.each([
-    ['split across chunks', 'Here is the chart', 'chart.png'],
-    ['in one chunk', 'Here is the chart you asked for, drawn from the numbers in the sheet this morning', 'chart2.png'],
-  ])('openclaw@2026.2.17: the reply names the file and says this gateway cannot hand it over (the MEDIA: line %s)', async (_how, said, name) => {
+    ['split across chunks', 'Here is the chart', 'chart.png', 'made-split'],
+    ['in one chunk', 'Here is the chart you asked for, drawn from the numbers in the sheet this morning', 'chart2.png', 'made-whole'],
+  ])('openclaw@2026.2.17: the reply names the file and says this gateway cannot hand it over (the MEDIA: line %s)', async (_how, said, name, where) => {
     const { ask, stack } = on(V3);
     const made = pngImage(7, 5, name.length);
-    const { token } = ask(makeFilePrompt(made, name, said), 'made');
+    const { token } = ask(makeFilePrompt(made, name, said), where);
     const messages = await settledReply(stack.discord, token, 90_000);
     const text = replyText(messages);
-    expect(text.startsWith(said)).toBe(true);
-    const note = text.split('\n').find((line) => line.includes(name));
-    expect(note, `a line naming ${name} in ${JSON.stringify(text)}`).toBeDefined();
+    expect(text.startsWith(said), `the reply ${JSON.stringify(messages.map((m) => m.content))} starts with ${JSON.stringify(said)}`).toBe(true);
+    // The line may be the answer's own or small print under it.
+    const shown = messages.map((m) => m.content).join('\n');
+    const note = shown.split('\n').find((line) => line.includes(name));
+    expect(note, `a line naming ${name} in ${JSON.stringify(shown)}`).toBeDefined();
     expect(note).toMatch(/\b(?:cannot|can't|can not)\b/i);
-    expect(text).not.toMatch(/\bMEDIA\b/);
+    expect(shown).not.toMatch(/\bMEDIA\b/);
     expect(filesOf(messages)).toEqual([]);
     // The agent did write it: the gateway just has no way to give it out.
     expect(sha256(readFileSync(join(stack.gateway.workspaceDir('main'), name)))).toBe(sha256(made));
-    checked(V3, `the reply ${JSON.stringify(text)}`);
+    checked(V3, `the reply ${JSON.stringify(shown)}`);
   });
 });
 
