@@ -41,6 +41,9 @@ describe.each(VERSIONS)('npm run doctor against openclaw@%s', (version) => {
     const lines = stdout.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
     expect(lines.some((line) => line.startsWith('✓ features') && line.includes('exec approvals: on'))).toBe(true);
+    // What files go in and come back, from the real hello-ok (2026.9 policy.attachments: maxBytes 19,464,192).
+    const files = version === '2026.2.17' ? 'files: images ≤ 5 MB in, produced files named only' : 'files: images ≤ 6 MiB and files ≤ 18.6 MiB in, produced files attached';
+    expect(lines.find((line) => line.startsWith('✓ features'))).toContain(files);
     expect(lines.slice(1, -1).every((line) => line.startsWith('✓'))).toBe(true);
     expect(lines[1]).toContain(`openclaw protocol v${gateway.expectedProtocol}`);
     // the doctor keeps its device where the config default puts it, under its working directory
