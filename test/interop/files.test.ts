@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relaySchema } from '../../src/config/schema.js';
 import { attributePrompt } from '../../src/relay/prompt.js';
 import type { AttachmentInfo, RecordedMessage } from '../fakes/discord/types.js';
+import { answer } from '../e2e/answers.js';
 import { replyMessages, replyText } from '../e2e/harness.js';
 import { waitFor } from '../gateway/helpers.js';
 import { leakedSecrets, settledReply, startBotStack, type BotStack } from './harness/bot-stack.js';
@@ -22,7 +23,8 @@ import { pngImage } from './harness/png.js';
 const VERSIONS: OpenClawVersion[] = ['2026.2.17', '2026.9.6'];
 const V3: OpenClawVersion = '2026.2.17';
 const V4: OpenClawVersion = '2026.9.6';
-const CHANNELS = ['image', 'made', 'made-split', 'made-whole', 'text'];
+const CHANNELS = ['image', 'text-model', 'made', 'made-split', 'made-whole', 'text'];
+const ADMIN = { permissions: String(1n << 5n) }; // Manage Server
 const PROMPT_TEMPLATE = relaySchema.parse({}).promptTemplate;
 /** The default model sees pixels; without it 2026.2 drops images and 2026.9 has them described. */
 const IMAGE_MODELS = ['fake-fast'];
@@ -225,6 +227,11 @@ function on(version: OpenClawVersion) {
     llm: stack.llm,
     channel,
     userText: (prompt: string) => attributePrompt(PROMPT_TEMPLATE, { id: discord.defaultUserId, name: 'Tester' }, prompt),
+    /** A slash command and what its user reads. */
+    async command(name: string, options: Record<string, string>, where: string, member?: object) {
+      const { token } = discord.sendChatInput({ name, options, channelId: channel(where), ...(member ? { member } : {}) });
+      return (await answer(discord, token, { timeoutMs: 30_000 })).content;
+    },
     /** /ask with files: each is put on the fake CDN (a slash command's upload) and given to the next file option. */
     ask(prompt: string, where: string, files: Array<{ filename: string; data: Buffer | string; contentType?: string }> = []) {
       const names = files.length > 0 ? fileOptions() : [];
@@ -252,6 +259,24 @@ describe('an image to the agent, through the bot', () => {
     expect(replyText(messages)).toBe(llm.expectedReply('fake-fast', requests[0]!.userText));
     expect(filesOf(messages)).toEqual([]);
     checked(version, `the model got ${JSON.stringify(requests[0]!.images)}; the reply ${JSON.stringify(replyText(messages).slice(0, 200))}`);
+  });
+
+  it('openclaw@2026.2.17: a PNG for a model without image input is refused privately, naming the file, the model and the prompt, and nothing reaches the model', async () => {
+    // 2026.2 would drop the picture without a word (the operator test above has it reach only an image model).
+    const { ask, command, stack } = on(V3);
+    expect(await command('model', { model: 'fake/fake-smart' }, 'text-model', ADMIN)).toContain('`fake/fake-smart`');
+    const marker = 'text-model-v3';
+    const prompt = `what is in this image? ${marker}`;
+    const { token } = ask(prompt, 'text-model', [{ filename: 'dot.png', data: pngImage(4, 4, 5) }]);
+    const refusal = await answer(stack.discord, token, { timeoutMs: 30_000 });
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.content).toContain('dot.png');
+    expect(refusal.content).toContain('fake/fake-smart');
+    expect(refusal.content).toContain(prompt);
+    // The one fixed wait: a request that must not come has no event to wait for.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(stack.llm.requests.filter((r) => r.promptText.includes(marker))).toEqual([]);
+    checked(V3, `the asker read ${JSON.stringify(refusal.content)}`);
   });
 });
 
