@@ -61,15 +61,19 @@ export async function refuseFiles(interaction: ChatInputCommandInteraction, erro
   }
 }
 
-/** A long prompt in pieces of at most `max` characters, cut at line ends where there are any. */
-function promptParts(prompt: string, max: number): string[] {
+/** A long prompt in pieces of at most `max` characters, cut at line breaks (which the cut takes) where there are any. */
+export function promptParts(prompt: string, max: number): string[] {
   const parts: string[] = [];
   let rest = prompt;
   while (rest.length > max) {
     const newline = rest.lastIndexOf('\n', max);
-    let cut = newline > max / 2 ? newline + 1 : max;
+    if (newline > max / 2) {
+      parts.push(rest.slice(0, newline));
+      rest = rest.slice(newline + 1);
+      continue;
+    }
     // Never between the halves of a surrogate pair.
-    if (/[\uD800-\uDBFF]/.test(rest[cut - 1] ?? '')) cut -= 1;
+    const cut = /[\uD800-\uDBFF]/.test(rest[max - 1] ?? '') ? max - 1 : max;
     parts.push(rest.slice(0, cut));
     rest = rest.slice(cut);
   }
