@@ -22,6 +22,7 @@ function slash(options: { prompt: string; steer?: boolean; thread?: boolean }) {
     options: {
       getString: (name: string) => (name === 'prompt' ? options.prompt : null),
       getBoolean: (name: string) => (name === 'steer' ? (options.steer ?? null) : name === 'thread' ? (options.thread ?? null) : null),
+      getAttachment: () => null,
     },
     reply: async (body: { content: string; flags?: number }) => void said.push({ kind: 'reply', content: body.content, ephemeral: ((body.flags ?? 0) & 64) !== 0 }),
     deferReply: async () => {

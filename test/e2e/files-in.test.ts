@@ -161,6 +161,9 @@ describe('files into /ask', () => {
     const second = discord.sendChatInput({ name: 'ask', options: { prompt: 'and this file', steer: true, file: { filename: 'notes.txt', data: NOTES } } });
     const said = await answer(discord, second.token, { notes: 1 });
     expect(said.notes).toEqual([FILES_NEVER_STEER]);
+    // Fetched when it was accepted, while the first answer still streams, and held until its turn.
+    expect(discord.cdnRequests).toHaveLength(1);
+    expect(turns).toHaveLength(1);
     await waitForSettledReply(discord, second.token);
     expect(turns.map((t) => t.steered)).toEqual([[], []]);
     expect(turns[1]!.message).toBe(prompted(stack, 'and this file'));
