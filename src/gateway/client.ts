@@ -10,7 +10,9 @@ import {
   resolveApproval,
 } from './approvals.js';
 import { Connector } from './connect.js';
+import { downloadFromGateway, httpOrigin } from './http-download.js';
 import { steerInto } from './steering.js';
+import { exactBytes } from './sizes.js';
 import { asGatewayError, Connection } from './connection.js';
 import type { DeviceIdentity } from './device.js';
 import type { Frame } from './dialect.js';
@@ -18,6 +20,7 @@ import {
   DisconnectedError,
   GatewayError,
   MethodNotFoundError,
+  PayloadTooLargeError,
   RequestTimeoutError,
   SteerUnsupportedError,
   UnavailableError,
@@ -30,6 +33,7 @@ import type {
   AgentList,
   ApprovalDecision,
   ApprovalResolution,
+  ChatAttachment,
   ChatSendInput,
   ExecApproval,
   GatewayInfo,
@@ -37,6 +41,8 @@ import type {
   HistoryMessage,
   ModelInfo,
   PatchResult,
+  ProducedFile,
+  ProducedFilesInput,
   ProtocolSetting,
   SessionListInput,
   SessionPatch,
@@ -67,6 +73,8 @@ export interface GatewayClientOptions {
   runIdleTimeoutMs?: number;
   /** The same, for a run whose connection dropped: a restarted gateway may have lost it. */
   lostRunGraceMs?: number;
+  /** How long one produced file's download from the gateway may take. */
+  downloadTimeoutMs?: number;
 }
 
 interface ClientEvents {
@@ -94,7 +102,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
     pingIntervalMs: number;
     tickTolerance: number;
     maxFrameBytes: number;
+    downloadTimeoutMs: number;
   };
+  private readonly url: string;
   private readonly logger: Logger;
   private readonly connector: Connector;
   private readonly runs: RunRegistry;
@@ -117,7 +127,9 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       pingIntervalMs: options.pingIntervalMs ?? 15_000,
       tickTolerance: options.tickTolerance ?? 2,
       maxFrameBytes: options.maxFrameBytes ?? 25 * 1024 * 1024,
+      downloadTimeoutMs: options.downloadTimeoutMs ?? 60_000,
     };
+    this.url = options.url;
     this.connector = new Connector({
       url: options.url,
       token: options.token,
@@ -215,6 +227,7 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
         return run;
       }
       if (run) this.runs.forget(run);
+      if (error instanceof PayloadTooLargeError && input.attachments?.length) throw tooLargeWithFiles(error, input.attachments);
       throw error;
     }
     const id = connection.dialect.chatSendRunId(result) ?? runId;
@@ -297,6 +310,26 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   async status(): Promise<GatewayStatus> {
     const connection = this.requireConnection();
     return connection.dialect.status(this.rpcFn, connection.info);
+  }
+
+  /**
+   * The files the agent produced in a run (`runId`: any id its turn went under; a yielded turn's successor runs are
+   * included). 2026.9 with `features.producedFiles`: its artifacts, each with a `fetch` that downloads the bytes from
+   * the gateway. 2026.2 and the card: the names of `input.mediaUrls`, without `fetch`.
+   */
+  async producedFiles(input: ProducedFilesInput): Promise<ProducedFile[]> {
+    const { dialect, info } = this.requireConnection();
+    const origin = httpOrigin(this.url);
+    return dialect.producedFiles(
+      {
+        rpc: this.rpcFn,
+        info,
+        runIds: this.runs.runIdsOf(input.runId),
+        download: (pathAndQuery, maxBytes, what) =>
+          downloadFromGateway(origin, pathAndQuery, { maxBytes, what, timeoutMs: this.options.downloadTimeoutMs }),
+      },
+      input,
+    );
   }
 
   // ---- agents at work: approvals and steering ----
@@ -497,4 +530,15 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
       this.emit('approvalResolved', this.expiries.resolved(parsed as ApprovalResolution));
     }
   }
+}
+
+/** A prompt whose files make one frame too large for the gateway, said with the files' names. */
+function tooLargeWithFiles(error: PayloadTooLargeError, attachments: readonly ChatAttachment[]): PayloadTooLargeError {
+  const names = attachments.map((file) => `${file.fileName} (${exactBytes(file.data.length)})`).join(', ');
+  return new PayloadTooLargeError(
+    `chat.send: the message with ${names} comes to ${exactBytes(error.bytes)} as one frame, over the gateway's limit of ` +
+      `${exactBytes(error.limitBytes)} (base64 makes files a third larger); nothing was sent`,
+    error.bytes,
+    error.limitBytes,
+  );
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Dialect, Frame } from './dialect.js';
-import { FrameTooLargeError, GatewayError, RequestTimeoutError } from './errors.js';
+import { FrameTooLargeError, GatewayError, PayloadTooLargeError, RequestTimeoutError } from './errors.js';
+import { exactBytes } from './sizes.js';
 import type { FrameSocket } from './socket.js';
 import type { GatewayInfo } from './types.js';
 
@@ -72,7 +73,14 @@ export class Connection {
       }, timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
       try {
-        this.socket.send(this.dialect.encode(this.dialect.requestFrame(id, method, params)));
+        const frame = this.dialect.encode(this.dialect.requestFrame(id, method, params));
+        // A frame past the gateway's max payload makes it close the socket (1009), taking every run with it.
+        const bytes = Buffer.byteLength(frame);
+        const limit = this.info.features.attachments.maxPayloadBytes;
+        if (limit !== undefined && bytes > limit) {
+          throw new PayloadTooLargeError(`${method}: the request is ${exactBytes(bytes)}, over the gateway's limit of ${exactBytes(limit)} for one frame; it was not sent`, bytes, limit);
+        }
+        this.socket.send(frame);
       } catch (error) {
         clearTimeout(timer);
         this.pending.delete(id);

@@ -13,6 +13,8 @@ import type {
   HistoryMessage,
   ModelInfo,
   PatchResult,
+  ProducedFile,
+  ProducedFilesInput,
   RunActivity,
   SessionListInput,
   SessionPatch,
@@ -45,7 +47,10 @@ export interface RunUpdate {
   errorMessage?: string;
   /** The gateway's per-run sequence number, when it has one. */
   runSeq?: number;
-  /** `activity`: what the run did, when it is progress worth showing (a tool step, a plan, a retry, …). */
+  /**
+   * `activity`: what the run did, when it is progress worth showing (a tool step, a plan, a retry, …). Also on a
+   * `delta` whose event says more than text (2026.2's assistant stream: its text and the `mediaUrls` of its files).
+   */
   activity?: RunActivity;
   /** `activity`: the run's output tokens so far, as the gateway counts them (OpenClaw 2026.9 `usage`). */
   reportedOutputTokens?: number;
@@ -113,6 +118,18 @@ export interface Dialect {
   sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch): Promise<PatchResult>;
   sessionsReset(rpc: Rpc, key: string, reason: string | undefined): Promise<void>;
   status(rpc: Rpc, info: GatewayInfo): Promise<GatewayStatus>;
+  /** The files the agent produced in the run, from every run id the turn went under (`runIds`). */
+  producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]>;
+}
+
+/** What listing and fetching a run's produced files needs besides requests. */
+export interface ProducedFilesContext {
+  rpc: Rpc;
+  info: GatewayInfo;
+  /** The run ids the turn went under, in order (a yielded turn's successor, a resumed run); `input.runId` among them. */
+  runIds: string[];
+  /** GETs a path on the gateway's HTTP origin, refusing more than `maxBytes`; errors name the file as `what`, never the url. */
+  download: (pathAndQuery: string, maxBytes: number, what: string) => Promise<Buffer>;
 }
 
 /** Waits for the next frame on a socket during a handshake. */

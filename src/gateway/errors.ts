@@ -121,3 +121,32 @@ export class SteerUnsupportedError extends GatewayError {
     super(message, 'STEER_UNSUPPORTED');
   }
 }
+
+/** A file is larger than the caller takes (a produced file past the upload limit, a frame past the gateway's max payload). */
+export class FileTooLargeError extends GatewayError {
+  constructor(
+    message: string,
+    readonly sizeBytes: number | undefined,
+    readonly limitBytes: number,
+  ) {
+    super(message, 'FILE_TOO_LARGE');
+  }
+}
+
+/** A file the gateway cannot take with a prompt (a file on 2026.2, anything on the card): a caller's mistake. */
+export class AttachmentUnsupportedError extends GatewayError {
+  constructor(message: string) {
+    super(message, 'ATTACHMENT_UNSUPPORTED');
+  }
+}
+
+/** A request too large for one frame of the gateway (`policy.maxPayload`): the gateway would close the socket (1009). */
+export class PayloadTooLargeError extends GatewayError {
+  constructor(
+    message: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(message, 'PAYLOAD_TOO_LARGE');
+  }
+}

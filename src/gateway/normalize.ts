@@ -78,6 +78,8 @@ export function toModelInfo(row: Json): ModelInfo | undefined {
     name: asString(row.name) ?? id,
     contextWindow: asNumber(row.contextWindow),
     reasoning: typeof row.reasoning === 'boolean' ? row.reasoning : undefined,
+    // Both OpenClaw versions pass their catalog's `input` on (2026.2 outside its own closed schema); the card says none.
+    input: Array.isArray(row.input) ? row.input.filter((kind): kind is string => typeof kind === 'string') : undefined,
   };
 }
 

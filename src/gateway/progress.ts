@@ -40,9 +40,20 @@ export function agentProgress(payload: Json, protocol: number): ProgressReading 
     }
     case 'lifecycle':
       return oneOf(lifecycleActivity(data));
+    case 'assistant':
+      return oneOf(mediaActivity(data));
     default:
       return undefined;
   }
+}
+
+/**
+ * The files the agent named in `MEDIA:` lines, which both versions take out of the text: the assistant stream's
+ * `mediaUrls`, once a media line is complete (each event the urls new to it, though a repeat is harmless).
+ */
+export function mediaActivity(data: Json): RunActivity | undefined {
+  const urls = asArray(data.mediaUrls).filter((url): url is string => typeof url === 'string' && url.trim() !== '');
+  return urls.length > 0 ? { type: 'media', urls } : undefined;
 }
 
 /** A `chat` `state:"status"` event (2026.9): only a model retry is progress; the startup phases only show liveness. */
@@ -158,6 +169,7 @@ function lifecycleActivity(data: Json): RunActivity | undefined {
  * - a retry is told once per attempt (2026.9 sends each twice: chat `status` and `run_status`);
  * - the model is told when it changes (2026.9 names it at the start of every model call);
  * - a tool step's title, given at its start (2026.2: the command), is kept for its later steps that give none;
+ * - a media url is told once;
  * - usage: 2026.9 reports the run's output tokens so far, summed over its model calls (`recordAgentRunOutputTokens`,
  *   src/infra/agent-run-registry.ts, at the end of each call). A new model call is known from the order of events: a
  *   count after a tool step, a model announcement or a retry belongs to the next call. Each call is told as its own
@@ -168,6 +180,8 @@ export class ActivityTracker {
   private lastRetryAttempt: number | undefined;
   private lastModel: string | undefined;
   private readonly titles = new Map<string, string>();
+  /** Media urls told already: a turn's files are told once, across a successor run too. */
+  private readonly media = new Set<string>();
   private callIndex = -1;
   /** The gateway's count when the current call began, and its last count. */
   private callBase = 0;
@@ -194,6 +208,11 @@ export class ActivityTracker {
         if (activity.title) this.titles.set(activity.toolCallId, activity.title);
         const title = activity.title ?? this.titles.get(activity.toolCallId);
         return title === activity.title ? activity : { ...activity, title };
+      }
+      case 'media': {
+        const urls = activity.urls.filter((url) => !this.media.has(url));
+        for (const url of urls) this.media.add(url);
+        return urls.length > 0 ? { type: 'media', urls } : undefined;
       }
       default:
         return activity;

@@ -27,6 +27,7 @@ const ORPHAN_TTL_MS = 30_000;
 const RESTART_GRACE_MS = 15_000;
 const MAX_ORPHAN_RUNS = 64;
 const MAX_ORPHAN_UPDATES = 2_000;
+const MAX_LINEAGES = 256;
 
 /**
  * The runs in flight: routes the gateway's run events to them, keeps events of runs not named yet, and looks
@@ -40,6 +41,8 @@ export class RunRegistry {
   private readonly steers = new Map<string, (update: RunUpdate) => void>();
   private readonly steered = new Set<string>();
   private recoveryTimer: NodeJS.Timeout | undefined;
+  /** For turns that went under more than one run id: each of those ids → all of them, kept after the turn ends. */
+  private readonly lineages = new Map<string, string[]>();
 
   constructor(
     private readonly options: RunRegistryOptions,
@@ -69,6 +72,11 @@ export class RunRegistry {
     }
     this.ensureRecoveryTimer();
     return run;
+  }
+
+  /** Every run id the turn of `runId` went under (a yielded turn's successor, a resumed run), in order. */
+  runIdsOf(runId: string): string[] {
+    return this.runs.get(runId)?.runIds ?? this.lineages.get(runId) ?? [runId];
   }
 
   forget(run: RunStream): void {
@@ -207,6 +215,15 @@ export class RunRegistry {
     this.runs.delete(run.runId);
     run.continueAs(runId);
     this.runs.set(runId, run);
+    const ids = run.runIds;
+    for (const id of ids) {
+      this.lineages.delete(id);
+      this.lineages.set(id, ids);
+    }
+    for (const oldest of this.lineages.keys()) {
+      if (this.lineages.size <= MAX_LINEAGES) break;
+      this.lineages.delete(oldest);
+    }
   }
 
   private giveUp(run: RunStream, idleTimeoutMs: number): void {

@@ -48,6 +48,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
   /** Increments may have been missed: a final without the whole text takes it from the history. */
   private textIncomplete = false;
   private handedOffTurn = false;
+  /** The ids this turn went under before the current one (a yielded turn's successor, a resumed run). */
+  private readonly earlierRunIds: string[] = [];
   /** The next increment starts the text afresh (a successor run's answer replaces what was shown). */
   private freshText = false;
   private text = '';
@@ -81,6 +83,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
 
   get done(): boolean {
     return this.settled;
+  }
+
+  /** Every run id this turn went under, the current one last. */
+  get runIds(): string[] {
+    return [...this.earlierRunIds, this.runId];
   }
 
   /** The full text received so far. */
@@ -156,6 +163,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
       this.freshText = false;
       this.toolSinceText = false;
       this.showText(next);
+      const activity = update.activity && this.progress.accept(update);
+      if (activity) this.push({ type: 'activity', activity });
       return;
     }
     if (update.kind === 'error') {
@@ -192,6 +201,7 @@ export class RunStream implements AsyncIterable<RunEvent> {
    * a yielded turn continues in a successor run. Its text replaces what was shown, as that turn's answer starts afresh.
    */
   continueAs(runId: string): void {
+    this.earlierRunIds.push(this.runId);
     this.runId = runId;
     this.progress.nextRun();
     this.lastRunSeq = -1;

@@ -6,13 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { generateDeviceIdentity } from '../../src/gateway/device.js';
 import { NotPairedError } from '../../src/gateway/errors.js';
 import { startCardGateway } from '../fakes/gateway/card-gateway.js';
+import { attachmentPolicy, MAX_PAYLOAD_BYTES } from '../fakes/gateway/openclaw-attachments.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { captureLogs, makeClient, onCleanup } from './helpers.js';
 import { startScriptedOpenClaw, type Frame, type Refusal } from './scripted-openclaw.js';
 
 const FULL = ['operator.read', 'operator.write', 'operator.admin', 'operator.approvals'];
 const OLD = ['operator.read', 'operator.write', 'operator.admin'];
-const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve', 'tasks.list', 'tasks.cancel'];
+const V4_METHODS = ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status', 'exec.approval.list', 'exec.approval.resolve', 'tasks.list', 'tasks.cancel', 'artifacts.list', 'artifacts.download'];
+/** What each version takes with a prompt: 2026.9 as its hello-ok policy says; 2026.2's known image limit, no files. */
+const V4_ATTACHMENTS = { images: { maxBytes: 6_291_456 }, files: { maxBytes: 19_464_192 }, maxPayloadBytes: 26_214_400 };
+const V3_ATTACHMENTS = { images: { maxBytes: 5_000_000 }, files: undefined, maxPayloadBytes: 26_214_400 };
 
 /** The v2 device signature of a connect, checked against the scopes it asked for. */
 function signsItsScopes(connect: Frame, nonce: string, token: string): boolean {
@@ -92,13 +96,56 @@ describe('features from hello-ok', () => {
   it('on 2026.9, come from the granted scopes and the listed methods', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 4, methods: V4_METHODS });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: true, steer: true, stopsBackgroundCommands: true, missingScopes: [] });
+    expect((await client.start()).features).toEqual({
+      toolProgress: true,
+      approvals: true,
+      listApprovals: true,
+      steer: true,
+      stopsBackgroundCommands: true,
+      missingScopes: [],
+      attachments: V4_ATTACHMENTS,
+      producedFiles: true,
+    });
   });
 
-  it('on 2026.9 without exec.approval.list, cannot list approvals (steering is chat.send queueMode, in no list)', async () => {
-    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort'] });
+  it('on 2026.9 without exec.approval.list or artifacts.*, can neither list approvals nor fetch produced files (steering is chat.send queueMode, in no list)', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort', 'artifacts.list'] });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: true, stopsBackgroundCommands: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({
+      toolProgress: true,
+      approvals: true,
+      listApprovals: false,
+      steer: true,
+      stopsBackgroundCommands: false,
+      missingScopes: [],
+      attachments: V4_ATTACHMENTS,
+      producedFiles: false,
+    });
+  });
+
+  it('on 2026.9, take the attachment limits of the hello-ok policy as the gateway computes them', async () => {
+    // The project's fake computes them as 2026.9 does (chat-attachment-policy.ts), from its own max payload.
+    const gateway = await startOpenClawGateway({ protocol: 4 });
+    onCleanup(() => gateway.close());
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw', device: generateDeviceIdentity() });
+    const info = await client.start();
+    const policy = attachmentPolicy();
+    expect(info.features.attachments).toEqual({
+      images: { maxBytes: policy.maxImageBytes },
+      files: { maxBytes: policy.maxBytes },
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
+    });
+    expect(info.features.attachments).toEqual(V4_ATTACHMENTS);
+    expect(info.features.producedFiles).toBe(true);
+  });
+
+  it('on 2026.2, whose hello-ok has no attachment policy, take images of at most 5,000,000 bytes and no other files', async () => {
+    const gateway = await startOpenClawGateway({ protocol: 3 });
+    onCleanup(() => gateway.close());
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw', device: generateDeviceIdentity() });
+    const info = await client.start();
+    expect(info.features.attachments).toEqual(V3_ATTACHMENTS);
+    expect(info.features.producedFiles).toBe(false);
   });
 
   it('on 2026.9 with only read, can neither approve nor steer', async () => {
@@ -110,7 +157,16 @@ describe('features from hello-ok', () => {
   it('on 2026.2, whose hello may name no scopes, has approvals and tool progress but no list and no steering', async () => {
     const gateway = await startScriptedOpenClaw({ protocol: 3 });
     const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
-    expect((await client.start()).features).toEqual({ toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({
+      toolProgress: true,
+      approvals: true,
+      listApprovals: false,
+      steer: false,
+      stopsBackgroundCommands: false,
+      missingScopes: [],
+      attachments: V3_ATTACHMENTS,
+      producedFiles: false,
+    });
   });
 
   it('without admin and approvals granted, approvals are off and both scopes are named missing', async () => {
@@ -124,6 +180,8 @@ describe('features from hello-ok', () => {
       steer: true,
       stopsBackgroundCommands: true,
       missingScopes: ['operator.admin', 'operator.approvals'],
+      attachments: V4_ATTACHMENTS,
+      producedFiles: true,
     });
     expect(lines.filter((l) => l.level === 40 && String(l.msg).includes('granted fewer scopes'))).toHaveLength(1);
     expect(gateway.connects).toHaveLength(1);
@@ -133,7 +191,16 @@ describe('features from hello-ok', () => {
     const gateway = await startCardGateway();
     onCleanup(() => gateway.close());
     const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card' });
-    expect((await client.start()).features).toEqual({ toolProgress: false, approvals: false, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [] });
+    expect((await client.start()).features).toEqual({
+      toolProgress: false,
+      approvals: false,
+      listApprovals: false,
+      steer: false,
+      stopsBackgroundCommands: false,
+      missingScopes: [],
+      attachments: { images: undefined, files: undefined, maxPayloadBytes: undefined },
+      producedFiles: false,
+    });
   });
 });
 

@@ -104,7 +104,8 @@ export async function startScriptedOpenClaw(options: ScriptedOpenClawOptions = {
           server: { version: protocol === 4 ? '2026.9.6' : '2026.2.17', connId: `conn-${connects.length}` },
           features: { methods: options.methods ?? ['chat.send', 'chat.history', 'chat.abort', 'sessions.list', 'status'], events: ['chat', 'agent', 'tick'] },
           snapshot: { uptimeMs: 1_000, sessionDefaults: { defaultAgentId: 'main' } },
-          policy: { tickIntervalMs: 60_000, maxPayload: 26_214_400 },
+          // 2026.9 says its attachment limits (live: maxBytes min(20 MB, (maxPayload − 256 KiB)·¾), images 6 MiB).
+          policy: { tickIntervalMs: 60_000, maxPayload: 26_214_400, ...(protocol === 4 ? { attachments: { maxBytes: 19_464_192, maxImageBytes: 6_291_456 } } : {}) },
           ...(auth ? { auth } : {}),
         };
         sockets.set(ws, state);

@@ -15,13 +15,16 @@ import {
   type Frame,
   type HandshakeContext,
   type Inbound,
+  type ProducedFilesContext,
   type Rpc,
   type RunUpdate,
   type SessionHistory,
 } from '../dialect.js';
 import { CARD_ATTACHMENTS } from '../attachment-limits.js';
+import { namedOnly } from '../produced-files.js';
+import { assertTaken } from '../attachments.js';
 import { asArray, compact, asEpochMs, asNumber, asObject, asString, flattenContent, hasToolCall, isObject, toModelInfo, type Json } from '../normalize.js';
-import type { ChatSendInput, GatewayInfo, HistoryMessage, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type { ChatSendInput, GatewayInfo, HistoryMessage, ProducedFile, ProducedFilesInput, SessionListInput, SessionPatch, SessionRow } from '../types.js';
 
 const HELLO_VERSION = '1.0';
 
@@ -168,7 +171,9 @@ export class CardDialect implements Dialect {
     return `${agentId}:clawcord:${scope}`;
   }
 
-  prepareChatSend(input: ChatSendInput): { params: Frame } {
+  prepareChatSend(input: ChatSendInput, info: GatewayInfo): { params: Frame } {
+    // Its gateway refuses any param it does not list, attachments among them: text files go inlined by the relay.
+    assertTaken(input.attachments, info);
     // The card is a façade over OpenClaw, which reads commands anywhere in a message; the card has no flag to stop it.
     return {
       params: compact({
@@ -263,5 +268,10 @@ export class CardDialect implements Dialect {
       agents: asNumber(result.agents),
       ready: result.ready !== false,
     };
+  }
+
+  /** The card has no files: what the agent named can only be shown by name. */
+  async producedFiles(_context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
+    return namedOnly(input.mediaUrls);
   }
 }

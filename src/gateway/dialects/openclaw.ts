@@ -9,17 +9,31 @@ import {
   type Frame,
   type HandshakeContext,
   type Inbound,
+  type ProducedFilesContext,
   type Rpc,
   type RunUpdate,
   type SessionHistory,
 } from '../dialect.js';
 import { neutraliseCommands } from '../directives.js';
-import { agentProgress, chatStatusProgress } from '../progress.js';
+import { agentProgress, chatStatusProgress, mediaActivity } from '../progress.js';
 import { asArray, compact, asNumber, asObject, asString, flattenContent, isObject, modelRef, toModelInfo, type Json } from '../normalize.js';
 import { openClawAttachmentLimits } from '../attachment-limits.js';
-import type { AbortResult, ChatSendInput, GatewayFeatures, GatewayInfo, SessionListInput, SessionPatch, SessionRow } from '../types.js';
+import type {
+  AbortResult,
+  ChatSendInput,
+  GatewayFeatures,
+  GatewayInfo,
+  ProducedFile,
+  ProducedFilesInput,
+  SessionListInput,
+  SessionPatch,
+  SessionRow,
+} from '../types.js';
 import { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 import { historyMessage, sessionRow } from './openclaw-rows.js';
+import { listArtifacts } from './openclaw-artifacts.js';
+import { namedOnly } from '../produced-files.js';
+import { openClawAttachments } from '../attachments.js';
 
 export { HandshakeRejectedError, openClawError } from './openclaw-errors.js';
 export { stripEnvelope } from './openclaw-rows.js';
@@ -202,7 +216,8 @@ export class OpenClawDialect implements Dialect {
       // never reach chat; its `assistant` stream (each segment's whole text so far, to every read socket) has them.
       const data = asObject(payload.data);
       if (Number(info.protocol) < 4 && payload.stream === 'assistant' && typeof data.text === 'string') {
-        return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'delta' as const, text: data.text });
+        const media = mediaActivity(data);
+        return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'delta' as const, text: data.text, activity: media });
       }
       const progress = agentProgress(payload, Number(info.protocol));
       return compact({ runId: payload.runId, sessionKey: asString(payload.sessionKey), kind: 'activity' as const, ...progress });
@@ -243,6 +258,7 @@ export class OpenClawDialect implements Dialect {
         idempotencyKey,
         thinking: input.thinking,
         timeoutMs: input.timeoutMs,
+        attachments: openClawAttachments(input.attachments, info),
       }),
     };
   }
@@ -387,5 +403,14 @@ export class OpenClawDialect implements Dialect {
       agents: Array.isArray(heartbeatAgents) ? heartbeatAgents.length : undefined,
       ready: true,
     };
+  }
+
+  /**
+   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable. 2026.2 keeps the agent's `MEDIA:` paths on
+   * the gateway host and serves them to no client (no RPC, no HTTP route): they can only be named.
+   */
+  async producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
+    if (!context.info.features.producedFiles) return namedOnly(input.mediaUrls);
+    return listArtifacts(context, input);
   }
 }

@@ -1,0 +1,181 @@
+// Files the agent produces (issue 12, openclaw-agent-events.md §5): `MEDIA:` lines as media activity on both versions,
+// and the run's files: 2026.9 artifacts fetched over the gateway's HTTP origin with a media ticket, 2026.2 and the card
+// by name only. Frames on the wire and the bytes that came back are the assertions.
+import { describe, expect, it } from 'vitest';
+import { FileTooLargeError } from '../../src/gateway/errors.js';
+import type { RunActivity, RunEvent } from '../../src/gateway/types.js';
+import { startCardGateway } from '../fakes/gateway/card-gateway.js';
+import { startOpenClawGateway, type OpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
+import { wordTokens } from '../fakes/gateway/words.js';
+import { captureLogs, collect, makeClient, onCleanup } from './helpers.js';
+import { runFrames, startScriptedOpenClaw } from './scripted-openclaw.js';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const REPORT = Buffer.from('quarterly numbers\n');
+const KEY = 'agent:main:clawcord:files-out';
+
+async function openClaw(protocol: 3 | 4, options: { mediaTicketTtlMs?: number } = {}) {
+  const gateway = await startOpenClawGateway({ protocol, ...options });
+  onCleanup(() => gateway.close());
+  const { lines, logger } = captureLogs();
+  const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'openclaw', logger });
+  await client.start();
+  return { gateway, client, lines };
+}
+
+type MediaActivity = Extract<RunActivity, { type: 'media' }>;
+const media = (events: RunEvent[]): MediaActivity[] =>
+  events.flatMap((e) => (e.type === 'activity' && e.activity.type === 'media' ? [e.activity] : []));
+
+/** The requests of `method` the gateway received, by their params. */
+const requests = (gateway: OpenClawGateway, method: string) =>
+  gateway.received.map((r) => r.frame as { method?: string; params: Record<string, unknown> }).filter((f) => f.method === method).map((f) => f.params);
+
+describe.each([3, 4] as const)('MEDIA: lines on v%i', (protocol) => {
+  it('come as one media activity per url, not in the text', async () => {
+    const { gateway, client } = await openClaw(protocol);
+    gateway.setReplyScript(() => ({
+      tokens: wordTokens('Here is the chart\nMEDIA:./out.png\nand the report\nMEDIA:./report.txt\n'),
+      files: { './out.png': PNG, './report.txt': REPORT },
+      tokenDelayMs: 1,
+    }));
+    const events = await collect(await client.chatSend({ sessionKey: KEY, message: 'chart please' }));
+    expect(media(events)).toEqual([
+      { type: 'media', urls: ['./out.png'] },
+      { type: 'media', urls: ['./report.txt'] },
+    ]);
+    const final = events.at(-1)!;
+    expect(final.type).toBe('final');
+    expect((final as { text: string }).text).not.toContain('MEDIA:');
+    expect((final as { text: string }).text).toContain('Here is the chart');
+  });
+});
+
+describe('produced files on 2026.9', () => {
+  it('are the run\'s artifacts, fetched with artifacts.download and an HTTP GET on the gateway\'s origin: the same bytes', async () => {
+    const { gateway, client, lines } = await openClaw(4);
+    gateway.setReplyScript(() => ({
+      tokens: wordTokens('Here is the chart\nMEDIA:./out.png\nMEDIA:./report.txt'),
+      files: { './out.png': PNG, './report.txt': REPORT },
+      tokenDelayMs: 1,
+    }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const events = await collect(run);
+    const mediaUrls = media(events).flatMap((m) => m.urls);
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls });
+
+    expect(requests(gateway, 'artifacts.list')).toEqual([{ sessionKey: KEY, runId: run.runId, messageRole: 'assistant' }]);
+    expect(files.map(({ fetch, ...rest }) => ({ ...rest, fetchable: typeof fetch === 'function' }))).toEqual([
+      { name: 'out.png', mimeType: 'image/png', sizeBytes: PNG.length, fetchable: true },
+      { name: 'report.txt', mimeType: 'text/plain', sizeBytes: REPORT.length, fetchable: true },
+    ]);
+    expect(await files[0]!.fetch!(1_000_000)).toEqual(PNG);
+    expect(await files[1]!.fetch!(1_000_000)).toEqual(REPORT);
+    const downloads = requests(gateway, 'artifacts.download');
+    expect(downloads).toHaveLength(2);
+    for (const params of downloads) expect(Object.keys(params).sort()).toEqual(['artifactId', 'sessionKey']);
+    // Neither the ticket nor the token reach a log line.
+    expect(JSON.stringify(lines)).not.toMatch(/mediaTicket|v1\./);
+    expect(JSON.stringify(lines)).not.toContain(gateway.token);
+  });
+
+  it('refuse more than maxBytes, naming the file and both sizes, without downloading it', async () => {
+    const { gateway, client } = await openClaw(4);
+    gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
+    await collect(run);
+    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'] });
+    const error = await file!.fetch!(10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileTooLargeError);
+    expect((error as Error).message).toBe('out.png is 70 bytes, over the 10 bytes allowed');
+    expect(requests(gateway, 'artifacts.download')).toEqual([]);
+  });
+
+  it('say an expired ticket\'s refusal without the ticket or the token', async () => {
+    const { gateway, client } = await openClaw(4, { mediaTicketTtlMs: 1 });
+    gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
+    await collect(run);
+    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'] });
+    // The ticket lives 1 ms: the GET comes after it expired.
+    const originalFetch = globalThis.fetch;
+    globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return originalFetch(...args);
+    };
+    onCleanup(async () => void (globalThis.fetch = originalFetch));
+    const error = await file!.fetch!(1_000_000).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('out.png: the gateway answered the download with HTTP 401');
+    expect(JSON.stringify({ ...(error as object), message: (error as Error).message, stack: (error as Error).stack })).not.toMatch(/mediaTicket|v1\.|oc-token/);
+  });
+
+  it('of a turn handed to sub-agents include those of the successor run that answered', async () => {
+    const { gateway, client } = await openClaw(4);
+    gateway.setReplyScript(() => ({
+      tokens: wordTokens('Working on it\nMEDIA:./plan.txt'),
+      files: { './plan.txt': 'the plan', './out.png': PNG },
+      tokenDelayMs: 1,
+      yieldTo: { afterMs: 50, successor: { tokens: wordTokens('Here it is\nMEDIA:./out.png'), tokenDelayMs: 1 } },
+    }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'delegate' });
+    const firstRunId = run.runId;
+    const events = await collect(run);
+    expect(events.at(-1)).toMatchObject({ type: 'final' });
+    expect(run.runId).not.toBe(firstRunId);
+    expect(run.runIds).toEqual([firstRunId, run.runId]);
+
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls) });
+    expect(files.map((f) => f.name)).toEqual(['plan.txt', 'out.png']);
+    expect(requests(gateway, 'artifacts.list').map((p) => p.runId)).toEqual([firstRunId, run.runId]);
+    expect(await files[1]!.fetch!(1_000)).toEqual(PNG);
+  });
+});
+
+describe('produced files where the gateway cannot hand them over', () => {
+  it('2026.2: named after each media url, without fetch; no artifacts request, no HTTP', async () => {
+    const { gateway, client } = await openClaw(3);
+    gateway.setReplyScript(() => ({ tokens: wordTokens('Here\nMEDIA:./charts/out.png'), files: { './charts/out.png': PNG }, tokenDelayMs: 1 }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
+    const events = await collect(run);
+    const mediaUrls = media(events).flatMap((m) => m.urls);
+    expect(mediaUrls).toEqual(['./charts/out.png']);
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: [...mediaUrls, 'https://example.com/img/b%20c.jpg?sig=1'] });
+    expect(files).toEqual([
+      { name: 'out.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+      { name: 'b c.jpg', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+    ]);
+    expect(gateway.received.some((r) => String((r.frame as { method?: string }).method).startsWith('artifacts.'))).toBe(false);
+  });
+
+  it('the card: named only', async () => {
+    const gateway = await startCardGateway();
+    onCleanup(() => gateway.close());
+    const client = makeClient({ url: gateway.url, token: gateway.token, protocol: 'card' });
+    await client.start();
+    expect(await client.producedFiles({ sessionKey: 'clawcord:main:card', runId: 'r1', mediaUrls: ['/tmp/a.pdf', '/tmp/a.pdf'] })).toEqual([
+      { name: 'a.pdf', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+    ]);
+  });
+});
+
+describe('media activity from the assistant stream', () => {
+  it.each([3, 4] as const)('v%i: a url the stream repeats is told once; 2026.2\'s text on the same event still shows', async (protocol) => {
+    const gateway = await startScriptedOpenClaw({ protocol });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    const run = await client.chatSend({ sessionKey: KEY, message: 'files' });
+    const f = runFrames(run.runId, KEY);
+    const events = collect(run);
+    gateway.event('agent', f.agent('assistant', { text: 'Here', delta: 'Here', mediaUrls: ['./a.png'] }));
+    gateway.event('agent', f.agent('assistant', { text: 'Here', delta: '', mediaUrls: ['./a.png', './b.pdf'] }));
+    gateway.event('agent', f.agent('assistant', { text: 'Here', delta: '', mediaUrls: [] }));
+    gateway.event('chat', f.final('Here'));
+    const got = await events;
+    expect(media(got)).toEqual([
+      { type: 'media', urls: ['./a.png'] },
+      { type: 'media', urls: ['./b.pdf'] },
+    ]);
+    if (protocol === 3) expect(got[0]).toEqual({ type: 'text', text: 'Here' });
+    expect(got.at(-1)).toEqual({ type: 'final', text: 'Here' });
+  });
+});
