@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { extname } from 'node:path';
+import { formatBytes } from '../gateway/sizes.js';
 import type { AttachmentLimits, ChatAttachment, GatewayInfo } from '../gateway/types.js';
 import { UserFacingError } from './errors.js';
 import { FileTooLargeError } from './scope.js';
@@ -163,8 +164,6 @@ function sniffOther(data: Buffer, contentType: string | undefined): string {
 
 // ---- how a person reads it ----
 
-const MiB = 1024 * 1024;
-
 /** A size as people read it: `7.1 MB`, `512 kB`, `900 bytes`. */
 export function formatSize(bytes: number): string {
   if (bytes < 1_000) return `${bytes} bytes`;
@@ -172,11 +171,9 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
-/** A limit in the unit it was set in: `6 MiB`, `5 MB`, else as a size. */
+/** A limit as /status and the doctor say it: `6 MiB`, `5 MB`, `18.6 MiB`. */
 export function formatLimit(bytes: number): string {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= 1_000_000 && bytes % 1_000_000 === 0) return `${bytes / 1_000_000} MB`;
-  return formatSize(bytes);
+  return formatBytes(bytes);
 }
 
 /** A file's size beside a limit it is over: exact bytes when rounding would hide the difference. */
@@ -364,6 +361,6 @@ function frameRefusal(files: Array<{ name: string; bytes: number }>, gateway: Ga
   const names = sent.map((f) => codeName(f.name)).join(', ');
   return {
     name: sent.map((f) => f.name).join(', '),
-    line: `${names} (${formatSize(total)} together): more than one message to ${gateway.name} can carry (about ${formatSize(room)} of files); send fewer or smaller files`,
+    line: `${names} (${formatSize(total)} together): more than one message to ${gateway.name} can carry (about ${formatLimit(room)} of files); send fewer or smaller files`,
   };
 }

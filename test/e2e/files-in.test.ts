@@ -137,6 +137,27 @@ describe('files into /ask', () => {
     expect(chatSends(stack)).toEqual([]);
   });
 
+  it.each(['openclaw-v3', 'openclaw-v4'] as const)('%s, a session model without image input: 2026.2 refuses the image (it would drop it silently), 2026.9 sends it to be described', async (kind) => {
+    const stack = await filesStack(kind);
+    const { discord } = stack;
+    const switched = discord.sendChatInput({ name: 'model', options: { model: 'ollama/glm-5:cloud' }, member: { permissions: String(1n << 5n) } });
+    await answer(discord, switched.token);
+    const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'what is it?', file: { filename: 'cat.png', data: PNG } } });
+    if (kind === 'openclaw-v3') {
+      const said = await answer(discord, token);
+      expect(said.ephemeral).toBe(true);
+      expect(said.content).toBe(
+        "❌ Nothing was sent: `cat.png`: the session's model `ollama/glm-5:cloud` takes no images, and OpenClaw 2026.2 would drop the picture without a word.\n\nYour prompt, to ask again:\n```\nwhat is it?\n```",
+      );
+      await sleep(200);
+      expect(chatSends(stack)).toEqual([]);
+      return;
+    }
+    await waitForSettledReply(discord, token);
+    expect(chatSends(stack).map((p) => (p.attachments as unknown[] | undefined)?.length)).toEqual([1]);
+    expect(stack.turns[0]!.message).toContain('An image.');
+  });
+
   it('hands back a long prompt in full when the refusal cannot hold it', async () => {
     const stack = await filesStack('card');
     const prompt = Array.from({ length: 60 }, (_, i) => `Line ${i}: ${'words '.repeat(12)}end`).join('\n');
@@ -166,7 +187,11 @@ describe('files into /ask', () => {
     expect(turns).toHaveLength(1);
     await waitForSettledReply(discord, second.token);
     expect(turns.map((t) => t.steered)).toEqual([[], []]);
-    expect(turns[1]!.message).toBe(prompted(stack, 'and this file'));
+    expect(chatSends(stack).map((p) => [p.message, p.queueMode])).toEqual([
+      [prompted(stack, 'first'), undefined],
+      [prompted(stack, 'and this file'), undefined],
+    ]);
+    expect(turns[1]!.attachments).toEqual([expect.objectContaining({ type: 'file', text: expect.stringContaining('Line one of the notes.') })]);
   });
 });
 

@@ -84,7 +84,7 @@ describe('what a file is', () => {
     expect(formatSize(512)).toBe('512 bytes');
     expect(formatLimit(6_291_456)).toBe('6 MiB');
     expect(formatLimit(5_000_000)).toBe('5 MB');
-    expect(formatLimit(19_464_192)).toBe('19.5 MB');
+    expect(formatLimit(19_464_192)).toBe('18.6 MiB');
   });
 });
 
@@ -120,7 +120,7 @@ describe('deciding from what Discord says (before anything is shown)', () => {
     const result = planFiles([facts('big.png', 7_100_000, 'image/png'), facts('report.pdf', 2_000, 'application/pdf'), facts('huge.zip', 20_000_000, 'application/zip'), facts('blob', 100, undefined)], V4, RULES);
     expect(lines(result)).toEqual([
       "`big.png` (7.1 MB): over this gateway's 6 MiB limit for images",
-      "`huge.zip` (20.0 MB): over this gateway's 19.5 MB limit for files",
+      "`huge.zip` (20.0 MB): over this gateway's 18.6 MiB limit for files",
     ]);
     expect(result.plans.map((p) => [p.facts.name, p.expected, p.cap.bytes])).toEqual([
       ['report.pdf', 'other', 19_464_192],
@@ -145,7 +145,7 @@ describe('deciding from what Discord says (before anything is shown)', () => {
   it('keeps the whole frame under the max payload: files that fit one by one may not fit together', () => {
     const many = [1, 2].map((i) => facts(`part${i}.bin`, 10_000_000, 'application/zip'));
     expect(lines(planFiles(many, V4, RULES))).toEqual([
-      '`part1.bin`, `part2.bin` (20.0 MB together): more than one message to OpenClaw 2026.9 can carry (about 19.5 MB of files); send fewer or smaller files',
+      '`part1.bin`, `part2.bin` (20.0 MB together): more than one message to OpenClaw 2026.9 can carry (about 18.6 MiB of files); send fewer or smaller files',
     ]);
     // Text inlined on 2026.2 is not an attachment of the frame.
     expect(lines(planFiles([facts('a.txt', 10_000_000), facts('b.txt', 10_000_000)], V3, RULES))).toEqual([]);
