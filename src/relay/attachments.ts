@@ -41,8 +41,8 @@ export interface FileRefusal {
 export type ExpectedKind = 'image' | 'text' | 'other' | 'unknown';
 
 /** What a file was planned as from Discord's word, and how much of it to download. */
-export interface FilePlan {
-  facts: FileFacts;
+export interface FilePlan<F extends FileFacts = FileFacts> {
+  facts: F;
   expected: ExpectedKind;
   cap: SizeLimit;
 }
@@ -266,8 +266,8 @@ function route(kind: 'image' | 'text' | 'other', gateway: GatewayFiles, rules: F
  * Decides from Discord's word alone (name, content type, size) which files can go, before anything is shown or
  * downloaded: what cannot go is refused at once, the rest is planned with the size to download at most.
  */
-export function planFiles(files: readonly FileFacts[], gateway: GatewayFiles, rules: FileRules): { plans: FilePlan[]; refusals: FileRefusal[] } {
-  const plans: FilePlan[] = [];
+export function planFiles<F extends FileFacts>(files: readonly F[], gateway: GatewayFiles, rules: FileRules): { plans: Array<FilePlan<F>>; refusals: FileRefusal[] } {
+  const plans: Array<FilePlan<F>> = [];
   const refusals: FileRefusal[] = [];
   for (const facts of files) {
     const expected = expectedKind(facts);

@@ -298,7 +298,7 @@ export class Runs {
     if (refusals.length > 0) throw new FilesRefusedError(refusals);
     const fetched: FetchedFile[] = [];
     const failed: FileRefusal[] = [];
-    const downloads = await Promise.allSettled(plans.map((plan, i) => files[i]!.fetch(plan.cap.bytes)));
+    const downloads = await Promise.allSettled(plans.map((plan) => plan.facts.fetch(plan.cap.bytes)));
     downloads.forEach((download, i) => {
       const plan = plans[i]!;
       if (download.status === 'fulfilled') fetched.push({ facts: plan.facts, expected: plan.expected, data: download.value });
