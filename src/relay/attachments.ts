@@ -64,6 +64,8 @@ export interface PreparedFiles {
   attachments: ChatAttachment[];
   /** Fenced blocks of text files for gateways that take none, to go after the message. */
   inlined: string[];
+  /** For the asker: what of their files was cut to fit (inlined text past inlineTextMaxChars). */
+  notes: string[];
 }
 
 /** Some of a prompt's files cannot go: nothing of the prompt is sent. */
@@ -305,6 +307,7 @@ export function fetchRefusal(plan: FilePlan, error: unknown): FileRefusal {
 export function prepareFiles(fetched: readonly FetchedFile[], gateway: GatewayFiles, rules: FileRules, message: string): { prepared: PreparedFiles; refusals: FileRefusal[] } {
   const attachments: ChatAttachment[] = [];
   const inlined: string[] = [];
+  const notes: string[] = [];
   const refusals: FileRefusal[] = [];
   for (const { facts, expected, data } of fetched) {
     const actual = { ...facts, size: data.length };
@@ -329,7 +332,12 @@ export function prepareFiles(fetched: readonly FetchedFile[], gateway: GatewayFi
       continue;
     }
     if (kind === 'text' && !gateway.limits.files) {
-      inlined.push(inlineTextFile(facts.name, data.toString('utf8'), rules.inlineTextMaxChars));
+      const text = data.toString('utf8');
+      inlined.push(inlineTextFile(facts.name, text, rules.inlineTextMaxChars));
+      const chars = [...text].length;
+      if (chars > rules.inlineTextMaxChars) {
+        notes.push(`✂️ ${codeName(facts.name)} went into the prompt as text (${gateway.name} takes no text files), cut to its first ${rules.inlineTextMaxChars.toLocaleString('en-US')} of ${chars.toLocaleString('en-US')} characters.`);
+      }
       continue;
     }
     const mimeType = image ?? (text ? (isTextType(baseType(facts.contentType)) ? baseType(facts.contentType)! : 'text/plain') : sniffOther(data, facts.contentType));
@@ -338,7 +346,7 @@ export function prepareFiles(fetched: readonly FetchedFile[], gateway: GatewayFi
   const withInlined = [message, ...inlined].join('\n\n');
   const frame = frameRefusal(attachments.map((a) => ({ name: a.fileName, bytes: a.data.length })), gateway, Buffer.byteLength(withInlined));
   if (frame) refusals.push(frame);
-  return { prepared: { attachments, inlined }, refusals };
+  return { prepared: { attachments, inlined, notes }, refusals };
 }
 
 /** Room kept in a frame for the envelope and the message (OpenClaw 2026.9 keeps 256 KiB for it, too). */

@@ -124,6 +124,7 @@ export class Runs {
     };
     if (prepared && prepared.attachments.length > 0) this.heldFiles.set(job, prepared.attachments);
     input.writer.bindJob(job.id);
+    if (prepared && prepared.notes.length > 0) void input.writer.tellAsker?.(prepared.notes.join('\n')).catch(() => false);
     this.jobs.set(job.id, job);
     if (queuedByGateway) lane.waiting.unshift(job);
     else lane.waiting.push(job);

@@ -158,6 +158,16 @@ describe('files into /ask', () => {
     expect(stack.turns[0]!.message).toContain('An image.');
   });
 
+  it('a text file past attachments.inlineTextMaxChars is cut, and both the agent and the asker are told', async () => {
+    const stack = await filesStack('card', { attachments: { inlineTextMaxChars: 100 } });
+    const { discord } = stack;
+    const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'read it', file: { filename: 'long.txt', data: 'x'.repeat(150) } } });
+    const said = await answer(discord, token, { notes: 1 });
+    expect(said.notes).toEqual(['✂️ `long.txt` went into the prompt as text (the card gateway takes no text files), cut to its first 100 of 150 characters.']);
+    await waitForSettledReply(discord, token);
+    expect(stack.turns[0]!.message).toBe(`${prompted(stack, 'read it')}\n\nAttached file \`long.txt\`:\n\`\`\`\n${'x'.repeat(100)}\n\`\`\`\n(clawcord kept the first 100 of its 150 characters; 50 were cut.)`);
+  });
+
   it('hands back a long prompt in full when the refusal cannot hold it', async () => {
     const stack = await filesStack('card');
     const prompt = Array.from({ length: 60 }, (_, i) => `Line ${i}: ${'words '.repeat(12)}end`).join('\n');

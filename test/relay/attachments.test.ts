@@ -179,7 +179,10 @@ describe('deciding from the bytes (once the prompt is accepted)', () => {
       expect(refusals).toEqual([]);
       expect(prepared.attachments).toEqual([]);
       expect(prepared.inlined).toEqual(['Attached file `notes.txt`:\n```\nhello\n```', 'Attached file `blob`:\n```\n{"a":1}\n```']);
+      expect(prepared.notes).toEqual([]);
     }
+    const cut = prepareFiles([fetched('long.txt', Buffer.from('y'.repeat(150)))], V3, { ...RULES, inlineTextMaxChars: 100 }, 'msg').prepared;
+    expect(cut.notes).toEqual(['✂️ `long.txt` went into the prompt as text (OpenClaw 2026.2 takes no text files), cut to its first 100 of 150 characters.']);
     expect(prepareFiles([fetched('cat.png', PNG)], V3, RULES, 'm').prepared.attachments.map((a) => a.mimeType)).toEqual(['image/png']);
   });
 
