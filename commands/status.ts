@@ -3,6 +3,7 @@ import type { Command } from '../src/discord/command.js';
 import { duration, setBy, when } from '../src/discord/format.js';
 import { scopeOf } from '../src/discord/interaction.js';
 import { replyEdit } from '../src/discord/respond.js';
+import { describeFiles } from '../src/gateway/attachment-limits.js';
 import type { GatewayFeatures } from '../src/gateway/types.js';
 
 const onOff = (on: boolean) => (on ? 'on' : 'off');
@@ -12,6 +13,7 @@ export function featureLines(features: GatewayFeatures | undefined): string[] {
   if (!features) return [];
   const lines = [
     `tool progress ${onOff(features.toolProgress)} · approvals ${onOff(features.approvals)}${features.approvals && !features.listApprovals ? ' (not re-read after a reconnect)' : ''} · steering ${onOff(features.steer)}${features.steer ? '' : ' (follow-ups wait for the answer)'}`,
+    describeFiles(features),
   ];
   // Only where commands run at all: the card runs none.
   if (features.toolProgress && !features.stopsBackgroundCommands) lines.push('Stop ends a command the agent runs now, not one it moved to the background.');

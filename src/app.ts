@@ -2,7 +2,7 @@ import type { Config } from './config/schema.js';
 import { Bot, createDiscordClient } from './discord/bot.js';
 import { discordDefaultLimit } from './discord/buckets.js';
 import { loadCommands } from './discord/loader.js';
-import { renderReply } from './discord/render/reply.js';
+import { createReplyRenderer } from './discord/render/reply.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway/client.js';
 import { GatewayError } from './gateway/errors.js';
 import { gatewayClientOptions } from './gateway/options.js';
@@ -39,7 +39,7 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
   // The benchmark compares clawcord's edit policy with those of other relays; users have no such switch.
   const policy = (process.env.CLAWCORD_BENCH_POLICY ?? 'clawcord') as EditPolicy;
   const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, policy, logger: logger.child({ component: 'pacer' }) });
-  const relay = new Relay({ gateway, store, pacer, render: renderReply, config: config.relay, logger: logger.child({ component: 'relay' }) });
+  const relay = new Relay({ gateway, store, pacer, render: createReplyRenderer(config.relay), config: config.relay, logger: logger.child({ component: 'relay' }) });
   const bot = new Bot(createDiscordClient(config), {
     config,
     relay,

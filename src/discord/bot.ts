@@ -121,7 +121,14 @@ export class Bot {
       logger: this.options.logger,
       acquireGlobal: () => this.options.budget.acquire([GLOBAL_KEY]),
       createWriter: (options) =>
-        new DiscordReplyWriter({ ...options, rest: client.rest, webhookRest: this.webhookRest, buckets: this.buckets, channelOnly: this.options.channelOnlyReplies }),
+        new DiscordReplyWriter({
+          uploadLimitBytes: this.options.config.attachments.uploadMaxBytes,
+          ...options,
+          rest: client.rest,
+          webhookRest: this.webhookRest,
+          buckets: this.buckets,
+          channelOnly: this.options.channelOnlyReplies,
+        }),
     };
     // Cards can be posted from now on; requests that came while Discord was not up are reconciled then.
     this.options.relay.setApprovalBoard(this.approvals);
@@ -136,7 +143,7 @@ export class Bot {
 
   /** A writer for a reply's messages found again after a restart. */
   writerFor(location: WriterOptions['location']): DiscordReplyWriter {
-    return new DiscordReplyWriter({ rest: this.client.rest, webhookRest: this.webhookRest, buckets: this.buckets, location });
+    return new DiscordReplyWriter({ rest: this.client.rest, webhookRest: this.webhookRest, buckets: this.buckets, location, uploadLimitBytes: this.options.config.attachments.uploadMaxBytes });
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {

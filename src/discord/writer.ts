@@ -8,10 +8,11 @@ import {
   type REST,
 } from 'discord.js';
 import { WriteError, type WriteRoute } from '../relay/live-reply.js';
-import type { RenderedMessage } from '../relay/phase.js';
+import type { RenderedMessage, ReplyFile } from '../relay/phase.js';
 import type { PersistentWriter } from '../relay/relay.js';
 import type { ReplyLocation } from '../store/store.js';
 import { BucketMap, GLOBAL_KEY, ROUTES, webhookMajor } from './buckets.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES } from './render/files.js';
 import { shownText } from './render/reply.js';
 import { scrubSecrets } from '../log.js';
 import { capLength, NO_MENTIONS_API } from './respond.js';
@@ -53,8 +54,26 @@ export interface WriterOptions {
   deferred?: boolean;
   /** What the bot has learned of Discord's rate-limit buckets (shared by all writers). */
   buckets?: BucketMap;
+  /** The most bytes one uploaded file may have: the interaction's `attachment_size_limit` when known, else the config's. */
+  uploadLimitBytes?: number;
   now?: () => number;
 }
+
+/** A file on one of the reply's messages, as Discord knows it. */
+interface AttachedFile {
+  id: string;
+  name: string;
+  data: Buffer;
+}
+
+/** The message object Discord answers a create or edit with, as far as the writer reads it. */
+interface WrittenMessage {
+  id?: string;
+  attachments?: Array<{ id: string; filename: string }>;
+}
+
+const DELETE_MESSAGE = 'DELETE /channels/:channel/messages/:message';
+const DELETE_WEBHOOK_MESSAGE = 'DELETE /webhooks/:app/:token/messages/:message';
 
 /**
  * Writes the messages of one reply through Discord's REST API. While the interaction token lives it prefers the
@@ -80,6 +99,11 @@ export class DiscordReplyWriter implements PersistentWriter {
   private readonly webhookMajor: string | undefined;
   /** Sent with every channel message create, so a POST that discord.js retries cannot create the message twice. */
   private readonly nonceBase = randomBytes(8).toString('hex');
+  private readonly uploadLimit: number;
+  /** What each message carries, so an edit keeps its files without uploading them again. */
+  private readonly attached = new Map<number, AttachedFile[]>();
+  /** Messages deleted on purpose; the location forgets them once no kept message follows them. */
+  private readonly removed = new Set<number>();
   private originalShown: Promise<boolean>;
   private showOriginal: (shown: boolean) => void = () => {};
 
@@ -91,6 +115,7 @@ export class DiscordReplyWriter implements PersistentWriter {
     if (options.channelOnly) this.where = { ...this.where, interaction: null, messageIds: [], overflowChannelId: null };
     this.replyTo = options.replyTo;
     this.now = options.now ?? Date.now;
+    this.uploadLimit = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     if (this.where.interaction) this.byWebhook.add(0);
     const interaction = this.where.interaction;
     this.webhookMajor = interaction ? webhookMajor(interaction.applicationId, interaction.token) : undefined;
@@ -110,7 +135,12 @@ export class DiscordReplyWriter implements PersistentWriter {
     return index > 0 && this.where.overflowChannelId ? this.where.overflowChannelId : this.where.channelId;
   }
 
-  routes(index: number): WriteRoute[] {
+  uploadLimitBytes(): number {
+    return this.uploadLimit;
+  }
+
+  routes(index: number, op: 'write' | 'remove' = 'write'): WriteRoute[] {
+    if (op === 'remove') return this.removeRoutes(index);
     const routes: WriteRoute[] = [];
     const interaction = this.where.interaction;
     const exists = index < this.where.messageIds.length;
@@ -128,6 +158,42 @@ export class DiscordReplyWriter implements PersistentWriter {
       routes.push({ name: 'channel', keys: [this.buckets.keyFor({ route, major: channel }), GLOBAL_KEY] });
     }
     return routes;
+  }
+
+  /** The first message is never removed (it is the interaction's own); the webhook deletes only its own messages. */
+  private removeRoutes(index: number): WriteRoute[] {
+    if (index === 0 || index >= this.where.messageIds.length || this.removed.has(index)) return [];
+    const routes: WriteRoute[] = [];
+    if (this.webhookAlive && this.webhookMajor && this.byWebhook.has(index)) {
+      routes.push({ name: 'webhook', keys: [this.buckets.keyFor({ route: DELETE_WEBHOOK_MESSAGE, major: this.webhookMajor })] });
+    }
+    const channel = this.channelFor(index);
+    if (!this.deadChannels.has(channel)) routes.push({ name: 'channel', keys: [this.buckets.keyFor({ route: DELETE_MESSAGE, major: channel }), GLOBAL_KEY] });
+    return routes;
+  }
+
+  async remove(index: number, route: WriteRoute): Promise<void> {
+    const id = this.where.messageIds[index];
+    if (index === 0 || id === undefined) return;
+    try {
+      if (route.name === 'webhook') {
+        const { applicationId, token } = this.where.interaction!;
+        await this.webhookRest.delete(Routes.webhookMessage(applicationId, token, id), { auth: false });
+      } else {
+        await this.rest.delete(Routes.channelMessage(this.channelFor(index), id));
+      }
+    } catch (error) {
+      // Someone deleted it already: what was wanted.
+      if (!isCode(error, UNKNOWN_MESSAGE)) throw this.classify(error, route, index);
+    }
+    this.removed.add(index);
+    this.attached.delete(index);
+    const before = this.where.messageIds.length;
+    while (this.where.messageIds.length > 1 && this.removed.has(this.where.messageIds.length - 1)) {
+      this.removed.delete(this.where.messageIds.length - 1);
+      this.where.messageIds.pop();
+    }
+    if (this.where.messageIds.length !== before) this.onLocationChange?.();
   }
 
   async write(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
@@ -170,29 +236,63 @@ export class DiscordReplyWriter implements PersistentWriter {
   }
 
   private async send(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
-    const body = this.body(message);
+    const uploads = this.uploads(index, message.files);
+    const body = { ...this.body(message), ...(uploads ? { attachments: uploads.attachments } : {}) };
+    const files = uploads && uploads.files.length > 0 ? { files: uploads.files } : {};
     const existing = this.where.messageIds[index];
-    let created: { id: string } | undefined;
+    let created: WrittenMessage | undefined;
     if (route.name === 'webhook') {
       const { applicationId, token } = this.where.interaction!;
       if (index === 0 || existing) {
-        created = (await this.webhookRest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, auth: false })) as { id: string };
+        created = (await this.webhookRest.patch(Routes.webhookMessage(applicationId, token, existing ?? '@original'), { body, ...files, auth: false })) as WrittenMessage;
       } else {
-        created = (await this.webhookRest.post(Routes.webhook(applicationId, token), { body, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as { id: string };
+        created = (await this.webhookRest.post(Routes.webhook(applicationId, token), { body, ...files, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as WrittenMessage;
       }
     } else if (existing) {
-      await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body });
+      created = (await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body, ...files })) as WrittenMessage;
     } else {
       const reference = index === 0 && this.replyTo ? { message_reference: { message_id: this.replyTo, fail_if_not_exists: false } } : {};
       const nonce = { nonce: `${this.nonceBase}-${index}`, enforce_nonce: true };
-      created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference, ...nonce } })) as { id: string };
+      created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference, ...nonce }, ...files })) as WrittenMessage;
     }
+    if (uploads) this.attached.set(index, uploads.attached(created));
     if (index === 0) this.showOriginal(true);
     if (!existing && created?.id) {
       this.where.messageIds[index] = created.id;
       if (route.name === 'webhook') this.byWebhook.add(index);
       this.onLocationChange?.();
     }
+  }
+
+  /**
+   * The `attachments` of a write that carries files, and the parts to upload: a file the message has already (same
+   * name, same bytes) is kept by its id and not sent again; the others are uploaded; a file no longer listed goes.
+   * Undefined when the message carries no files: then its attachments stay as they are.
+   */
+  private uploads(index: number, files: readonly ReplyFile[] | undefined) {
+    if (!files || files.length === 0) return undefined;
+    const had = this.attached.get(index) ?? [];
+    const attachments: Array<{ id: string; filename?: string }> = [];
+    const parts: Array<{ name: string; data: Buffer; contentType?: string }> = [];
+    const kept: AttachedFile[] = [];
+    for (const file of files) {
+      const same = had.find((old) => old.name === file.name && (old.data === file.data || old.data.equals(file.data)));
+      if (same) {
+        attachments.push({ id: same.id });
+        kept.push(same);
+      } else {
+        attachments.push({ id: String(parts.length), filename: file.name });
+        parts.push({ name: file.name, data: file.data, ...(file.contentType ? { contentType: file.contentType } : {}) });
+      }
+    }
+    const attached = (answer: WrittenMessage | undefined): AttachedFile[] => {
+      const fresh = parts.flatMap((part) => {
+        const id = answer?.attachments?.find((a) => a.filename === part.name && !kept.some((k) => k.id === a.id))?.id;
+        return id ? [{ id, name: part.name, data: part.data }] : [];
+      });
+      return [...kept, ...fresh];
+    };
+    return { attachments, files: parts, attached };
   }
 
   bindJob(jobId: string): void {

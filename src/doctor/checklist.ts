@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { GatewayClient } from '../gateway/client.js';
+import { describeFiles } from '../gateway/attachment-limits.js';
 import { SessionNotFoundError } from '../gateway/errors.js';
 import type { GatewayInfo, RunOutcome } from '../gateway/types.js';
 
@@ -60,7 +61,7 @@ function formatUptime(ms: number | undefined): string {
  */
 export function describeFeatures(info: GatewayInfo): string {
   const { features } = info;
-  if (info.dialect === 'card') return 'tool progress, exec approvals and steering: off — the card dialect has none of them';
+  if (info.dialect === 'card') return `tool progress, exec approvals and steering: off — the card dialect has none of them; ${describeFiles(features)}`;
   const missing = features.missingScopes;
   const notGranted = (scopes: string) => `the gateway did not grant ${scopes}; approve the device's scope upgrade (openclaw devices list)`;
   const lines = [
@@ -88,7 +89,17 @@ export function describeFeatures(info: GatewayInfo): string {
       ? 'stop: also cancels commands the agent moved to the background'
       : 'stop: a command the agent moved to the background (after 10 s) keeps running; the gateway config tools.deny: ["process"] keeps commands in the foreground, where stop ends them',
   );
+  const files = describeFiles(features);
+  lines.push(files.endsWith('named only') ? files + producedFilesWhy(info) : files);
   return lines.join('; ');
+}
+
+/** Why 2026.9 gives back only the names of produced files: a scope or method this connection lacks. 2026.2 has no way. */
+function producedFilesWhy(info: GatewayInfo): string {
+  if (info.features.producedFiles) return '';
+  if (Number(info.protocol) < 4) return ' (2026.2 serves them to no client)';
+  const lacking = ['artifacts.list', 'artifacts.download'].filter((method) => !info.methods?.includes(method));
+  return lacking.length > 0 ? ` (the gateway lists no ${lacking.join(' or ')})` : ' (the gateway did not grant operator.read)';
 }
 
 /**

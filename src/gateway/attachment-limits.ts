@@ -1,5 +1,6 @@
 import { asNumber, asObject, type Json } from './normalize.js';
-import type { AttachmentLimits } from './types.js';
+import { formatBytes } from './sizes.js';
+import type { AttachmentLimits, GatewayFeatures } from './types.js';
 
 /**
  * OpenClaw 2026.2 reads only images from chat.send attachments, each at most 5,000,000 decoded bytes
@@ -25,4 +26,17 @@ export function openClawAttachmentLimits(protocol: number, policy: Json): Attach
     files: maxBytes !== undefined ? { maxBytes } : undefined,
     maxPayloadBytes,
   };
+}
+
+/**
+ * What files this gateway takes with a prompt and gives back, in one line for people (the doctor, /status):
+ * `files: images ≤ 5 MB in, produced files named only` (2026.2), `files: images ≤ 6 MiB and files ≤ 18.6 MiB in,
+ * produced files attached` (2026.9), `files: text only, inlined` (the card: text files go inlined in the prompt).
+ */
+export function describeFiles(features: Pick<GatewayFeatures, 'attachments' | 'producedFiles'>): string {
+  const { images, files } = features.attachments;
+  const taken = [images && `images ≤ ${formatBytes(images.maxBytes)}`, files && `files ≤ ${formatBytes(files.maxBytes)}`].filter(Boolean);
+  if (taken.length === 0 && !features.producedFiles) return 'files: text only, inlined';
+  const incoming = taken.length > 0 ? `${taken.join(' and ')} in` : 'text only in, inlined';
+  return `files: ${incoming}, produced files ${features.producedFiles ? 'attached' : 'named only'}`;
 }

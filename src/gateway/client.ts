@@ -315,7 +315,8 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
   /**
    * The files the agent produced in a run (`runId`: any id its turn went under; a yielded turn's successor runs are
    * included). 2026.9 with `features.producedFiles`: its artifacts, each with a `fetch` that downloads the bytes from
-   * the gateway. 2026.2 and the card: the names of `input.mediaUrls`, without `fetch`.
+   * the gateway (refusing more than its `maxBytes`), then the named files it kept none of. 2026.2 and the card: the
+   * names of `input.mediaUrls`, without `fetch` (an http(s) url is not fetched: clawcord talks only to its gateway).
    */
   async producedFiles(input: ProducedFilesInput): Promise<ProducedFile[]> {
     const { dialect, info } = this.requireConnection();

@@ -28,6 +28,8 @@ const RESTART_GRACE_MS = 15_000;
 const MAX_ORPHAN_RUNS = 64;
 const MAX_ORPHAN_UPDATES = 2_000;
 const MAX_LINEAGES = 256;
+/** The id of a run followed before the gateway named it (a prompt it queued as a turn of its own). */
+const PLACEHOLDER_PREFIX = 'next:';
 
 /**
  * The runs in flight: routes the gateway's run events to them, keeps events of runs not named yet, and looks
@@ -76,7 +78,8 @@ export class RunRegistry {
 
   /** Every run id the turn of `runId` went under (a yielded turn's successor, a resumed run), in order. */
   runIdsOf(runId: string): string[] {
-    return this.runs.get(runId)?.runIds ?? this.lineages.get(runId) ?? [runId];
+    const ids = this.runs.get(runId)?.runIds ?? this.lineages.get(runId) ?? [runId];
+    return ids.filter((id) => !id.startsWith(PLACEHOLDER_PREFIX));
   }
 
   forget(run: RunStream): void {
@@ -174,7 +177,7 @@ export class RunRegistry {
 
   /** Follows the run the gateway will start for a message it queued itself; its id is known when it shows up. */
   followNext(input: ChatSendInput): RunStream {
-    const run = this.track(`next:${randomUUID()}`, input);
+    const run = this.track(`${PLACEHOLDER_PREFIX}${randomUUID()}`, input);
     run.awaitsGatewayRun = true;
     return run;
   }

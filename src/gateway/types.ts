@@ -268,6 +268,7 @@ export interface ProducedFile {
 
 export interface ProducedFilesInput {
   sessionKey: string;
+  /** Any run id the turn went under (a yielded turn's successor's, or the first): the client knows the others. */
   runId: string;
   /** The `media` activities' urls of the run, in order (the names 2026.2 and the card can only show). */
   mediaUrls: string[];

@@ -8,6 +8,7 @@ import type { Catalog } from './catalog.js';
 import { GatewayUnavailableError, UserFacingError } from './errors.js';
 import type { LiveReply } from './live-reply.js';
 import type { Mappings } from './mappings.js';
+import { fetchProducedFiles, mediaName, RunMedia } from './media.js';
 import { lastRunTokens, type AnswerFacts, type ReplyStatus } from './reply-status.js';
 import type { AskInput, PersistentWriter, Person } from './scope.js';
 import { waitAtMost } from './wait.js';
@@ -42,6 +43,10 @@ const FACTS_LIMIT_MS = 1_000;
 /** How long a private note about a failure may hold the public reply. */
 const TELL_LIMIT_MS = 3_000;
 const MAX_DETAIL_CHARS = 1_500;
+/** How long a final may wait for the files the agent produced; its text is out already. */
+export const PRODUCED_FILES_LIMIT_MS = 30_000;
+/** Discord's upload limit for a file when the writer does not say (an unboosted guild's). */
+const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 const LOST = 'the gateway restarted or the connection dropped before the answer was complete';
 
 /** What everyone may read about a failure: its kind, never the provider's own words (they can carry account hints). */
@@ -73,6 +78,7 @@ export class Answers {
   async follow(job: Job, run: RunStream, log: Logger, hooks: FollowHooks, interruptedReason?: string): Promise<void> {
     const { reply } = job;
     const status = job.status;
+    const media = new RunMedia();
     for await (const event of run) {
       if (hooks.closing()) return;
       if (job.record && job.record.runId !== run.runId) await hooks.runChanged();
@@ -82,6 +88,7 @@ export class Answers {
       if (event.type !== 'text' && event.type !== 'activity' && event.type !== 'final') status?.end();
       switch (event.type) {
         case 'activity':
+          media.add(event.activity);
           status?.activity(event.activity);
           break;
         case 'text':
@@ -91,7 +98,13 @@ export class Answers {
         case 'final': {
           const facts = await waitAtMost(this.answerFacts(job, run), FACTS_LIMIT_MS);
           status?.finish(facts ?? { agent: undefined, model: undefined, tokens: undefined });
-          reply.setPhase({ kind: 'final' }, event.text);
+          // The text goes out at once, the files follow in the next write. A final of files only (2026.9 takes a
+          // reply that is only a media line out of the text) has nothing to show before them.
+          if (media.urls.length > 0) reply.setAttachments({ filesPending: media.urls.map(mediaName) });
+          const filesOnly = event.text.trim() === '' && this.deps.gateway.info?.features.producedFiles === true;
+          if (!filesOnly) reply.setPhase({ kind: 'final' }, event.text);
+          await this.attachProduced(job, run, media, log);
+          if (filesOnly) reply.setPhase({ kind: 'final' }, event.text);
           break;
         }
         // A run that ends without text of its own keeps what the reply already shows (after a restart, say).
@@ -110,6 +123,28 @@ export class Answers {
         }
       }
     }
+  }
+
+  /**
+   * The files the agent produced follow the final's text in the next write of its message: fetched within the
+   * reply's upload limit and PRODUCED_FILES_LIMIT_MS, each one that cannot come named on a line. Where the gateway
+   * keeps a run's files (2026.9 artifacts) it is asked at every final, `media` activities or not: a reply followed
+   * again after a restart missed the earlier ones. Elsewhere only the names the activities gave can be shown.
+   */
+  private async attachProduced(job: Job, run: RunStream, media: RunMedia, log: Logger): Promise<void> {
+    const { gateway } = this.deps;
+    if (media.urls.length === 0 && gateway.info?.features.producedFiles !== true) return;
+    const result = await fetchProducedFiles(gateway, {
+      sessionKey: run.sessionKey,
+      runId: run.runId,
+      mediaUrls: media.urls,
+      maxBytes: job.writer.uploadLimitBytes?.() ?? DEFAULT_UPLOAD_LIMIT_BYTES,
+      timeoutMs: PRODUCED_FILES_LIMIT_MS,
+      log,
+    });
+    const any = result.files.length > 0 || result.fileNotes.length > 0;
+    if (any) log.info({ files: result.files.length, notes: result.fileNotes.length }, 'attaching the files the agent produced');
+    job.reply.setAttachments(any ? result : undefined);
   }
 
   /** Who answered and what it cost: the agent's name, the model, and the tokens the session's row gives its last run. */

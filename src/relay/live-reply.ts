@@ -1,4 +1,4 @@
-import { isLive, type RenderedMessage, type ReplyExtras, type ReplyPhase, type ReplyRenderer } from './phase.js';
+import { isLive, type RenderedMessage, type ReplyExtras, type ReplyFile, type ReplyPhase, type ReplyRenderer } from './phase.js';
 
 /** A way to write a message, and the rate-limit buckets it counts against. */
 export interface WriteRoute {
@@ -8,10 +8,14 @@ export interface WriteRoute {
 
 /** Writes the messages of one reply. Implemented by the Discord side; the relay only paces it. */
 export interface ReplyWriter {
-  /** The routes that can write message `index` now, preferred first. */
-  routes(index: number): WriteRoute[];
+  /** The routes that can write (or remove) message `index` now, preferred first. */
+  routes(index: number, op?: 'write' | 'remove'): WriteRoute[];
   /** Creates message `index` the first time (messages are created in order), edits it afterwards. */
   write(index: number, message: RenderedMessage, route: WriteRoute): Promise<void>;
+  /** Deletes message `index` (never the first; the last ones first). A message already gone counts as removed. */
+  remove?(index: number, route: WriteRoute): Promise<void>;
+  /** The most bytes one file may have on this reply's messages. */
+  uploadLimitBytes?(): number;
 }
 
 /** Why a write failed, and what the pacer should do about it. */
@@ -27,16 +31,29 @@ export class WriteError extends Error {
   }
 }
 
-export interface PendingWrite {
-  index: number;
-  message: RenderedMessage;
-  /** Not held back by the edit interval: a final, a new message, or a message that can no longer change. */
-  urgent: boolean;
+export type PendingWrite =
+  | {
+      kind?: 'write';
+      index: number;
+      message: RenderedMessage;
+      /** Not held back by the edit interval: a final, a new message, or a message that can no longer change. */
+      urgent: boolean;
+    }
+  /** A message past a final that shows the whole reply in its first message; always urgent. */
+  | { kind: 'remove'; index: number; urgent: true };
+
+function sameFiles(a: readonly ReplyFile[] | undefined, b: readonly ReplyFile[] | undefined): boolean {
+  const left = a ?? [];
+  const right = b ?? [];
+  return left.length === right.length && left.every((file, i) => file.name === right[i]!.name && (file.data === right[i]!.data || file.data.equals(right[i]!.data)));
 }
 
 function same(a: RenderedMessage | undefined, b: RenderedMessage): boolean {
-  return a !== undefined && a.content === b.content && a.live === b.live;
+  return a !== undefined && a.content === b.content && a.live === b.live && sameFiles(a.files, b.files);
 }
+
+/** The files of a reply's final, which come after its text: the agent's files, or what is still being fetched. */
+export type ReplyAttachments = Pick<ReplyExtras, 'files' | 'fileNotes' | 'filesPending'>;
 
 /**
  * The state of one streamed reply: the newest text and phase, what each message shows, and what still has to be
@@ -49,7 +66,12 @@ export class LiveReply {
   private written: Array<RenderedMessage | undefined> = [];
   /** Messages deleted from under us: never written again. */
   private readonly gone = new Set<number>();
+  /** Messages this reply removed (past a final that shows the whole reply in its first). */
+  private readonly removed = new Set<number>();
   private extras: ReplyExtras | undefined;
+  private attachments: ReplyAttachments | undefined;
+  /** What `render` got last as extras: the status's extras with the attachments and the upload limit. */
+  private drawnExtras: { from: ReplyExtras | undefined; attachments: ReplyAttachments | undefined; extras: ReplyExtras | undefined } | undefined;
   private rendered: { text: string; phase: ReplyPhase; extras: ReplyExtras | undefined; messages: RenderedMessage[] } | undefined;
   private resolveSettled!: () => void;
   private readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
@@ -110,6 +132,13 @@ export class LiveReply {
     return this.extras;
   }
 
+  /** The final's files, set apart from the status's extras (which replaces those as a whole). */
+  setAttachments(attachments: ReplyAttachments | undefined): void {
+    if (attachments === this.attachments) return;
+    this.attachments = attachments;
+    this.touch();
+  }
+
   setPhase(phase: ReplyPhase, text = this.text): void {
     this.phase = phase;
     this.text = text;
@@ -123,6 +152,8 @@ export class LiveReply {
 
   nextWrite(): PendingWrite | undefined {
     const messages = this.messages();
+    const removal = this.nextRemoval(messages);
+    if (removal) return removal;
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
       if (this.gone.has(index) || same(this.written[index], message)) continue;
@@ -145,17 +176,58 @@ export class LiveReply {
     this.retryAt = 0;
   }
 
+  markRemoved(index: number): void {
+    this.removed.add(index);
+    this.lastWriteAt = this.now();
+    this.pendingSince = this.now();
+    this.failures = 0;
+    this.retryAt = 0;
+  }
+
   /** Message `index` was deleted (by a person, or with its channel): stop writing it. */
   abandon(index: number): void {
     this.gone.add(index);
   }
 
+  /**
+   * A final that shows the whole reply in its first message (its text as `answer.md`) removes the messages the stream
+   * created after it, the last first. Until they are gone, the first message keeps its text and only gains the file:
+   * a restart in between reads the messages left as an exact beginning of the answer, and the file holds all of it.
+   */
+  private nextRemoval(messages: RenderedMessage[]): PendingWrite | undefined {
+    const first = messages[0];
+    if (!first?.wholeReply || messages.length !== 1) return undefined;
+    let surplus = -1;
+    for (let index = this.written.length - 1; index >= 1; index--) {
+      if (this.written[index] !== undefined && !this.gone.has(index) && !this.removed.has(index)) {
+        surplus = index;
+        break;
+      }
+    }
+    if (surplus === -1) return undefined;
+    const shown = this.written[0];
+    if (shown && !this.gone.has(0) && !sameFiles(shown.files, first.files)) {
+      return { index: 0, message: { content: shown.content, live: false, ...(first.files ? { files: first.files } : {}) }, urgent: true };
+    }
+    return { kind: 'remove', index: surplus, urgent: true };
+  }
+
   private messages(): RenderedMessage[] {
     const cached = this.rendered;
-    if (cached && cached.text === this.text && cached.phase === this.phase && cached.extras === this.extras) return cached.messages;
-    const messages = this.render(this.text, this.phase, this.extras);
-    this.rendered = { text: this.text, phase: this.phase, extras: this.extras, messages };
+    const extras = this.extrasToDraw();
+    if (cached && cached.text === this.text && cached.phase === this.phase && cached.extras === extras) return cached.messages;
+    const messages = this.render(this.text, this.phase, extras);
+    this.rendered = { text: this.text, phase: this.phase, extras, messages };
     return messages;
+  }
+
+  private extrasToDraw(): ReplyExtras | undefined {
+    const drawn = this.drawnExtras;
+    if (drawn && drawn.from === this.extras && drawn.attachments === this.attachments) return drawn.extras;
+    const limit = this.writer.uploadLimitBytes?.();
+    const extras = this.extras || this.attachments || limit !== undefined ? { ...this.extras, ...this.attachments, ...(limit === undefined ? {} : { uploadLimitBytes: limit }) } : undefined;
+    this.drawnExtras = { from: this.extras, attachments: this.attachments, extras };
+    return extras;
   }
 
   private touch(): void {

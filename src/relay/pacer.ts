@@ -112,9 +112,10 @@ export class Pacer {
         continue;
       }
       // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
-      const routes = reply.writer.routes(next.index);
-      if (routes.length === 0) {
-        this.options.logger.warn({ index: next.index }, 'no way left to write a reply message; giving it up');
+      const removal = next.kind === 'remove';
+      const routes = reply.writer.routes(next.index, removal ? 'remove' : 'write');
+      if (routes.length === 0 || (removal && !reply.writer.remove)) {
+        this.options.logger.warn({ index: next.index }, removal ? 'no way left to remove a reply message; leaving it' : 'no way left to write a reply message; giving it up');
         reply.abandon(next.index);
         nextAt = now;
         continue;
@@ -132,10 +133,12 @@ export class Pacer {
       if (!next.urgent) this.lastLiveEditAt = now;
       reply.inFlight = true;
       const textShown = reply.currentText !== '';
-      reply.writer.write(next.index, next.message, route).then(
+      const request = next.kind === 'remove' ? reply.writer.remove!(next.index, route) : reply.writer.write(next.index, next.message, route);
+      request.then(
         () => {
           reply.inFlight = false;
-          reply.markWritten(next.index, next.message, textShown);
+          if (next.kind === 'remove') reply.markRemoved(next.index);
+          else reply.markWritten(next.index, next.message, textShown);
           this.poke(reply);
         },
         (error: unknown) => {

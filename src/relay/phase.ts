@@ -19,6 +19,11 @@ export interface RenderedMessage {
   live: boolean;
   /** Files the message carries (only a final message has any); a write with the same names keeps them. */
   files?: ReplyFile[];
+  /**
+   * This message shows the whole reply (its text went into a file on it): the messages the stream created after it
+   * are removed.
+   */
+  wholeReply?: boolean;
 }
 
 /** A file attached to a reply: the whole answer, a long code block, a file the agent produced. */
@@ -69,4 +74,8 @@ export interface ReplyExtras {
   files?: ReplyFile[];
   /** Lines about produced files that cannot be attached ("📎 `chart.png` (12.3 MB) is over Discord's 10 MB limit"). */
   fileNotes?: string[];
+  /** Files the agent produced that are still being fetched (names), shown as a line until they are attached. */
+  filesPending?: string[];
+  /** The most bytes one uploaded file may have on this reply (the interaction's limit, else the configured one). */
+  uploadLimitBytes?: number;
 }

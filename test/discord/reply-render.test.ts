@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReply, RESERVE, shownText, withoutExtras } from '../../src/discord/render/reply.js';
+import { createReplyRenderer, renderReply, RESERVE, shownText, withoutExtras } from '../../src/discord/render/reply.js';
 import { joinChunks } from '../../src/discord/render/split.js';
 import type { ReplyExtras, ReplyProgress } from '../../src/relay/phase.js';
 
@@ -23,7 +23,7 @@ describe('renderReply', () => {
 
   it('renders a final reply as exactly the gateway text, across messages', () => {
     const text = Array.from({ length: 120 }, (_, i) => `Line ${i}: ${'word '.repeat(12)}`).join('\n') + '\n```py\nprint(1)\n```';
-    const messages = renderReply(text, { kind: 'final' });
+    const messages = createReplyRenderer({ fileAfterMessages: 10, codeFileLines: 80 })(text, { kind: 'final' });
     expect(messages.length).toBeGreaterThan(3);
     expect(messages.every((m) => !m.live && m.content.length <= 2000)).toBe(true);
     expect(joinChunks(messages.map((m) => m.content))).toBe(text);

@@ -1,4 +1,5 @@
-import { REST, Routes } from 'discord.js';
+import { createHash } from 'node:crypto';
+import { Client, GatewayIntentBits, REST, Routes } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiscordReplyWriter } from '../../src/discord/writer.js';
 import { WriteError } from '../../src/relay/live-reply.js';
@@ -112,5 +113,86 @@ describe('DiscordReplyWriter', () => {
     expect((await write(second, 1, live('more')))?.action).toBe('route');
     expect(second.routes(1)).toEqual([]);
     expect(second.routes(0).map((r) => r.name)).toEqual(['channel']);
+  });
+});
+
+describe('DiscordReplyWriter: files', () => {
+  // Interactions need a logged-in bot on the fake's gateway.
+  let client: Client | undefined;
+  beforeEach(async () => {
+    client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.restBase, timeout: 2_000 } });
+    await client.login(fake.token);
+    await fake.waitForReady();
+  });
+  afterEach(async () => {
+    await client?.destroy();
+    // Every upload, edit and delete is one Discord's spec allows.
+    expect(fake.takeSpecViolations().map((v) => `${v.route} ${v.part} ${v.pointer}: ${v.message}`)).toEqual([]);
+  });
+  const file = (name: string, text: string) => ({ name, data: Buffer.from(text) });
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  async function deferredWriter(options: { uploadLimitBytes?: number } = {}) {
+    const sent = fake.sendChatInput({ name: 'ask', options: { prompt: 'hi' } });
+    await rest.post(Routes.interactionCallback(sent.id, sent.token), { body: { type: 5 }, auth: false });
+    const writer = new DiscordReplyWriter({
+      rest,
+      location: { channelId: sent.channelId, messageIds: [], interaction: { applicationId: sent.applicationId, id: sent.id, token: sent.token, createdAt: Date.now() }, overflowChannelId: null },
+      ...options,
+    });
+    return { sent, writer };
+  }
+
+  it('uploads files on the webhook route, keeps them on an edit without sending them again, and adds a new one', async () => {
+    const { sent, writer } = await deferredWriter();
+    expect(await write(writer, 0, { content: 'answer', live: false, files: [file('answer.md', '# all of it')] })).toBeUndefined();
+    const original = fake.interaction(sent.token)!.original!;
+    expect(original.attachments.map((a) => [a.filename, a.size, a.sha256])).toEqual([['answer.md', 11, sha('# all of it')]]);
+    const firstId = original.attachments[0]!.id;
+
+    fake.clearRequests();
+    expect(await write(writer, 0, { content: 'answer, now with a chart', live: false, files: [file('answer.md', '# all of it'), file('chart.png', 'png bytes')] })).toBeUndefined();
+    const [edit] = fake.requests;
+    expect(edit!.files.map((f) => f.filename)).toEqual(['chart.png']);
+    expect((edit!.body as { attachments: unknown[] }).attachments).toEqual([{ id: firstId }, { id: '0', filename: 'chart.png' }]);
+    const now = fake.message(original.id)!;
+    expect(now.attachments.map((a) => a.filename)).toEqual(['answer.md', 'chart.png']);
+    expect(now.attachments[0]!.id).toBe(firstId);
+    expect(fake.attachmentBytes(now.attachments[1]!.id)!.toString()).toBe('png bytes');
+
+    // A plain edit of the text (no files in it) leaves them alone.
+    expect(await write(writer, 0, { content: 'answer, text edited', live: false })).toBeUndefined();
+    expect(fake.message(original.id)!.attachments.map((a) => a.filename)).toEqual(['answer.md', 'chart.png']);
+    expect(writer.uploadLimitBytes()).toBe(10 * 1024 * 1024);
+    expect((await deferredWriter({ uploadLimitBytes: 25 * 1024 * 1024 })).writer.uploadLimitBytes()).toBe(25 * 1024 * 1024);
+  });
+
+  it('uploads on the channel route too, on a create and on an edit, with a content type', async () => {
+    const channelId = fake.channelId('general');
+    const writer = channelWriter({ channelId });
+    expect(await write(writer, 0, { content: 'first', live: false, files: [{ name: 'snippet-1.py', data: Buffer.from('print(1)\n'), contentType: 'text/plain; charset=utf-8' }] })).toBeUndefined();
+    const [id] = writer.location().messageIds;
+    expect(fake.message(id!)!.attachments.map((a) => [a.filename, a.sha256])).toEqual([['snippet-1.py', sha('print(1)\n')]]);
+    expect(await write(writer, 0, { content: 'first', live: false, files: [{ name: 'snippet-1.py', data: Buffer.from('print(2)\n') }] })).toBeUndefined();
+    // Other bytes under the same name: uploaded anew, the old one gone.
+    expect(fake.message(id!)!.attachments.map((a) => [a.filename, a.sha256])).toEqual([['snippet-1.py', sha('print(2)\n')]]);
+  });
+
+  it('removes messages past the first on either route, and forgets them in its location', async () => {
+    const { writer } = await deferredWriter();
+    for (const index of [0, 1, 2]) expect(await write(writer, index, final(`part ${index}`))).toBeUndefined();
+    const ids = writer.location().messageIds;
+    expect(ids).toHaveLength(3);
+    let changes = 0;
+    writer.onLocationChange = () => changes++;
+    expect(writer.routes(0, 'remove')).toEqual([]);
+    await writer.remove(2, writer.routes(2, 'remove')[0]!);
+    expect(fake.message(ids[2]!)!.deleted).toBe(true);
+    const channelRoute = writer.routes(1, 'remove').find((r) => r.name === 'channel')!;
+    // Someone deleted it first: removed all the same.
+    await rest.delete(Routes.channelMessage(fake.message(ids[1]!)!.channelId, ids[1]!));
+    await writer.remove(1, channelRoute);
+    expect(writer.location().messageIds).toEqual([ids[0]]);
+    expect(changes).toBe(2);
   });
 });

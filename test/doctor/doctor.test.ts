@@ -10,7 +10,7 @@ import { startCardGateway } from '../fakes/gateway/card-gateway.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens, type ReplyScriptFn } from '../fakes/gateway/state.js';
 import { makeClient, onCleanup } from '../gateway/helpers.js';
-import { CARD_ATTACHMENTS } from '../../src/gateway/attachment-limits.js';
+import { CARD_ATTACHMENTS, openClawAttachmentLimits } from '../../src/gateway/attachment-limits.js';
 
 const run = promisify(execFile);
 
@@ -41,6 +41,12 @@ describe.each(Object.entries(gateways))('doctor against the %s fake', (_name, st
     const detail = Object.fromEntries(results.map((r) => [r.name, r.detail]));
     expect(detail['models.list']).toMatch(/^3 models from 2 providers: ollama\/kimi-k2\.5:cloud/);
     expect(detail.features).toMatch(_name === 'card' ? /^tool progress, exec approvals and steering: off/ : /^tool progress: on; exec approvals: on; /);
+    const files = {
+      card: 'files: text only, inlined',
+      'openclaw v3': 'files: images ≤ 5 MB in, produced files named only (2026.2 serves them to no client)',
+      'openclaw v4': 'files: images ≤ 6 MiB and files ≤ 18.6 MiB in, produced files attached',
+    }[_name];
+    expect(detail.features!.endsWith(`; ${files}`)).toBe(true);
     expect(detail['agents.list']).toBe('3 agents: main (Asha), cody (Cody (Coder)), qa (QA (Quality)); default main');
     expect(detail['chat.send']).toMatch(/^streamed \d+ text updates, first text after \d+ ms; final 28 chars "Hello from the fake gateway!"$/);
     expect(detail['chat.abort']).toMatch(/^second run stopped after \d+ chars; gateway said aborted: true$/);
@@ -104,6 +110,9 @@ describe('doctor CLI', () => {
   });
 });
 
+/** 2026.9's hello-ok policy (live). */
+const V4_POLICY = { maxPayload: 26_214_400, attachments: { maxBytes: 19_464_192, maxImageBytes: 6_291_456 } };
+
 describe('the features item', () => {
   const info = (protocol: '3' | '4', features: Partial<GatewayFeatures>, methods: string[] = []): GatewayInfo => ({
     dialect: 'openclaw',
@@ -115,12 +124,24 @@ describe('the features item', () => {
     scopes: undefined,
     tickIntervalMs: undefined,
     defaultAgentId: undefined,
-    features: { toolProgress: true, approvals: true, listApprovals: false, steer: false, stopsBackgroundCommands: false, missingScopes: [], attachments: CARD_ATTACHMENTS, producedFiles: false, ...features },
+    features: {
+      toolProgress: true,
+      approvals: true,
+      listApprovals: false,
+      steer: false,
+      stopsBackgroundCommands: false,
+      missingScopes: [],
+      attachments: openClawAttachmentLimits(Number(protocol), protocol === '4' ? V4_POLICY : { maxPayload: 26_214_400 }),
+      producedFiles: false,
+      ...features,
+    },
   });
 
   it('says what is on on 2026.9 with everything granted', () => {
-    expect(describeFeatures(info('4', { listApprovals: true, steer: true, stopsBackgroundCommands: true }, ['exec.approval.list', 'tasks.list', 'tasks.cancel']))).toBe(
-      'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on; stop: also cancels commands the agent moved to the background',
+    const methods = ['exec.approval.list', 'tasks.list', 'tasks.cancel', 'artifacts.list', 'artifacts.download'];
+    expect(describeFeatures(info('4', { listApprovals: true, steer: true, stopsBackgroundCommands: true, producedFiles: true }, methods))).toBe(
+      'tool progress: on; exec approvals: on; approvals after a reconnect: listed again; steering: on; stop: also cancels commands the agent moved to the background; ' +
+        'files: images ≤ 6 MiB and files ≤ 18.6 MiB in, produced files attached',
     );
   });
 
@@ -128,7 +149,23 @@ describe('the features item', () => {
     expect(describeFeatures(info('3', {}))).toBe(
       'tool progress: on; exec approvals: on; approvals after a reconnect: not listed — the gateway has no exec.approval.list (2026.2); ' +
         'only new requests show; steering: off — 2026.2 cannot put a message into a running turn: a follow-up waits as the next turn; ' +
-        'stop: a command the agent moved to the background (after 10 s) keeps running; the gateway config tools.deny: ["process"] keeps commands in the foreground, where stop ends them',
+        'stop: a command the agent moved to the background (after 10 s) keeps running; the gateway config tools.deny: ["process"] keeps commands in the foreground, where stop ends them; ' +
+        'files: images ≤ 5 MB in, produced files named only (2026.2 serves them to no client)',
+    );
+  });
+
+  it('says why 2026.9 gives back only the names of produced files', () => {
+    expect(describeFeatures(info('4', { producedFiles: false }, ['artifacts.list']))).toMatch(
+      /; files: images ≤ 6 MiB and files ≤ 18\.6 MiB in, produced files named only \(the gateway lists no artifacts\.download\)$/,
+    );
+    expect(describeFeatures(info('4', { producedFiles: false }, ['artifacts.list', 'artifacts.download']))).toMatch(
+      /produced files named only \(the gateway did not grant operator\.read\)$/,
+    );
+  });
+
+  it('says on the card that files go as inlined text only', () => {
+    expect(describeFeatures({ ...info('4', { attachments: CARD_ATTACHMENTS, toolProgress: false, approvals: false }), dialect: 'card', protocol: '1.0' })).toBe(
+      'tool progress, exec approvals and steering: off — the card dialect has none of them; files: text only, inlined',
     );
   });
 

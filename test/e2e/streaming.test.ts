@@ -18,7 +18,8 @@ function longAnswer(): string {
 
 describe('streaming a reply', () => {
   it('carries a 9000-character answer with code fences across messages, losing and repeating nothing', async () => {
-    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4' });
+    // Past relay.fileAfterMessages a final keeps one message and attaches the whole (test/e2e/files-out.test.ts).
+    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4', config: { relay: { minEditIntervalMs: 250, fileAfterMessages: 50 } } });
     const answer = longAnswer();
     gateway.setReplyScript(() => ({ tokens: answer.match(/[\s\S]{1,120}/g)!, tokenDelayMs: 10 }));
     const { token } = discord.sendChatInput({ name: 'ask', options: { prompt: 'write a lot' } });

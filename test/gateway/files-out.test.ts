@@ -79,6 +79,18 @@ describe('produced files on 2026.9', () => {
     expect(JSON.stringify(lines)).not.toContain(gateway.token);
   });
 
+  it('name a file the agent named that the gateway could not keep, without fetch', async () => {
+    const { gateway, client } = await openClaw(4);
+    gateway.setReplyScript(() => ({ tokens: wordTokens('two\nMEDIA:./out.png\nMEDIA:./missing.pdf'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
+    const events = await collect(run);
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls) });
+    expect(files.map((f) => [f.name, typeof f.fetch])).toEqual([
+      ['out.png', 'function'],
+      ['missing.pdf', 'undefined'],
+    ]);
+  });
+
   it('refuse more than maxBytes, naming the file and both sizes, without downloading it', async () => {
     const { gateway, client } = await openClaw(4);
     gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
@@ -177,5 +189,27 @@ describe('media activity from the assistant stream', () => {
     ]);
     if (protocol === 3) expect(got[0]).toEqual({ type: 'text', text: 'Here' });
     expect(got.at(-1)).toEqual({ type: 'final', text: 'Here' });
+  });
+});
+
+describe('produced files of a turn the gateway ran under its own id', () => {
+  it('are listed under the ids the gateway gave, never under the id clawcord followed it by before', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods: ['chat.send', 'chat.abort', 'artifacts.list', 'artifacts.download'] });
+    gateway.handle('artifacts.list', () => ({ payload: { artifacts: [] } }));
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    const run = client.followQueuedTurn(KEY, 'a late steer');
+    const f = runFrames('gw-run-1', KEY);
+    const events = collect(run);
+    gateway.event('chat', f.delta('On it'));
+    gateway.event('chat', f.final('On it'));
+    await events;
+    expect(run.runId).toBe('gw-run-1');
+    expect(await client.producedFiles({ sessionKey: KEY, runId: 'gw-run-1', mediaUrls: ['./x.png'] })).toEqual([
+      { name: 'x.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+    ]);
+    expect(gateway.requests.filter((r) => r.method === 'artifacts.list').map((r) => r.params)).toEqual([
+      { sessionKey: KEY, runId: 'gw-run-1', messageRole: 'assistant' },
+    ]);
   });
 });

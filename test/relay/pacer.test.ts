@@ -167,3 +167,92 @@ describe('Pacer', () => {
     expect(pacer.backlog).toBe(0);
   });
 });
+
+describe('LiveReply: a final that shows the whole reply in its first message', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Chunks of 10 characters; a final past 2 messages keeps the first and attaches the whole (as the real renderer). */
+  const collapsing = (text: string, phase: ReplyPhase): RenderedMessage[] => {
+    const chunks = text.match(/[\s\S]{1,10}/g) ?? [''];
+    if (phase.kind === 'final' && chunks.length > 2) {
+      return [{ content: `${chunks[0]} [whole]`, live: false, wholeReply: true, files: [{ name: 'answer.md', data: Buffer.from(text) }] }];
+    }
+    return chunks.map((content, i) => ({ content: i === chunks.length - 1 && phase.kind !== 'final' ? `${content} [live]` : content, live: phase.kind !== 'final' }));
+  };
+
+  function opsWriter(ops: string[], keys: string[]) {
+    const writer: ReplyWriter = {
+      routes: (_index, op) => [{ name: 'channel', keys: op === 'remove' ? keys.slice(0, 1).map((k) => `${k}:delete`) : keys }],
+      async write(index, message) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        ops.push(`write ${index}: ${message.content}${message.files ? ` +${message.files.map((f) => f.name).join(',')}` : ''}`);
+      },
+      async remove(index) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        ops.push(`remove ${index}`);
+      },
+    };
+    return writer;
+  }
+
+  it('first adds the file to the first message as it is, then removes the others (last first), then shows its final text', async () => {
+    const ops: string[] = [];
+    const pacer = new Pacer(new RateBudget(() => ({ limit: 100, windowMs: 1_000 })), { minIntervalMs: 100, logger: silentLogger });
+    const reply = new LiveReply(opsWriter(ops, ['bucket']), collapsing, { kind: 'streaming' }, pacer.poke);
+    const text = 'aaaaaaaaaabbbbbbbbbbccccccccccdd';
+    reply.setText(text);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ops).toEqual(['write 0: aaaaaaaaaa', 'write 1: bbbbbbbbbb', 'write 2: cccccccccc', 'write 3: dd [live]']);
+    ops.length = 0;
+    reply.setPhase({ kind: 'final' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await reply.whenSettled();
+    // Until the others are gone, a restart reads an exact beginning of the answer, and answer.md holds all of it.
+    expect(ops).toEqual(['write 0: aaaaaaaaaa +answer.md', 'remove 3', 'remove 2', 'remove 1', 'write 0: aaaaaaaaaa [whole] +answer.md']);
+  });
+
+  it('paces the removals within the rate budget and skips a message someone deleted', async () => {
+    const ops: string[] = [];
+    const at: number[] = [];
+    const pacer = new Pacer(new RateBudget((key) => (key.endsWith(':delete') ? { limit: 1, windowMs: 1_000 } : { limit: 100, windowMs: 1_000 })), {
+      minIntervalMs: 100,
+      logger: silentLogger,
+    });
+    const writer = opsWriter(ops, ['bucket']);
+    const remove = writer.remove!;
+    let deletedByPerson = false;
+    writer.remove = async (index, route) => {
+      at.push(Date.now());
+      if (index === 2 && deletedByPerson) throw new WriteError('Unknown Message', 'gone');
+      return remove(index, route);
+    };
+    const reply = new LiveReply(writer, collapsing, { kind: 'streaming' }, pacer.poke);
+    reply.setText('aaaaaaaaaabbbbbbbbbbccccccccccdddddddddde');
+    await vi.advanceTimersByTimeAsync(1_000);
+    deletedByPerson = true;
+    ops.length = 0;
+    reply.setPhase({ kind: 'final' });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await reply.whenSettled();
+    expect(ops).toEqual(['write 0: aaaaaaaaaa +answer.md', 'remove 4', 'remove 3', 'remove 1', 'write 0: aaaaaaaaaa [whole] +answer.md']);
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('never removes messages of a final that does not show the whole reply', async () => {
+    const ops: string[] = [];
+    const pacer = new Pacer(new RateBudget(() => ({ limit: 100, windowMs: 1_000 })), { minIntervalMs: 100, logger: silentLogger });
+    const reply = new LiveReply(opsWriter(ops, ['bucket']), collapsing, { kind: 'streaming' }, pacer.poke);
+    reply.setText('aaaaaaaaaabbbbbbbbbbcccccccccc');
+    await vi.advanceTimersByTimeAsync(1_000);
+    ops.length = 0;
+    reply.setPhase({ kind: 'final' }, 'short');
+    await vi.advanceTimersByTimeAsync(1_000);
+    await reply.whenSettled();
+    expect(ops).toEqual(['write 0: short']);
+  });
+});

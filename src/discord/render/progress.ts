@@ -14,6 +14,10 @@ export const LINE_MAX = 100;
 export const MAX_EXTRAS_LINES = 2;
 /** Room for all extras lines under a message's text: what the renderer keeps free in every message. */
 export const EXTRAS_ROOM = MAX_EXTRAS_LINES * (LINE_MAX + 1);
+/** Lines about a final's files (each file left out, the whole answer as a file), drawn above the notes and footer. */
+export const MAX_FILE_LINES = 6;
+/** A file line names a file and its size, so it may run longer than the status line. */
+export const FILE_LINE_MAX = 160;
 
 const SUBTEXT = '-# ';
 const SEPARATOR = ' · ';
@@ -28,6 +32,8 @@ export const ICONS = {
   footer: '🤖',
   steered: '↪️',
   note: 'ℹ️',
+  file: '📎',
+  wholeAnswer: '📄',
 } as const;
 
 // The variation selector is optional: people and other code write ↪ and ↪️ alike.
@@ -190,6 +196,19 @@ export function notesLine(notes: readonly string[] | undefined): string | undefi
   const icon = lead ? lead.trim() : ICONS.note;
   if (lead) texts[0] = texts[0]!.slice(lead.trim().length).trim();
   return line(icon, texts.filter((text) => text !== '').map((text) => ({ text, untrusted: true })));
+}
+
+/**
+ * The lines about a final's files: each `📎`/`📄` sentence on a subtext line of its own, at most MAX_FILE_LINES (the
+ * last one then counts the rest). The sentences are clawcord's own; the file names in them are already made safe.
+ */
+export function fileLines(sentences: readonly string[]): string[] {
+  const texts = sentences.map(fold).filter((text) => text !== '');
+  const shown = texts.length > MAX_FILE_LINES ? [...texts.slice(0, MAX_FILE_LINES - 1), `${ICONS.file} ${texts.length - MAX_FILE_LINES + 1} more lines about files are left out.`] : texts;
+  return shown.map((text) => {
+    const full = `${SUBTEXT}${text}`;
+    return full.length <= FILE_LINE_MAX ? full : clipTrusted(full, FILE_LINE_MAX);
+  });
 }
 
 /** The lines drawn under a message's text: notes, then the status line while live or the footer once final. */

@@ -1,5 +1,6 @@
-import { isLive, type RenderedMessage, type ReplyExtras, type ReplyPhase } from '../../relay/phase.js';
-import { EXTRAS_ROOM, extrasLines, isExtrasLine, MAX_EXTRAS_LINES } from './progress.js';
+import { isLive, type RenderedMessage, type ReplyExtras, type ReplyFile, type ReplyPhase, type ReplyRenderer } from '../../relay/phase.js';
+import { answerFile, codeFiles, DEFAULT_UPLOAD_LIMIT_BYTES, fitFiles, shownName, uniqueNames } from './files.js';
+import { EXTRAS_ROOM, extrasLines, fileLines, isExtrasLine, MAX_EXTRAS_LINES, MAX_FILE_LINES } from './progress.js';
 import { joinChunks, openFenceClose, splitMessage } from './split.js';
 
 export const MAX_MESSAGE_LENGTH = 2000;
@@ -40,21 +41,50 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+export interface ReplyRenderOptions {
+  /** A final whose text takes more messages than this keeps its first one and attaches the whole as `answer.md`. */
+  fileAfterMessages: number;
+  /** A final's code blocks of more lines than this are also attached, as `snippet-1.py`, … */
+  codeFileLines: number;
+}
+
+export const DEFAULT_RENDER_OPTIONS: ReplyRenderOptions = { fileAfterMessages: 4, codeFileLines: 80 };
+
 /**
  * How a reply looks in Discord: the text split into messages of at most 2000 characters (code fences closed and
  * reopened across them), a cursor on the last one while it streams, and a plain note when it failed, was stopped
  * or was interrupted. Under the last message's text go the extras as subtext lines: notes, and the status line
  * while live or the footer once final. A final reply is exactly the gateway's text (and its footer).
+ *
+ * A final carries files on its last message: long code blocks, the files the agent produced, and, when its text
+ * takes more than `fileAfterMessages` messages, the whole answer as `answer.md` (the reply then keeps only its first
+ * message). While a reply streams, none of this changes anything.
  */
-export function renderReply(text: string, phase: ReplyPhase, extras?: ReplyExtras): RenderedMessage[] {
+export function createReplyRenderer(options: ReplyRenderOptions = DEFAULT_RENDER_OPTIONS): ReplyRenderer {
+  return (text, phase, extras) => render(text, phase, extras, options);
+}
+
+export const renderReply: ReplyRenderer = createReplyRenderer();
+
+function render(text: string, phase: ReplyPhase, extras: ReplyExtras | undefined, options: ReplyRenderOptions): RenderedMessage[] {
   const live = isLive(phase);
-  const chunks = text.trim() === '' ? [] : splitMessage(text, { maxLength: MAX_MESSAGE_LENGTH, reserve: RESERVE });
+  let chunks = text.trim() === '' ? [] : splitMessage(text, { maxLength: MAX_MESSAGE_LENGTH, reserve: RESERVE });
   const note = footer(phase);
   const lines = extrasLines(extras, live);
-  const under = lines.length > 0 ? `\n${lines.join('\n')}` : '';
+  const attached = phase.kind === 'final' ? finalFiles(text, chunks.length, extras, options) : undefined;
+  const fileRows = attached ? fileLines(attached.sentences) : [];
+  const under = [...fileRows, ...lines].map((line) => `\n${line}`).join('');
+  if (attached?.whole) {
+    // Only the first message stays: its chunk is cut shorter to leave room for the file lines.
+    const room = fileRows.reduce((sum, line) => sum + line.length + 1, 0);
+    chunks = splitMessage(text, { maxLength: MAX_MESSAGE_LENGTH, reserve: RESERVE + room }).slice(0, 1);
+  }
+  const files = attached && attached.files.length > 0 ? { files: attached.files } : {};
+  const whole = attached?.whole ? { wholeReply: true } : {};
   if (chunks.length === 0) {
-    const head = note ? clip(note, MAX_MESSAGE_LENGTH - under.length) : placeholder(phase);
-    return [{ content: `${head}${under}`, live }];
+    // A final of files only (a reply that is only a media line) shows its files, not "(no text)".
+    const head = note ? clip(note, MAX_MESSAGE_LENGTH - under.length) : attached && (fileRows.length > 0 || attached.files.length > 0) ? '' : placeholder(phase);
+    return [{ content: head ? `${head}${under}` : under.slice(1), live, ...files }];
   }
   const messages: RenderedMessage[] = chunks.map((content) => ({ content, live: false }));
   const lastIndex = messages.length - 1;
@@ -67,17 +97,51 @@ export function renderReply(text: string, phase: ReplyPhase, extras?: ReplyExtra
     const withNote = `${closed}\n\n${note}${under}`;
     if (withNote.length <= MAX_MESSAGE_LENGTH) messages[lastIndex] = { content: withNote, live: false };
     else messages.push({ content: `${clip(note, MAX_MESSAGE_LENGTH - under.length)}${under}`, live: false });
-  } else if (under) {
-    messages[lastIndex] = { content: `${closed}${under}`, live: false };
+  } else if (`${closed}${under}`.length <= MAX_MESSAGE_LENGTH) {
+    messages[lastIndex] = { content: `${closed}${under}`, live: false, ...files, ...whole };
+  } else {
+    // The reserve holds the notes and footer, not the file lines too: they go on a message of their own, with the files.
+    messages[lastIndex] = { content: closed, live: false };
+    messages.push({ content: under.slice(1), live: false, ...files });
   }
   return messages;
+}
+
+interface FinalFiles {
+  files: ReplyFile[];
+  /** What the lines under the text say about the files. */
+  sentences: string[];
+  /** The text went into `answer.md`. */
+  whole: boolean;
+}
+
+function finalFiles(text: string, messageCount: number, extras: ReplyExtras | undefined, options: ReplyRenderOptions): FinalFiles | undefined {
+  const whole = messageCount > options.fileAfterMessages;
+  const own = [...(whole ? [answerFile(text)] : []), ...codeFiles(text, options.codeFileLines)];
+  const wanted = uniqueNames([...own, ...(extras?.files ?? [])]);
+  if (wanted.length === 0 && !extras?.fileNotes?.length && !extras?.filesPending?.length) return undefined;
+  const { kept, lines } = fitFiles(wanted, extras?.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES);
+  const wholeKept = whole && kept.some((file) => file.name === 'answer.md');
+  const sentences = [
+    ...(wholeKept ? [`📄 The whole answer (${text.length.toLocaleString('en-US')} characters) is attached as \`answer.md\`.`] : []),
+    ...lines,
+    ...(extras?.fileNotes ?? []),
+    ...pendingSentence(extras?.filesPending),
+  ];
+  return { files: kept, sentences, whole: wholeKept };
+}
+
+function pendingSentence(names: readonly string[] | undefined): string[] {
+  if (!names || names.length === 0) return [];
+  return [names.length === 1 ? `📎 Attaching \`${shownName(names[0]!)}\`…` : `📎 Attaching ${names.length} files…`];
 }
 
 /** The message without the extras lines `renderReply` put under its text. */
 export function withoutExtras(content: string): string {
   const lines = content.split('\n');
   let drawn = 0;
-  while (lines.length > 1 && drawn < MAX_EXTRAS_LINES && isExtrasLine(lines.at(-1)!)) {
+  // A final of files only has no text above its lines at all.
+  while (lines.length > 0 && drawn < MAX_EXTRAS_LINES + MAX_FILE_LINES && isExtrasLine(lines.at(-1)!)) {
     lines.pop();
     drawn++;
   }

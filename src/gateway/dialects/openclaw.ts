@@ -406,11 +406,15 @@ export class OpenClawDialect implements Dialect {
   }
 
   /**
-   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable. 2026.2 keeps the agent's `MEDIA:` paths on
+   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable, then any named file that is none. 2026.2 keeps the agent's `MEDIA:` paths on
    * the gateway host and serves them to no client (no RPC, no HTTP route): they can only be named.
    */
   async producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
     if (!context.info.features.producedFiles) return namedOnly(input.mediaUrls);
-    return listArtifacts(context, input);
+    const files = await listArtifacts(context, input);
+    // A file the agent named that 2026.9 could not keep (missing, audio or video from a path, too large an image: an
+    // `attachment_error` block) is no artifact: it is still named, so the reply can say it did not come.
+    const kept = new Set(files.map((file) => file.name));
+    return [...files, ...namedOnly(input.mediaUrls).filter((file) => !kept.has(file.name))];
   }
 }

@@ -272,6 +272,17 @@ describe('OpenClaw gateway methods', () => {
     expect((await ocCall(v3.c, 'models.list', { agentId: 'main' })).error.message).toMatch(/unexpected property 'agentId'/);
   });
 
+  it("says what a model takes in as each version does: 2026.2 always, 2026.9 with includeDetails", async () => {
+    const v3 = await ocConnect(await oc({ protocol: 3 }));
+    const v3Rows = (await ocCall(v3.c, 'models.list')).payload.models;
+    expect(v3Rows.map((m: { id: string; input?: string[] }) => [m.id, m.input])).toContainEqual(['glm-5:cloud', ['text']]);
+    const v4 = await ocConnect(await oc());
+    const plain = (await ocCall(v4.c, 'models.list', { agentId: 'main' })).payload.models;
+    expect(plain.some((m: { input?: string[] }) => m.input)).toBe(false);
+    const detailed = (await ocCall(v4.c, 'models.list', { agentId: 'main', includeDetails: true })).payload.models;
+    expect(detailed[0]).toMatchObject({ id: 'kimi-k2.5:cloud', input: ['text', 'image'] });
+  });
+
   it('rejects unknown methods and unknown agents, and prefixes bare keys', async () => {
     const gw = await oc();
     const { c } = await ocConnect(gw);

@@ -736,6 +736,9 @@ export class OpenClawMethods {
             row.available = true;
             if (modelRef(m) === defaultRef) row.tags = ['default'];
           }
+          // 2026.2's catalog rows always carry what the model takes in; 2026.9's only with includeDetails
+          // (models-list-public-projection.ts buildPublicModelProjection).
+          if (m.input?.length && (this.table.protocol === 3 || p.includeDetails === true)) row.input = [...m.input];
           return row;
         }),
     };

@@ -254,6 +254,8 @@ const modelsListV4 = obj({
   agentId: str(),
   sessionKey: str(),
   provider: str(),
+  // real ModelsListParamsSchema (packages/gateway-protocol): the details switch adds `input` to the rows
+  includeDetails: bool,
   view: str({ enum: ['default', 'configured', 'provider-config', 'all'] }),
 });
 
