@@ -125,7 +125,12 @@ export default {
     if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
-    const writer = context.createWriter({ location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id), deferred: true });
+    const writer = context.createWriter({
+      location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id),
+      deferred: true,
+      // The guild's own upload limit (boosts raise it), for the files the answer attaches.
+      ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: interaction.attachmentSizeLimit } : {}),
+    });
     // The files are fetched now (Discord's links expire) and held until the prompt's turn comes.
     const outcome = await refusingFiles(
       context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}), ...(files.length > 0 ? { files } : {}) }),

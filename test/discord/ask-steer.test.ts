@@ -68,3 +68,18 @@ describe('/ask steer', () => {
     expect(asked).not.toHaveBeenCalled();
   });
 });
+
+describe('/ask reply writer', () => {
+  it("takes the guild's upload limit from the interaction (boosts raise Discord's 10 MiB)", async () => {
+    const { interaction } = slash({ prompt: 'hello' });
+    Object.assign(interaction, { attachmentSizeLimit: 50 * 1024 * 1024 });
+    const writers: unknown[] = [];
+    const { context: ctx } = context({ status: 'started', position: 0, jobId: 'j3' });
+    (ctx as unknown as { createWriter: (options: unknown) => unknown }).createWriter = (options) => {
+      writers.push(options);
+      return { tellAsker: async () => true };
+    };
+    await ask.execute(interaction, ctx);
+    expect(writers).toEqual([expect.objectContaining({ deferred: true, uploadLimitBytes: 50 * 1024 * 1024 })]);
+  });
+});
