@@ -128,8 +128,8 @@ export default {
     const writer = context.createWriter({
       location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id),
       deferred: true,
-      // The guild's own upload limit (boosts raise it), for the files the answer attaches.
-      ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: interaction.attachmentSizeLimit } : {}),
+      // Files the answer attaches: clawcord's cap (attachments.uploadMaxBytes), within the guild's own limit.
+      ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: Math.min(context.config.attachments.uploadMaxBytes, interaction.attachmentSizeLimit) } : {}),
     });
     // The files are fetched now (Discord's links expire) and held until the prompt's turn comes.
     const outcome = await refusingFiles(

@@ -70,16 +70,23 @@ describe('/ask steer', () => {
 });
 
 describe('/ask reply writer', () => {
-  it("takes the guild's upload limit from the interaction (boosts raise Discord's 10 MiB)", async () => {
+  it.each([
+    [50 * 1024 * 1024, 100 * 1024 * 1024, 50 * 1024 * 1024],
+    [50 * 1024 * 1024, 10 * 1024 * 1024, 10 * 1024 * 1024],
+    [8 * 1024 * 1024, 10 * 1024 * 1024, 8 * 1024 * 1024],
+  ])("uploads within the guild's limit (%i from the interaction) and clawcord's cap (%i)", async (guildLimit, cap, expected) => {
     const { interaction } = slash({ prompt: 'hello' });
-    Object.assign(interaction, { attachmentSizeLimit: 50 * 1024 * 1024 });
+    Object.assign(interaction, { attachmentSizeLimit: guildLimit });
     const writers: unknown[] = [];
     const { context: ctx } = context({ status: 'started', position: 0, jobId: 'j3' });
-    (ctx as unknown as { createWriter: (options: unknown) => unknown }).createWriter = (options) => {
-      writers.push(options);
-      return { tellAsker: async () => true };
-    };
+    Object.assign(ctx, {
+      config: { attachments: { uploadMaxBytes: cap } },
+      createWriter: (options: unknown) => {
+        writers.push(options);
+        return { tellAsker: async () => true };
+      },
+    });
     await ask.execute(interaction, ctx);
-    expect(writers).toEqual([expect.objectContaining({ deferred: true, uploadLimitBytes: 50 * 1024 * 1024 })]);
+    expect(writers).toEqual([expect.objectContaining({ deferred: true, uploadLimitBytes: expected })]);
   });
 });
