@@ -1,14 +1,18 @@
 import { ApplicationCommandOptionType, DiscordAPIError, PermissionFlagsBits, Routes, type ChatInputCommandInteraction, type PermissionsBitField } from 'discord.js';
-import { deferPublicly, interactionLocation, steeredNote } from '../src/discord/asking.js';
+import { deferPublicly, FILES_NEVER_STEER, interactionLocation, refuseFiles, steeredNote } from '../src/discord/asking.js';
 import type { Command } from '../src/discord/command.js';
 import type { BotContext } from '../src/discord/context.js';
+import { incomingFile } from '../src/discord/downloads.js';
 import { personOf, scopeOf } from '../src/discord/interaction.js';
 import { ephemeral, replyEdit } from '../src/discord/respond.js';
 import type { ThinkingLevel } from '../src/gateway/types.js';
 import { UserFacingError } from '../src/relay/errors.js';
-import type { Scope } from '../src/relay/relay.js';
+import { FilesRefusedError, type Scope } from '../src/relay/relay.js';
 
 export const THINKING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
+
+/** The ATTACHMENT options of /ask, in order. */
+export const FILE_OPTIONS = ['file', 'file2', 'file3'] as const;
 
 /** A thread name from the prompt's first line: Discord allows 100 characters. */
 export function threadName(prompt: string): string {
@@ -68,6 +72,11 @@ export default {
         choices: THINKING_LEVELS.map((level) => ({ name: level, value: level })),
       },
       { type: ApplicationCommandOptionType.Boolean, name: 'steer', description: 'Add this to the answer already running here, if the agent can take it' },
+      ...FILE_OPTIONS.map((name, i) => ({
+        type: ApplicationCommandOptionType.Attachment as const,
+        name,
+        description: i === 0 ? 'A file for the agent: an image, a text file, or any file the gateway takes' : 'Another file for the agent',
+      })),
     ],
   },
   access: 'member',
@@ -77,6 +86,10 @@ export default {
     const steer = interaction.options.getBoolean('steer') ?? false;
     const thinking = (interaction.options.getString('thinking') ?? undefined) as ThinkingLevel | undefined;
     const scope = scopeOf(interaction);
+    const files = FILE_OPTIONS.flatMap((name) => {
+      const attachment = interaction.options.getAttachment(name);
+      return attachment ? [incomingFile(attachment)] : [];
+    });
     if (!prompt) {
       await interaction.reply(ephemeral('The prompt is empty: write what you want to ask.'));
       return;
@@ -97,13 +110,33 @@ export default {
     }
     // Refusals (gateway down, queue full) must stay private, so they come before the public "thinking…"; the
     // check gives up waiting on a slow gateway well within Discord's 3 s.
-    await context.relay.precheck(scope, { steer });
+    // Files that cannot go as Discord describes them are refused here too, with the prompt, so nothing is lost.
+    const refusingFiles = async <T>(work: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work;
+      } catch (error) {
+        if (!(error instanceof FilesRefusedError)) throw error;
+        await refuseFiles(interaction, error, prompt, context.logger.child({ guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
+        return undefined;
+      }
+    };
+    if (!(await refusingFiles(context.relay.precheck(scope, { steer, files }).then(() => true)))) return;
     const originalId = await deferPublicly(interaction);
     if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
     const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
-    const writer = context.createWriter({ location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id), deferred: true });
-    const outcome = await context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}) });
+    const writer = context.createWriter({
+      location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id),
+      deferred: true,
+      // Files the answer attaches: clawcord's cap (attachments.uploadMaxBytes), within the guild's own limit.
+      ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: Math.min(context.config.attachments.uploadMaxBytes, interaction.attachmentSizeLimit) } : {}),
+    });
+    // The files are fetched now (Discord's links expire) and held until the prompt's turn comes.
+    const outcome = await refusingFiles(
+      context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}), ...(files.length > 0 ? { files } : {}) }),
+    );
+    if (!outcome) return;
+    if (steer && files.length > 0 && outcome.status === 'queued') void writer.tellAsker(FILES_NEVER_STEER);
     if (outcome.status === 'steered') {
       // The prompt went into the running answer: this reply only says so (its writer never writes, so no Stop button).
       await interaction.editReply({ ...replyEdit(steeredNote(outcome.into.requester)), components: [] });

@@ -39,7 +39,7 @@ export async function createApp(config: Config, logger: Logger, gatewayOverrides
   // The benchmark compares clawcord's edit policy with those of other relays; users have no such switch.
   const policy = (process.env.CLAWCORD_BENCH_POLICY ?? 'clawcord') as EditPolicy;
   const pacer = new Pacer(budget, { minIntervalMs: config.relay.minEditIntervalMs, policy, logger: logger.child({ component: 'pacer' }) });
-  const relay = new Relay({ gateway, store, pacer, render: createReplyRenderer(config.relay), config: config.relay, logger: logger.child({ component: 'relay' }) });
+  const relay = new Relay({ gateway, store, pacer, render: createReplyRenderer(config.relay), config: config.relay, attachments: config.attachments, logger: logger.child({ component: 'relay' }) });
   const bot = new Bot(createDiscordClient(config), {
     config,
     relay,

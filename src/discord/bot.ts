@@ -22,6 +22,7 @@ import { STEERED_FOLLOW_UP } from './asking.js';
 import { BucketMap, GLOBAL_KEY, observeRateLimits } from './buckets.js';
 import type { Command } from './command.js';
 import type { BotContext } from './context.js';
+import { incomingFile } from './downloads.js';
 import { describeError, replyWithError } from './errors.js';
 import { actorOf, actorOfMessage, personOf, scopeOf } from './interaction.js';
 import { commandDefinitions } from './loader.js';
@@ -247,7 +248,8 @@ export class Bot {
     }
     const answer = (text: string) => message.reply({ content: capLength(text), allowedMentions: NO_MENTIONS }).catch((error: unknown) => log.warn({ err: error }, 'could not answer a message'));
     const prompt = message.content.replace(new RegExp(`<@!?${botId}>${botRole ? `|<@&${botRole.id}>` : ''}`, 'g'), '').trim();
-    if (!prompt) {
+    const files = [...message.attachments.values()].map(incomingFile);
+    if (!prompt && files.length === 0) {
       // Discord withholds the text of a message that mentions only the bot's role (no Message Content intent).
       if (byRole && !message.mentions.users.has(botId)) await answer(`I could not read that message: mention me as <@${botId}> (the bot, not its role) and I will answer.`);
       return;
@@ -257,11 +259,13 @@ export class Bot {
       replyTo: message.id,
     });
     try {
-      // A follow-up while the thread's answer still runs goes into it where the gateway can take it (else it queues).
+      // A follow-up while the thread's answer still runs goes into it where the gateway can take it (else it queues);
+      // its files are fetched now and held until its turn (a prompt with files never steers).
       const scope = scopeOf({ channelId: message.channelId, channel: message.channel, guildId: message.guildId });
-      const outcome = await context.relay.ask({ scope, requester: personOf(message), prompt, writer, steer: true });
+      const outcome = await context.relay.ask({ scope, requester: personOf(message), prompt, writer, steer: true, ...(files.length > 0 ? { files } : {}) });
       if (outcome.status === 'steered') await answer(STEERED_FOLLOW_UP);
     } catch (error) {
+      // No private reply exists for a message: the refusal answers it (its files are public there already).
       await answer(`❌ ${describeError(error)}`);
     }
   }

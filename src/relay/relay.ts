@@ -2,9 +2,10 @@ import type { GatewayClient } from '../gateway/client.js';
 import type { ApprovalDecision, GatewayInfo, GatewayStatus, HistoryMessage, SessionRow } from '../gateway/types.js';
 import type { Logger } from '../log.js';
 import type { ChannelMapping, ReplyLocation, Store } from '../store/store.js';
-import type { RelayConfig } from '../config/schema.js';
+import { attachmentsSchema, type AttachmentsConfig, type RelayConfig } from '../config/schema.js';
 import type { ApprovalBoard } from './approval-card.js';
 import { Approvals, type ApprovalCardInfo, type DecideResult } from './approvals.js';
+import type { FileFacts } from './attachments.js';
 import { Catalog } from './catalog.js';
 import { Mappings, requireGateway } from './mappings.js';
 import type { Pacer } from './pacer.js';
@@ -13,7 +14,8 @@ import { Runs, type StopResult } from './runs.js';
 import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
 import { Steering } from './steering.js';
 
-export type { AskInput, AskOutcome, AskResult, PersistentWriter, Person, Scope } from './scope.js';
+export type { AskInput, AskOutcome, AskResult, IncomingFile, PersistentWriter, Person, Scope } from './scope.js';
+export { FilesRefusedError, type FileFacts } from './attachments.js';
 export type { StopResult } from './runs.js';
 export type { ApprovalCardInfo, DecideResult } from './approvals.js';
 
@@ -23,6 +25,8 @@ export interface RelayDeps {
   pacer: Pacer;
   render: ReplyRenderer;
   config: RelayConfig;
+  /** The files people attach (config `attachments`); its defaults when not given. */
+  attachments?: AttachmentsConfig;
   logger: Logger;
 }
 
@@ -60,6 +64,7 @@ export class Relay {
     this.mappings = new Mappings({ gateway: deps.gateway, store: deps.store, catalog: this.catalog, config: deps.config });
     this.runs = new Runs({
       ...deps,
+      attachments: deps.attachments ?? attachmentsSchema.parse({}),
       mappings: this.mappings,
       catalog: this.catalog,
       runEnded: (runId, why) => this.approvals.runEnded(runId, why),
@@ -94,7 +99,8 @@ export class Relay {
 
   // ---- asking ----
 
-  precheck(scope: Scope, options: { steer?: boolean } = {}): Promise<void> {
+  /** Refuses at once what `ask` would refuse, files included as Discord describes them (FilesRefusedError). */
+  precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[] } = {}): Promise<void> {
     return this.runs.precheck(scope, options);
   }
 

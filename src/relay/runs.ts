@@ -1,8 +1,11 @@
 import type { RunStream } from '../gateway/run.js';
+import type { ChatAttachment } from '../gateway/types.js';
+import type { AttachmentsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { RunRecord } from '../store/store.js';
 import type { Catalog } from './catalog.js';
 import { Answers, newJobId, type FollowHooks, type Job } from './answer.js';
+import { fetchRefusal, FilesRefusedError, gatewayFiles, needsModelInput, planFiles, prepareFiles, type FetchedFile, type FileFacts, type FileRefusal, type FileRules, type GatewayFiles } from './attachments.js';
 import { BusyError } from './errors.js';
 import { LiveReply } from './live-reply.js';
 import { requireGateway, type Mappings } from './mappings.js';
@@ -10,10 +13,12 @@ import type { ReplyPhase } from './phase.js';
 import { attributePrompt } from './prompt.js';
 import type { RelayDeps } from './relay.js';
 import { ReplyStatus } from './reply-status.js';
-import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
+import type { ChannelMapping } from '../store/store.js';
+import type { AskInput, AskOutcome, IncomingFile, PersistentWriter, Person, Scope } from './scope.js';
 import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
 export interface RunsDeps extends RelayDeps {
+  attachments: AttachmentsConfig;
   mappings: Mappings;
   catalog: Catalog;
   /** A run's answer is over (things attached to the run, such as approvals it waits on, end with it). */
@@ -40,7 +45,8 @@ export type StopResult =
   | { status: 'forbidden'; owner: Person };
 
 const SETTLE_LIMIT_MS = 5 * 60_000;
-
+/** How long an accepted prompt with images may wait to learn whether the session's model takes them. */
+const MODEL_LOOKUP_LIMIT_MS = 5_000;
 
 /**
  * One run per session at a time, the rest queued behind it; each answer streamed into its reply, and kept in the
@@ -50,6 +56,8 @@ export class Runs {
   private readonly lanes = new Map<string, Lane>();
   private readonly jobs = new Map<string, Job>();
   private readonly answers: Answers;
+  /** The files of prompts not sent yet, fetched when they were accepted (Discord's links expire). */
+  private readonly heldFiles = new WeakMap<Job, ChatAttachment[]>();
   private closing = false;
 
   constructor(private readonly deps: RunsDeps) {
@@ -57,28 +65,40 @@ export class Runs {
   }
 
   /**
-   * Throws what `ask` would refuse with (gateway down, queue full), before a reply is shown; never waits long. A prompt
-   * to be steered into a running answer does not queue, so a full queue does not refuse it.
+   * Throws what `ask` would refuse with (gateway down, queue full, files this gateway cannot take as Discord describes
+   * them), before a reply is shown; never waits long. A prompt to be steered into a running answer does not queue, so
+   * a full queue does not refuse it; a prompt with files never steers.
    */
-  async precheck(scope: Scope, options: { steer?: boolean } = {}): Promise<void> {
+  async precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[] } = {}): Promise<void> {
     requireGateway(this.deps.gateway);
+    const files = options.files ?? [];
     const mapping = await waitAtMost(this.deps.mappings.forScope(scope), PRECHECK_LIMIT_MS);
+    if (files.length > 0) {
+      const gateway = await this.filesGateway(files, mapping, PRECHECK_LIMIT_MS);
+      const { refusals } = planFiles(files, gateway, this.fileRules);
+      if (refusals.length > 0) throw new FilesRefusedError(refusals);
+    }
     if (!mapping) return;
     const lane = this.lanes.get(mapping.sessionKey);
-    if (options.steer && lane?.active?.run && this.deps.gateway.info?.features.steer) return;
+    if (options.steer && files.length === 0 && lane?.active?.run && this.deps.gateway.info?.features.steer) return;
     if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
   }
 
   /**
    * Queues a prompt for the scope's session (position 0: it runs now). With `steer`, a prompt for a session whose
-   * answer is streaming goes into that running turn instead, where the gateway can take it.
+   * answer is streaming goes into that running turn instead, where the gateway can take it. Files are fetched now and
+   * held until the prompt is sent; if any cannot go, nothing is queued (FilesRefusedError names each one). A prompt
+   * with files never steers: no gateway is known to take files into a running turn, so it waits for its own.
    */
   async ask(input: AskInput): Promise<AskOutcome> {
     requireGateway(this.deps.gateway);
     const mapping = await this.deps.mappings.forScope(input.scope);
+    const attributed = attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt);
+    const files = input.files ?? [];
+    const prepared = files.length > 0 ? await this.fetchFiles(files, mapping, attributed) : undefined;
     const lane = this.lane(mapping.sessionKey);
     let queuedByGateway: RunStream | undefined;
-    if (input.steer && lane.active?.run && !lane.active.run.done && this.deps.gateway.info?.features.steer) {
+    if (input.steer && !prepared && lane.active?.run && !lane.active.run.done && this.deps.gateway.info?.features.steer) {
       const steered = await this.steer(lane.active, lane.active.run, input);
       if (steered?.status === 'steered') return steered;
       queuedByGateway = steered?.run;
@@ -100,9 +120,11 @@ export class Runs {
       startedAt: Date.now(),
       status: undefined,
       record: undefined,
-      ask: { input, mapping, sentMessage: attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt) },
+      ask: { input, mapping, sentMessage: prepared ? [attributed, ...prepared.inlined].join('\n\n') : attributed },
     };
+    if (prepared && prepared.attachments.length > 0) this.heldFiles.set(job, prepared.attachments);
     input.writer.bindJob(job.id);
+    if (prepared && prepared.notes.length > 0) void input.writer.tellAsker?.(prepared.notes.join('\n')).catch(() => false);
     this.jobs.set(job.id, job);
     if (queuedByGateway) lane.waiting.unshift(job);
     else lane.waiting.push(job);
@@ -246,6 +268,51 @@ export class Runs {
     await waitAtMost(Promise.all(replies.map((reply) => reply.whenSettled())), timeoutMs);
   }
 
+  private get fileRules(): FileRules {
+    return { downloadMaxBytes: this.deps.attachments.maxBytes, inlineTextMaxChars: this.deps.attachments.inlineTextMaxChars };
+  }
+
+  /** What the gateway does with files, and (for images on 2026.2) whether the session's model takes them. */
+  private async filesGateway(files: readonly FileFacts[], mapping: ChannelMapping | undefined, limitMs: number): Promise<GatewayFiles> {
+    const info = this.deps.gateway.info!;
+    if (!mapping || !needsModelInput(files, info)) return gatewayFiles(info);
+    const model = await waitAtMost(this.sessionModel(mapping), limitMs).catch(() => undefined);
+    return gatewayFiles(info, model);
+  }
+
+  private async sessionModel(mapping: ChannelMapping): Promise<{ ref: string | undefined; takesImages: boolean | undefined }> {
+    const ref = mapping.model ?? (await this.deps.gateway.sessionRow(mapping.sessionKey))?.model;
+    if (!ref) return { ref: undefined, takesImages: undefined };
+    const wanted = ref.toLowerCase();
+    const models = await this.deps.catalog.listModels();
+    const model = models.find((m) => m.ref.toLowerCase() === wanted) ?? models.find((m) => m.id.toLowerCase() === wanted);
+    return { ref, takesImages: model?.input ? model.input.includes('image') : undefined };
+  }
+
+  /**
+   * Checks the files as Discord describes them (again: the precheck may not have run, or the gateway changed), then
+   * downloads them all and checks their bytes; any that cannot go refuses the prompt, naming each.
+   */
+  private async fetchFiles(files: readonly IncomingFile[], mapping: ChannelMapping, message: string) {
+    const gateway = await this.filesGateway(files, mapping, MODEL_LOOKUP_LIMIT_MS);
+    const { plans, refusals } = planFiles(files, gateway, this.fileRules);
+    if (refusals.length > 0) throw new FilesRefusedError(refusals);
+    const fetched: FetchedFile[] = [];
+    const failed: FileRefusal[] = [];
+    const downloads = await Promise.allSettled(plans.map((plan) => plan.facts.fetch(plan.cap.bytes)));
+    downloads.forEach((download, i) => {
+      const plan = plans[i]!;
+      if (download.status === 'fulfilled') fetched.push({ facts: plan.facts, expected: plan.expected, data: download.value });
+      else failed.push(fetchRefusal(plan, download.reason));
+    });
+    if (failed.length > 0) {
+      this.deps.logger.info({ files: failed.map((f) => f.name), reasons: downloads.flatMap((d) => (d.status === 'rejected' ? [String(d.reason)] : [])) }, 'could not download the files of a prompt');
+    }
+    const { prepared, refusals: byBytes } = prepareFiles(fetched, gateway, this.fileRules, message);
+    if (failed.length + byBytes.length > 0) throw new FilesRefusedError([...failed, ...byBytes]);
+    return prepared;
+  }
+
   private lane(sessionKey: string): Lane {
     let lane = this.lanes.get(sessionKey);
     if (!lane) {
@@ -290,7 +357,9 @@ export class Runs {
     let run = job.run;
     if (!run) {
       try {
-        run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking });
+        const attachments = this.heldFiles.get(job);
+        this.heldFiles.delete(job);
+        run = await this.deps.gateway.chatSend({ sessionKey: mapping.sessionKey, message: sentMessage, thinking: input.thinking, ...(attachments ? { attachments } : {}) });
       } catch (error) {
         log.warn({ err: error }, 'chat.send failed');
         reply.setPhase({ kind: 'error', message: await this.answers.sendFailure(job, error) });

@@ -46,7 +46,7 @@ export interface IncomingFile {
   contentType: string | undefined;
   /** In bytes, as Discord says. */
   size: number;
-  /** Downloads it; refuses (with an error) more than `maxBytes`. */
+  /** Downloads it; refuses more than `maxBytes` (FileTooLargeError), and says why in its error when it cannot. */
   fetch(maxBytes: number): Promise<Buffer>;
 }
 
@@ -57,3 +57,14 @@ export type AskResult =
 
 /** What the relay answers an ask with: a reply of its own (to watch in tests), or the answer it was steered into. */
 export type AskOutcome = (Extract<AskResult, { status: 'started' | 'queued' }> & { reply: LiveReply }) | Extract<AskResult, { status: 'steered' }>;
+
+/** An IncomingFile's download went past the size it was allowed (`sizeBytes`: its size, when known). */
+export class FileTooLargeError extends Error {
+  constructor(
+    readonly maxBytes: number,
+    readonly sizeBytes: number | undefined,
+  ) {
+    super(`the file is larger than ${maxBytes} bytes${sizeBytes !== undefined ? ` (${sizeBytes} bytes)` : ''}`);
+    this.name = new.target.name;
+  }
+}

@@ -22,6 +22,7 @@ function slash(options: { prompt: string; steer?: boolean; thread?: boolean }) {
     options: {
       getString: (name: string) => (name === 'prompt' ? options.prompt : null),
       getBoolean: (name: string) => (name === 'steer' ? (options.steer ?? null) : name === 'thread' ? (options.thread ?? null) : null),
+      getAttachment: () => null,
     },
     reply: async (body: { content: string; flags?: number }) => void said.push({ kind: 'reply', content: body.content, ephemeral: ((body.flags ?? 0) & 64) !== 0 }),
     deferReply: async () => {
@@ -65,5 +66,27 @@ describe('/ask steer', () => {
     await ask.execute(interaction, ctx);
     expect(said).toEqual([{ kind: 'reply', ephemeral: true, content: '`steer:true` adds to the answer running here, and a new thread has none: use one or the other.' }]);
     expect(asked).not.toHaveBeenCalled();
+  });
+});
+
+describe('/ask reply writer', () => {
+  it.each([
+    [50 * 1024 * 1024, 100 * 1024 * 1024, 50 * 1024 * 1024],
+    [50 * 1024 * 1024, 10 * 1024 * 1024, 10 * 1024 * 1024],
+    [8 * 1024 * 1024, 10 * 1024 * 1024, 8 * 1024 * 1024],
+  ])("uploads within the guild's limit (%i from the interaction) and clawcord's cap (%i)", async (guildLimit, cap, expected) => {
+    const { interaction } = slash({ prompt: 'hello' });
+    Object.assign(interaction, { attachmentSizeLimit: guildLimit });
+    const writers: unknown[] = [];
+    const { context: ctx } = context({ status: 'started', position: 0, jobId: 'j3' });
+    Object.assign(ctx, {
+      config: { attachments: { uploadMaxBytes: cap } },
+      createWriter: (options: unknown) => {
+        writers.push(options);
+        return { tellAsker: async () => true };
+      },
+    });
+    await ask.execute(interaction, ctx);
+    expect(writers).toEqual([expect.objectContaining({ deferred: true, uploadLimitBytes: expected })]);
   });
 });

@@ -13,7 +13,7 @@ describe('loadCommands', () => {
     const commands = await loadCommands();
     expect([...commands.keys()].sort()).toEqual(['abort', 'agent', 'ask', 'history', 'model', 'reset', 'sessions', 'status']);
     const options = (name: string) => optionNames(commands.get(name)?.definition.options);
-    expect(options('ask')).toEqual(['prompt', 'thread', 'thinking', 'steer']);
+    expect(options('ask')).toEqual(['prompt', 'thread', 'thinking', 'steer', 'file', 'file2', 'file3']);
     expect(options('model')).toEqual(['model']);
     expect(options('agent')).toEqual(['agent']);
     expect(options('history')).toEqual(['limit']);
