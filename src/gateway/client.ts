@@ -155,6 +155,10 @@ export class GatewayClient extends EventEmitter<ClientEvents> {
           const connection = this.requireConnection();
           return connection.dialect.chatHistory(this.rpcFn, sessionKey, limit, connection.info);
         },
+        mediaInHistory: () => {
+          const connection = this.connection;
+          return connection?.dialect.mediaInHistory?.(connection.info) ?? false;
+        },
       },
     );
   }

@@ -54,6 +54,8 @@ export interface RunUpdate {
   activity?: RunActivity;
   /** `activity`: the run's output tokens so far, as the gateway counts them (OpenClaw 2026.9 `usage`). */
   reportedOutputTokens?: number;
+  /** `activity`: files the reply names besides `activity` (2026.9's lifecycle end: its reply's `MEDIA:` lines). */
+  mediaUrls?: string[];
 }
 
 export interface HandshakeContext {
@@ -118,6 +120,11 @@ export interface Dialect {
   sessionsPatch(rpc: Rpc, key: string, patch: SessionPatch): Promise<PatchResult>;
   sessionsReset(rpc: Rpc, key: string, reason: string | undefined): Promise<void>;
   status(rpc: Rpc, info: GatewayInfo): Promise<GatewayStatus>;
+  /**
+   * Whether a run's final may lack the `MEDIA:` lines of its reply, and their files, that the run's history row keeps
+   * (2026.2), so the final is completed from the history.
+   */
+  mediaInHistory?(info: GatewayInfo): boolean;
   /** The files the agent produced in the run, from every run id the turn went under (`runIds`). */
   producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]>;
 }

@@ -1,3 +1,4 @@
+import { splitMediaLines } from './media-lines.js';
 import { asArray, asNumber, asObject, asString, isObject, modelRef, type Json } from './normalize.js';
 import type { PlanStep, RunActivity } from './types.js';
 
@@ -10,6 +11,11 @@ import type { PlanStep, RunActivity } from './types.js';
 export interface ProgressReading {
   activity?: RunActivity;
   reportedOutputTokens?: number;
+  /**
+   * Files the run's reply names, besides its activity: 2026.9's lifecycle end gives the reply's raw text
+   * (`terminalReply.text`), `MEDIA:` lines and all, which names them even when the assistant events were missed.
+   */
+  mediaUrls?: string[];
 }
 
 const PLAN_STATUSES = new Set<PlanStep['status']>(['pending', 'in_progress', 'completed']);
@@ -38,8 +44,12 @@ export function agentProgress(payload: Json, protocol: number): ProgressReading 
       const tokens = asNumber(data.outputTokens);
       return tokens !== undefined && tokens >= 0 ? { reportedOutputTokens: tokens } : undefined;
     }
-    case 'lifecycle':
-      return oneOf(lifecycleActivity(data));
+    case 'lifecycle': {
+      const reading = oneOf(lifecycleActivity(data));
+      const reply = data.phase === 'end' ? asString(asObject(data.terminalReply).text) : undefined;
+      const mediaUrls = reply === undefined ? [] : splitMediaLines(reply).urls;
+      return mediaUrls.length > 0 ? { ...reading, mediaUrls } : reading;
+    }
     case 'assistant':
       return oneOf(mediaActivity(data));
     default:

@@ -21,6 +21,8 @@ export interface RunGateway {
   connected(): boolean;
   abort(sessionKey: string, runId: string, options: { handedOff: boolean }): Promise<AbortResult>;
   history(sessionKey: string, limit: number): Promise<SessionHistory>;
+  /** A run's final may lack its `MEDIA:` lines, which its history row keeps (2026.2). */
+  mediaInHistory(): boolean;
 }
 
 const ORPHAN_TTL_MS = 30_000;
@@ -65,6 +67,7 @@ export class RunRegistry {
       recover: async (r) => lookUpRun(await this.gateway.history(r.sessionKey, 50), r),
       finished: (r) => this.forget(r),
       subAgents: (r) => this.subagents.count(r.sessionKey),
+      mediaInHistory: () => this.gateway.mediaInHistory(),
     });
     this.runs.set(runId, run);
     const buffered = this.orphans.get(runId);

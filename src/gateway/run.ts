@@ -1,5 +1,6 @@
 import type { RunUpdate, SessionHistory } from './dialect.js';
 import { restoreCommands } from './directives.js';
+import { splitMediaLines, withoutPartialMediaLine } from './media-lines.js';
 import { ActivityTracker } from './progress.js';
 import type { AbortResult, HistoryMessage, RunEvent, RunOutcome } from './types.js';
 
@@ -16,7 +17,15 @@ export interface RunHooks {
   finished(run: RunStream): void;
   /** How many sub-agents the run's session waits for, when the gateway said. */
   subAgents(run: RunStream): number | undefined;
+  /**
+   * The gateway's final may lack the reply's `MEDIA:` lines (2026.2 stops streaming, `mediaUrls` included, when such a
+   * line was split across chunks): the files and the text are taken from the run's row in the history.
+   */
+  mediaInHistory(): boolean;
 }
+
+/** How long a final waits for the history that names its files: its text is on screen meanwhile. */
+const HISTORY_MEDIA_WAIT_MS = 1_500;
 
 /**
  * One chat run. Yields normalised events: `text` (always the full text so far) and `activity` (tool steps, plans,
@@ -142,6 +151,8 @@ export class RunStream implements AsyncIterable<RunEvent> {
       if (update.activity?.type === 'tool') this.toolSinceText = true;
       const activity = this.progress.accept(update);
       if (activity) this.push({ type: 'activity', activity });
+      const media = update.mediaUrls ? this.progress.accept({ activity: { type: 'media', urls: update.mediaUrls } }) : undefined;
+      if (media) this.push({ type: 'activity', activity: media });
       return;
     }
     if (update.kind === 'delta') {
@@ -181,8 +192,9 @@ export class RunStream implements AsyncIterable<RunEvent> {
     }
     const text = update.text === undefined ? this.text : this.withEarlierSegments(update.text);
     const outcome: RunOutcome = update.kind === 'final' ? { type: 'final', text } : { type: 'aborted', text };
+    if (outcome.type === 'final' && this.hooks.mediaInHistory()) void this.settleWithHistoryMedia(outcome);
     // After a gap the accumulated increments are incomplete; a snapshot final is still the whole text.
-    if (this.textIncomplete && update.text === undefined) void this.settleFromHistory(outcome);
+    else if (this.textIncomplete && update.text === undefined) void this.settleFromHistory(outcome);
     else this.settle(outcome);
   }
 
@@ -262,6 +274,34 @@ export class RunStream implements AsyncIterable<RunEvent> {
     const found = await this.hooks.recover(this).catch((): RunLookup => ({ state: 'unknown' }));
     this.recovering = false;
     this.settle(found.state === 'ended' && found.outcome.type === fallback.type ? found.outcome : fallback);
+  }
+
+  /**
+   * A final whose text may end with the start of a media line and whose files may not have been told (2026.2): the
+   * streamed text without that piece goes on screen at once; the run's history row, within HISTORY_MEDIA_WAIT_MS, names
+   * the files (a `media` activity before the final) and gives the text without its media lines, when it goes on from
+   * what was streamed (or the stream missed events). Without the row the streamed text stands.
+   */
+  private async settleWithHistoryMedia(streamed: RunOutcome): Promise<void> {
+    const shown = withoutPartialMediaLine(streamed.text);
+    this.showText(shown);
+    this.recovering = true;
+    let timer: NodeJS.Timeout | undefined;
+    const found = await Promise.race([
+      this.hooks.recover(this).catch((): RunLookup => ({ state: 'unknown' })),
+      new Promise<RunLookup>((resolve) => (timer = setTimeout(() => resolve({ state: 'unknown' }), HISTORY_MEDIA_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    this.recovering = false;
+    let text = shown;
+    if (found.state === 'ended' && found.outcome.type === 'final') {
+      const split = splitMediaLines(found.outcome.text);
+      const fromHistory = this.withEarlierSegments(split.text);
+      if (this.textIncomplete || fromHistory.startsWith(shown.trimEnd())) text = fromHistory;
+      const activity = split.urls.length > 0 ? this.progress.accept({ activity: { type: 'media', urls: split.urls } }) : undefined;
+      if (activity) this.push({ type: 'activity', activity });
+    }
+    this.settle({ type: 'final', text });
   }
 
   /** The text shown for a snapshot of the current segment, which may be the start of a new one (see earlierSegments). */

@@ -264,6 +264,11 @@ export interface ProducedFile {
    * over (2026.2 gives clients no way to, the card has no files).
    */
   fetch: ((maxBytes: number) => Promise<Buffer>) | undefined;
+  /**
+   * The agent named the file and the gateway keeps a run's files (2026.9), but did not list this one within the wait
+   * (it lists them some hundreds of ms after the final, and never one it could not store).
+   */
+  late?: true;
 }
 
 export interface ProducedFilesInput {
@@ -272,4 +277,6 @@ export interface ProducedFilesInput {
   runId: string;
   /** The `media` activities' urls of the run, in order (the names 2026.2 and the card can only show). */
   mediaUrls: string[];
+  /** Where the gateway lists a run's files late (2026.9): how long to keep listing until each named one is there. */
+  waitMs?: number;
 }

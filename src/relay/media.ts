@@ -56,6 +56,9 @@ export interface ProducedOptions {
   log: Logger;
 }
 
+/** The part of the time given to the files that may go to waiting for the gateway to list the named ones. */
+const LISTING_SHARE = 0.5;
+
 /** At most this many files are fetched (a Discord message takes 10); the others are named. */
 const MAX_FETCHED = 10;
 
@@ -81,7 +84,13 @@ export async function fetchProducedFiles(gateway: GatewayClient, options: Produc
   });
   try {
     const listed = await Promise.race([
-      gateway.producedFiles({ sessionKey: options.sessionKey, runId: options.runId, mediaUrls: options.mediaUrls }),
+      gateway.producedFiles({
+        sessionKey: options.sessionKey,
+        runId: options.runId,
+        mediaUrls: options.mediaUrls,
+        // 2026.9 lists a reply's files about half a second after the final; the rest of the time is for fetching them.
+        waitMs: options.timeoutMs * LISTING_SHARE,
+      }),
       timedOut,
     ]).catch((error: unknown) => {
       options.log.warn({ err: error }, 'could not list the files the agent produced');
@@ -112,6 +121,7 @@ async function fetchOne(
 ): Promise<{ file: ReplyFile } | { note: string }> {
   const name = shownName(file.name);
   const limit = fileSize(options.maxBytes);
+  if (file.late) return { note: `📎 The agent made \`${name}\`; it did not arrive from the gateway in time.` };
   if (!file.fetch) return { note: `📎 The agent made \`${name}\`; ${gatewayName(gateway.info)} cannot hand files over.` };
   if (file.sizeBytes !== undefined && file.sizeBytes > options.maxBytes) {
     return { note: `📎 \`${name}\` (${fileSize(file.sizeBytes)}) is over Discord's ${limit} limit.` };

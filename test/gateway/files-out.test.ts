@@ -7,7 +7,7 @@ import type { RunActivity, RunEvent } from '../../src/gateway/types.js';
 import { startCardGateway } from '../fakes/gateway/card-gateway.js';
 import { startOpenClawGateway, type OpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens } from '../fakes/gateway/words.js';
-import { captureLogs, collect, makeClient, onCleanup } from './helpers.js';
+import { captureLogs, collect, makeClient, onCleanup, waitFor } from './helpers.js';
 import { runFrames, startScriptedOpenClaw } from './scripted-openclaw.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
@@ -62,9 +62,12 @@ describe('produced files on 2026.9', () => {
     const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
     const events = await collect(run);
     const mediaUrls = media(events).flatMap((m) => m.urls);
-    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls });
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls, waitMs: 5_000 });
 
-    expect(requests(gateway, 'artifacts.list')).toEqual([{ sessionKey: KEY, runId: run.runId, messageRole: 'assistant' }]);
+    // 2026.9 lists them about 500 ms after the final: the list is read until both are on it, always the same way.
+    const listings = requests(gateway, 'artifacts.list');
+    expect(listings.length).toBeGreaterThanOrEqual(2);
+    for (const params of listings) expect(params).toEqual({ sessionKey: KEY, runId: run.runId, messageRole: 'assistant' });
     expect(files.map(({ fetch, ...rest }) => ({ ...rest, fetchable: typeof fetch === 'function' }))).toEqual([
       { name: 'out.png', mimeType: 'image/png', sizeBytes: PNG.length, fetchable: true },
       { name: 'report.txt', mimeType: 'text/plain', sizeBytes: REPORT.length, fetchable: true },
@@ -84,10 +87,10 @@ describe('produced files on 2026.9', () => {
     gateway.setReplyScript(() => ({ tokens: wordTokens('two\nMEDIA:./out.png\nMEDIA:./missing.pdf'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
     const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
     const events = await collect(run);
-    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls) });
-    expect(files.map((f) => [f.name, typeof f.fetch])).toEqual([
-      ['out.png', 'function'],
-      ['missing.pdf', 'undefined'],
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls), waitMs: 1_500 });
+    expect(files.map((f) => [f.name, typeof f.fetch, f.late])).toEqual([
+      ['out.png', 'function', undefined],
+      ['missing.pdf', 'undefined', true],
     ]);
   });
 
@@ -96,7 +99,7 @@ describe('produced files on 2026.9', () => {
     gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
     const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
     await collect(run);
-    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'] });
+    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'], waitMs: 5_000 });
     const error = await file!.fetch!(10).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FileTooLargeError);
     expect((error as Error).message).toBe('out.png is 70 bytes, over the 10 bytes allowed');
@@ -108,7 +111,7 @@ describe('produced files on 2026.9', () => {
     gateway.setReplyScript(() => ({ tokens: wordTokens('done\nMEDIA:./out.png'), files: { './out.png': PNG }, tokenDelayMs: 1 }));
     const run = await client.chatSend({ sessionKey: KEY, message: 'chart' });
     await collect(run);
-    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'] });
+    const [file] = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: ['./out.png'], waitMs: 5_000 });
     // The ticket lives 1 ms: the GET comes after it expired.
     const originalFetch = globalThis.fetch;
     globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
@@ -136,9 +139,9 @@ describe('produced files on 2026.9', () => {
     expect(run.runId).not.toBe(firstRunId);
     expect(run.runIds).toEqual([firstRunId, run.runId]);
 
-    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls) });
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(events).flatMap((m) => m.urls), waitMs: 5_000 });
     expect(files.map((f) => f.name)).toEqual(['plan.txt', 'out.png']);
-    expect(requests(gateway, 'artifacts.list').map((p) => p.runId)).toEqual([firstRunId, run.runId]);
+    expect([...new Set(requests(gateway, 'artifacts.list').map((p) => p.runId))]).toEqual([firstRunId, run.runId]);
     expect(await files[1]!.fetch!(1_000)).toEqual(PNG);
   });
 });
@@ -206,10 +209,183 @@ describe('produced files of a turn the gateway ran under its own id', () => {
     await events;
     expect(run.runId).toBe('gw-run-1');
     expect(await client.producedFiles({ sessionKey: KEY, runId: 'gw-run-1', mediaUrls: ['./x.png'] })).toEqual([
-      { name: 'x.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+      { name: 'x.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined, late: true },
     ]);
     expect(gateway.requests.filter((r) => r.method === 'artifacts.list').map((r) => r.params)).toEqual([
       { sessionKey: KEY, runId: 'gw-run-1', messageRole: 'assistant' },
     ]);
+  });
+});
+
+describe('2026.2: a MEDIA: line split across stream chunks', () => {
+  // As live 2026.2.17 streams "Here is the chart\nMEDIA:./chart.png" in chunks "…\nMED","IA",":./",…: its assistant
+  // events stop once the line names its file, no mediaUrls come, and the final is the stale text (F-to-lead-files §1).
+  const streamed = (gateway: Awaited<ReturnType<typeof startScriptedOpenClaw>>, runId: string) => {
+    const f = runFrames(runId, KEY);
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart', delta: 'Here is the chart' }));
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart\nMED', delta: '\nMED' }));
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart\nMEDIA', delta: 'IA' }));
+    gateway.event('agent', f.agent('lifecycle', { phase: 'end' }));
+    gateway.event('chat', f.final('Here is the chart\nMEDIA'));
+  };
+  const rows = (reply: string) => [
+    { role: 'user', content: [{ type: 'text', text: '[Fri 2026-12-04 19:20 UTC] chart please' }], timestamp: 1 },
+    { role: 'assistant', content: [{ type: 'text', text: reply }], stopReason: 'stop', timestamp: 2 },
+  ];
+  const v3 = async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 3 });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    return { gateway, client };
+  };
+  const texts = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'text' || e.type === 'final' ? [e.text] : []));
+
+  it('names the file from the history row, before the final, whose text has no MEDIA word', async () => {
+    const { gateway, client } = await v3();
+    gateway.history.set(KEY, rows('Here is the chart\nMEDIA:./chart.png'));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const events = collect(run);
+    streamed(gateway, run.runId);
+    const got = await events;
+    expect(got.slice(-2)).toEqual([
+      { type: 'activity', activity: { type: 'media', urls: ['./chart.png'] } },
+      { type: 'final', text: 'Here is the chart' },
+    ]);
+    expect(texts(got).at(-2)).toBe('Here is the chart');
+    expect(await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: media(got).flatMap((m) => m.urls) })).toEqual([
+      { name: 'chart.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined },
+    ]);
+  });
+
+  it('gets back the text after the media line, which the stream never sent', async () => {
+    const { gateway, client } = await v3();
+    gateway.history.set(KEY, rows('Here is the chart\nMEDIA:./chart.png\n\nIt shows the last quarter.'));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const events = collect(run);
+    streamed(gateway, run.runId);
+    expect((await events).at(-1)).toEqual({ type: 'final', text: 'Here is the chart\n\nIt shows the last quarter.' });
+  });
+
+  it('without a history row: the streamed text without the piece of the media line, and no file', async () => {
+    const { gateway, client } = await v3();
+    gateway.handle('chat.history', () => ({ error: { code: 'UNAVAILABLE', message: 'busy' } }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const events = collect(run);
+    streamed(gateway, run.runId);
+    const got = await events;
+    expect(got.at(-1)).toEqual({ type: 'final', text: 'Here is the chart' });
+    expect(media(got)).toEqual([]);
+  });
+
+  it('a history row that does not go on from the stream leaves the streamed text', async () => {
+    const { gateway, client } = await v3();
+    gateway.history.set(KEY, rows('<think>plan</think>Here is the chart\nMEDIA:./chart.png'));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const events = collect(run);
+    streamed(gateway, run.runId);
+    const got = await events;
+    expect(got.at(-1)).toEqual({ type: 'final', text: 'Here is the chart' });
+    expect(media(got)).toEqual([{ type: 'media', urls: ['./chart.png'] }]);
+  });
+
+  it('shows the text at once while the history is slow, and ends within the bounded wait', async () => {
+    const { gateway, client } = await v3();
+    gateway.handle('chat.history', () => 'no-answer');
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const seen: Array<{ event: RunEvent; at: number }> = [];
+    const done = (async () => {
+      for await (const event of run) seen.push({ event, at: Date.now() });
+    })();
+    const finalSentAt = Date.now();
+    streamed(gateway, run.runId);
+    // A slow history keeps the final waiting, not the text: the stream's last text, without its piece of the media
+    // line, is what the reader sees meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seen.map((s) => s.event)).toEqual([{ type: 'text', text: 'Here is the chart' }]);
+    await done;
+    const final = seen.at(-1)!;
+    expect(final.event).toEqual({ type: 'final', text: 'Here is the chart' });
+    expect(final.at - finalSentAt).toBeLessThan(2_000);
+  });
+
+  it('on the project\'s fake 2026.2: the file named, the final clean', async () => {
+    const { gateway, client } = await openClaw(3);
+    gateway.setReplyScript(() => ({ tokens: ['He', 're', ' is', ' the', ' ch', 'art', '\nMED', 'IA', ':./', 'chart.png'], files: { './chart.png': PNG }, tokenDelayMs: 1 }));
+    const events = await collect(await client.chatSend({ sessionKey: KEY, message: 'chart please' }));
+    expect(media(events)).toEqual([{ type: 'media', urls: ['./chart.png'] }]);
+    expect(events.at(-1)).toEqual({ type: 'final', text: 'Here is the chart' });
+  });
+
+  it('a line that came whole: the stream\'s mediaUrls and the history name the file once', async () => {
+    const { gateway, client } = await v3();
+    gateway.history.set(KEY, rows('Here is the chart\nMEDIA:./chart.png'));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const f = runFrames(run.runId, KEY);
+    const events = collect(run);
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart', delta: 'Here is the chart' }));
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart', delta: '', mediaUrls: ['./chart.png'] }));
+    gateway.event('chat', f.final('Here is the chart'));
+    const got = await events;
+    expect(media(got)).toEqual([{ type: 'media', urls: ['./chart.png'] }]);
+    expect(got.at(-1)).toEqual({ type: 'final', text: 'Here is the chart' });
+  });
+});
+
+describe('2026.9: a reply\'s files listed some hundreds of ms after the final', () => {
+  const methods = ['chat.send', 'chat.history', 'chat.abort', 'artifacts.list', 'artifacts.download'];
+  const artifact = { id: 'artifact_1', type: 'image', title: 'chart.png', mimeType: 'image/png', sizeBytes: PNG.length, download: { mode: 'inline' } };
+  const v4 = async (listedAfterMs: number | undefined) => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    let finalAt = Number.POSITIVE_INFINITY;
+    gateway.handle('artifacts.list', () => ({
+      payload: { artifacts: listedAfterMs !== undefined && Date.now() - finalAt >= listedAfterMs ? [artifact] : [] },
+    }));
+    gateway.handle('artifacts.download', () => ({ payload: { encoding: 'base64', data: PNG.toString('base64') } }));
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const f = runFrames(run.runId, KEY);
+    const events = collect(run);
+    gateway.event('agent', f.agent('assistant', { text: 'Here is the chart', delta: 'Here is the chart', mediaUrls: ['./chart.png'] }));
+    gateway.event('chat', f.final('Here is the chart'));
+    finalAt = Date.now();
+    const got = await events;
+    const listings = () => gateway.requests.filter((r) => r.method === 'artifacts.list').length;
+    return { client, run, mediaUrls: media(got).flatMap((m) => m.urls), listings };
+  };
+
+  it('are listed again until the named file is there, then fetched', async () => {
+    const { client, run, mediaUrls, listings } = await v4(500);
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls, waitMs: 5_000 });
+    expect(files.map((f) => [f.name, f.late])).toEqual([['chart.png', undefined]]);
+    expect(await files[0]!.fetch!(1_000)).toEqual(PNG);
+    expect(listings()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('past the wait, the missing file is named as late', async () => {
+    const { client, run, mediaUrls, listings } = await v4(undefined);
+    const started = Date.now();
+    const files = await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls, waitMs: 600 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(files).toEqual([{ name: 'chart.png', mimeType: undefined, sizeBytes: undefined, fetch: undefined, late: true }]);
+    expect(listings()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with no file named (events missed), the list is read once', async () => {
+    const { client, run, listings } = await v4(undefined);
+    expect(await client.producedFiles({ sessionKey: KEY, runId: run.runId, mediaUrls: [], waitMs: 5_000 })).toEqual([]);
+    expect(listings()).toBe(1);
+  });
+
+  it('the lifecycle end\'s terminal reply names the files when the assistant events did not', async () => {
+    const gateway = await startScriptedOpenClaw({ protocol: 4, methods });
+    const client = makeClient({ url: gateway.url, token: 'tok', protocol: 'openclaw' });
+    await client.start();
+    const run = await client.chatSend({ sessionKey: KEY, message: 'chart please' });
+    const f = runFrames(run.runId, KEY);
+    const events = collect(run);
+    gateway.event('agent', f.agent('lifecycle', { phase: 'end', terminalReply: { disposition: 'visible', text: 'Here is the chart\nMEDIA:./chart.png' } }));
+    gateway.event('chat', f.final('Here is the chart'));
+    expect(media(await events)).toEqual([{ type: 'media', urls: ['./chart.png'] }]);
   });
 });

@@ -406,15 +406,40 @@ export class OpenClawDialect implements Dialect {
   }
 
   /**
-   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable, then any named file that is none. 2026.2 keeps the agent's `MEDIA:` paths on
-   * the gateway host and serves them to no client (no RPC, no HTTP route): they can only be named.
+   * 2026.2 stops streaming, `mediaUrls` and all, once a `MEDIA:` line split across chunks names its file (pi-embedded
+   * `handleMessageUpdate` emits only text that extends what it streamed), and its final is the stale text; the
+   * transcript keeps the reply whole.
+   */
+  mediaInHistory(info: GatewayInfo): boolean {
+    return Number(info.protocol) < 4;
+  }
+
+  /**
+   * 2026.9 with `features.producedFiles`: the run's artifacts, fetchable, then any named file that is none. It lists a
+   * reply's files some hundreds of ms after the final (it stores them after the reply), so with `waitMs` the list is
+   * read again until every named file is on it or the wait is over; the ones still missing are `late`. 2026.2 keeps
+   * the agent's `MEDIA:` paths on the gateway host and serves them to no client (no RPC, no HTTP route): they can only
+   * be named.
    */
   async producedFiles(context: ProducedFilesContext, input: ProducedFilesInput): Promise<ProducedFile[]> {
     if (!context.info.features.producedFiles) return namedOnly(input.mediaUrls);
-    const files = await listArtifacts(context, input);
-    // A file the agent named that 2026.9 could not keep (missing, audio or video from a path, too large an image: an
-    // `attachment_error` block) is no artifact: it is still named, so the reply can say it did not come.
-    const kept = new Set(files.map((file) => file.name));
-    return [...files, ...namedOnly(input.mediaUrls).filter((file) => !kept.has(file.name))];
+    const deadline = Date.now() + (input.waitMs ?? 0);
+    for (;;) {
+      const files = await listArtifacts(context, input);
+      const named = namedOnly(input.mediaUrls);
+      const kept = new Set(files.map((file) => file.name));
+      // An artifact's title is its file name; should one differ, as many artifacts as named files are all of them.
+      const missing = files.length >= named.length ? [] : named.filter((file) => !kept.has(file.name));
+      const left = deadline - Date.now();
+      if (missing.length === 0 || left <= 0) {
+        // A file the agent named that 2026.9 did not keep (missing, audio or video from a path, too large an image: an
+        // `attachment_error` block), or not yet, is still named, so the reply can say it did not come.
+        return [...files, ...missing.map((file) => ({ ...file, late: true as const }))];
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ARTIFACTS_POLL_MS, left)));
+    }
   }
 }
+
+/** How often a run's artifacts are listed again while a named file is missing from the list. */
+const ARTIFACTS_POLL_MS = 250;

@@ -9,7 +9,7 @@ import { verifyDevice, type DeviceProof } from './device-verify.js';
 import { createHttpServer, listenLoopback, rawDataToString, stopListening } from './listen.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS, ExecApprovals, type ApprovalConn, type Decision, type ExecApprovalMode } from './openclaw-approvals.js';
 import { MAX_PAYLOAD_BYTES, attachmentPolicy } from './openclaw-attachments.js';
-import { MEDIA_TICKET_TTL_MS, OutgoingMedia } from './openclaw-media.js';
+import { MANAGED_MEDIA_DELAY_MS, MEDIA_TICKET_TTL_MS, OutgoingMedia } from './openclaw-media.js';
 import { OpenClawMethods, RpcError, invalid, type ChatSendRecord, type ErrorShape } from './openclaw-methods.js';
 import {
   ADMIN,
@@ -65,6 +65,11 @@ export interface OpenClawGatewayOptions {
   denyProcessTool?: boolean;
   /** v4: how long an `artifacts.download` URL's `mediaTicket` is good for (real: 5 min). */
   mediaTicketTtlMs?: number;
+  /**
+   * v4: how long after a run's chat final its reply's media are managed (history row blocks, artifacts.list);
+   * real ~0.5 s (F-to-lead-files §3). Default 500; 0: right after the final.
+   */
+  managedMediaDelayMs?: number;
   /** v4: what the image model says of an image sent to a text-only model (its description goes into the prompt). */
   describeImage?: (image: { fileName: string; mimeType: string; sizeBytes: number }) => string;
 }
@@ -248,7 +253,12 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
   const gatewayLog: GatewayLogEntry[] = [];
   const log = (level: GatewayLogEntry['level'], message: string): void => void gatewayLog.push({ level, message, at: Date.now() });
   // v4 only: v3 has no way to hand produced files to a client (openclaw-agent-events.md §5).
-  const media = protocol === 4 ? new OutgoingMedia(state, { ticketTtlMs: opts.mediaTicketTtlMs ?? MEDIA_TICKET_TTL_MS, token: () => token }) : undefined;
+  const mediaOpts = {
+    ticketTtlMs: opts.mediaTicketTtlMs ?? MEDIA_TICKET_TTL_MS,
+    token: () => token,
+    managedDelayMs: opts.managedMediaDelayMs ?? MANAGED_MEDIA_DELAY_MS,
+  };
+  const media = protocol === 4 ? new OutgoingMedia(state, mediaOpts) : undefined;
   const server = createHttpServer(media ? (req, res) => media.handleHttp(req, res) : undefined);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
@@ -770,6 +780,7 @@ export async function startOpenClawGateway(opts: OpenClawGatewayOptions = {}): P
       clearInterval(tick);
       delayed.forEach((t) => clearTimeout(t));
       approvals.close();
+      media?.close();
       if (ownsState) state.close();
       for (const conn of conns) {
         clearTimeout(conn.handshakeTimer);

@@ -17,8 +17,9 @@ const chart = (extra: Partial<ReplyScript> = {}): ReplyScript => ({
   ...extra,
 });
 
+/** The media are managed right after the final unless a test says otherwise (real: ~0.5 s later, tested below). */
 async function run(protocol: 3 | 4, script: ReplyScript, opts: Parameters<typeof oc>[0] = {}) {
-  const gw = await oc({ protocol, ...opts });
+  const gw = await oc({ protocol, managedMediaDelayMs: 0, ...opts });
   gw.setReplyScript(() => script);
   const { c } = await ocConnect(gw);
   const runId = randomUUID();
@@ -45,6 +46,42 @@ describe.each([3, 4] as const)('protocol %i: a MEDIA line in the reply', (protoc
   });
 });
 
+describe('v3 (2026.2.17): a MEDIA line split across tokens (handleMessageUpdate, F-to-lead-files §1)', () => {
+  const split = (tokens: string[]): ReplyScript => ({ tokens, tokenDelayMs: 1, files: { './chart.png': PNG } });
+
+  it('the stream stops at "…\nMEDIA": no event once the cleaned text shrinks, no mediaUrls ever, a stale final, raw history', async () => {
+    const { c, runId, final } = await run(3, split([...wordTokens('Here is the chart'), '\nMED', 'IA', ':./chart.png']));
+    const events = assistant(c, runId);
+    expect(events.slice(-2)).toEqual([
+      { text: 'Here is the chart\nMED', delta: '\nMED' },
+      { text: 'Here is the chart\nMEDIA', delta: 'IA' },
+    ]);
+    expect(events.some((d) => d.mediaUrls)).toBe(false);
+    expect(final.payload.message.content).toEqual([{ type: 'text', text: 'Here is the chart\nMEDIA' }]);
+    expect((await lastAssistantRow(c)).content).toEqual([{ type: 'text', text: 'Here is the chart\nMEDIA:./chart.png' }]);
+  });
+
+  it('text after the media line extends the cleaned text again, so it streams on (still no mediaUrls)', async () => {
+    const { c, runId, final } = await run(3, split([...wordTokens('Here is the chart'), '\nMEDIA', ':./chart.png', '\nEnjoy']));
+    const events = assistant(c, runId);
+    expect(events.at(-1)).toEqual({ text: 'Here is the chart\nEnjoy', delta: '\nEnjoy' });
+    expect(events.some((d) => d.mediaUrls)).toBe(false);
+    expect(final.payload.message.content).toEqual([{ type: 'text', text: 'Here is the chart\nEnjoy' }]);
+  });
+
+  it('a token holding "MEDIA:" and part of the path hands on that part (each delta is parsed by itself)', async () => {
+    const { c, runId, final } = await run(3, split([...wordTokens('Here is the chart'), '\nMEDIA:./ch', 'art.png']));
+    expect(assistant(c, runId).filter((d) => d.mediaUrls)).toEqual([{ text: 'Here is the chart', delta: '', mediaUrls: ['./ch'] }]);
+    expect(final.payload.message.content).toEqual([{ type: 'text', text: 'Here is the chart' }]);
+  });
+
+  it('v4 takes the same tokens cleanly: the whole URL once the reply ends, a final without the line', async () => {
+    const { c, runId, final } = await run(4, split([...wordTokens('Here is the chart'), '\nMED', 'IA', ':./chart.png']));
+    expect(assistant(c, runId).filter((d) => d.mediaUrls)).toEqual([{ text: 'Here is the chart', delta: '', mediaUrls: ['./chart.png'] }]);
+    expect(final.payload.message.content).toEqual([{ type: 'text', text: 'Here is the chart' }]);
+  });
+});
+
 describe('v3 (2026.2.17): the path only, no way to fetch the file', () => {
   it('chat.history keeps the raw text; artifacts methods are unknown; no HTTP route serves media', async () => {
     const { gw, c } = await run(3, chart());
@@ -59,6 +96,17 @@ describe('v3 (2026.2.17): the path only, no way to fetch the file', () => {
 });
 
 describe('v4 (2026.9.6): managed media, artifacts and the HTTP download', () => {
+  it('the media are managed some time after the final (default 500 ms; live ~0.5 s): until then no artifact, no image block', async () => {
+    const { c, runId } = await run(4, chart(), { managedMediaDelayMs: undefined });
+    const finalAt = Date.now();
+    const list = async () => (await ocCall(c, 'artifacts.list', { sessionKey: KEY, runId, messageRole: 'assistant' })).payload.artifacts as unknown[];
+    expect(await list()).toEqual([]);
+    expect((await lastAssistantRow(c)).content.map((b: Record<string, unknown>) => b.type)).toEqual(['text']);
+    while ((await list()).length === 0) await sleep(25);
+    expect(Date.now() - finalAt).toBeGreaterThanOrEqual(400);
+    expect((await lastAssistantRow(c)).content.map((b: Record<string, unknown>) => b.type)).toEqual(['text', 'image']);
+  });
+
   it('chat.history shows the text and an image block with its artifact id and URL', async () => {
     const { c } = await run(4, chart());
     const row = await lastAssistantRow(c);

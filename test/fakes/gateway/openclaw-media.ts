@@ -38,6 +38,8 @@ export class ArtifactError extends Error {
 export const OUTGOING_ROUTE_PREFIX = '/api/chat/media/outgoing';
 /** MANAGED_OUTGOING_IMAGE_TICKET_TTL_MS. */
 export const MEDIA_TICKET_TTL_MS = 300_000;
+/** How long after a run's chat final v4 has managed its reply's media (live ~0.5 s, F-to-lead-files §3). */
+export const MANAGED_MEDIA_DELAY_MS = 500;
 /** DEFAULT_MANAGED_IMAGE_ATTACHMENT_LIMITS.maxBytes. */
 const MAX_MANAGED_IMAGE_BYTES = 12_582_912;
 const ATTACHMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -101,11 +103,34 @@ export interface ResolveKey {
 export class OutgoingMedia {
   private readonly records = new Map<string, ManagedRecord>();
   private readonly secret = randomBytes(32);
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly state: GatewayState,
-    private readonly opts: { ticketTtlMs: number; token: () => string },
+    private readonly opts: { ticketTtlMs: number; token: () => string; managedDelayMs: number },
   ) {}
+
+  /**
+   * A run's chat final went out. 2026.9.6 manages the reply's media only after it: the chat final comes from the
+   * agent run's lifecycle end (server-chat.ts), while the reply's settled payload reaches chat.send's dispatcher
+   * later, and `appendWebchatAgentMediaTranscriptIfNeeded` (dist/chat-send-handler-*.js, region
+   * src/gateway/server-methods/chat-send-reply-dispatch.ts) then rewrites the transcript row
+   * (rewriteAssistantTranscriptMessageByIdempotencyKey, publishAssistantTranscriptRewrite) and registers the artifacts
+   * (attachManagedOutgoingMediaToMessage). Live: listed ~0.5 s after the final (F-to-lead-files §3).
+   */
+  afterFinal(info: RunInfo): void {
+    if (this.opts.managedDelayMs <= 0) return this.manageRun(info);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.manageRun(info);
+    }, this.opts.managedDelayMs);
+    this.timers.add(timer);
+  }
+
+  close(): void {
+    this.timers.forEach((t) => clearTimeout(t));
+    this.timers.clear();
+  }
 
   /**
    * At a run's end: each assistant row of the run that names media gets its display content, text and a managed

@@ -266,9 +266,9 @@ export class OpenClawMethods {
     const onEvent = (ev: RunEvent): void => {
       // Sub-agents are spawned (their task events out) before the turn's sessions_yield call and yielded final.
       if (ev.type === 'yielding') return this.handOff(info, ev.yieldTo);
-      // v4 manages the reply's media before the final goes out, so artifacts.list finds them after it.
-      if (ev.type === 'done') this.extras.media?.manageRun(info);
       streamer?.handle(ev);
+      // v4 manages the reply's media some time after the final (history row, artifacts.list).
+      if (ev.type === 'done') this.extras.media?.afterFinal(info);
       if (ev.type === 'done') afterFinal?.();
       if (ev.type === 'done' || ev.type === 'error' || ev.type === 'aborted') {
         extra.onTerminal?.(ev);

@@ -57,6 +57,8 @@ export class RunStreamer {
   private readonly rawSegments: string[] = [];
   /** Per segment: the text the last assistant event carried, and how many media URLs went out. */
   private readonly sent = new Map<number, { text: string; media: number }>();
+  /** v3 per segment: the last token's cleaned text, and whether any token made an assistant event. */
+  private readonly v3Streamed = new Map<number, { cleaned: string; emitted: boolean }>();
 
   constructor(
     private readonly run: RunInfo,
@@ -188,11 +190,12 @@ export class RunStreamer {
 
   /**
    * A reply's `MEDIA:` lines never reach a client as text (openclaw-agent-events.md §5, live on both): the assistant
-   * event carries the text without them and, once a media line is complete, its URLs in `mediaUrls` (with `delta:""`
-   * when no text came); an event that would carry nothing is not sent (pi-embedded-subscribe.handlers.messages.ts).
+   * event carries the text without them, and the media URLs in `mediaUrls` (with `delta:""` when no text came); an
+   * event that would carry nothing is not sent. v3 and v4 differ in when (see v3Token).
    */
   private token(token: string, raw: string, segment: number): void {
     this.rawSegments[segment] = raw;
+    if (!this.v4) return this.v3Token(token, raw, segment);
     const split = splitMedia(raw, this.opts.protocol);
     const previous = this.sent.get(segment) ?? { text: '', media: 0 };
     if (!split) {
@@ -200,7 +203,7 @@ export class RunStreamer {
       this.agentEvent('assistant', { text: raw, delta: token });
       this.sent.set(segment, { text: raw, media: previous.media });
     } else {
-      const text = this.v4 ? split.text : split.text.trim();
+      const text = split.text;
       this.segments[segment] = text;
       // A media line counts once its line ended (the streaming directive parser holds a partial line back).
       const complete = splitMedia(raw.slice(0, raw.lastIndexOf('\n') + 1), this.opts.protocol)?.mediaUrls ?? [];
@@ -211,7 +214,61 @@ export class RunStreamer {
     }
     const text = this.segments[segment]!;
     this.lastAssistantText = text;
-    this.latestText = this.v4 ? this.segments.filter((s) => s !== '' && s !== undefined).join('\n\n') : text;
+    this.latestText = this.segments.filter((s) => s !== '' && s !== undefined).join('\n\n');
+    this.paceDelta();
+  }
+
+  /**
+   * v3, as 2026.2.17 dist/pi-embedded-*.js `handleMessageUpdate` (region src/agents/pi-embedded-subscribe.handlers
+   * .messages.ts): the message's text so far, trimmed and with its media lines taken out (parseReplyDirectives), is
+   * the cleaned text. An assistant event goes out only when it extends the previous token's cleaned text
+   * (`lastStreamedAssistantCleaned`, remembered whether sent or not); its `mediaUrls` are those of this token alone
+   * (`consumePartialReplyDirectives`, src/auto-reply/reply/streaming-directives.ts, parses each delta by itself), and
+   * a token that makes no event loses them. So a `MEDIA:` line split across tokens ("\nMED", "IA", ":./x.png") stops
+   * the stream at "…\nMEDIA": the cleaned text shrinks, nothing more goes out, no mediaUrls ever, and the chat final
+   * (server-chat.ts emitChatFinal: the buffer of the last assistant event) keeps "MEDIA" (F-to-lead-files §1, live).
+   */
+  private v3Token(token: string, raw: string, segment: number): void {
+    const next = raw.trim();
+    if (next === '') return;
+    const cleaned = splitMedia(next, 3)?.text ?? next;
+    const mediaUrls = splitMedia(token, 3)?.mediaUrls ?? [];
+    const previous = this.v3Streamed.get(segment);
+    const previousCleaned = previous?.cleaned ?? '';
+    let delta = '';
+    let emit = false;
+    if (cleaned === '' && mediaUrls.length === 0) emit = false;
+    else if (previousCleaned !== '' && !cleaned.startsWith(previousCleaned)) emit = false;
+    else {
+      delta = cleaned.slice(previousCleaned.length);
+      emit = delta !== '' || mediaUrls.length > 0;
+    }
+    this.v3Streamed.set(segment, { cleaned, emitted: (previous?.emitted ?? false) || emit });
+    if (emit) this.v3Assistant(segment, cleaned, delta, mediaUrls);
+  }
+
+  /** v3 `handleMessageEnd`: a message none of whose tokens made an event gets one with its whole text and media. */
+  private v3MessageEnd(segment: number): void {
+    const raw = this.rawSegments[segment]?.trim();
+    if (!raw || this.v3Streamed.get(segment)?.emitted) return;
+    const split = splitMedia(raw, 3);
+    const text = split?.text ?? raw;
+    const media = split?.mediaUrls ?? [];
+    if (text === '' && media.length === 0) return;
+    this.v3Streamed.set(segment, { cleaned: text, emitted: true });
+    this.v3Assistant(segment, text, text, media);
+  }
+
+  /** v3's chat buffer is the text of the last assistant event (server-chat.ts emitChatDelta). */
+  private v3Assistant(segment: number, text: string, delta: string, mediaUrls: string[]): void {
+    this.agentEvent('assistant', { text, delta, ...(mediaUrls.length > 0 ? { mediaUrls } : {}) });
+    this.segments[segment] = text;
+    this.lastAssistantText = text;
+    this.latestText = text;
+    this.paceDelta();
+  }
+
+  private paceDelta(): void {
     const wait = this.lastDeltaAt + this.opts.pacingMs - Date.now();
     if (wait <= 0) this.sendDelta();
     else if (this.opts.flushesDeltas && !this.pending) this.pending = setTimeout(() => this.sendDelta(), wait);
@@ -278,8 +335,9 @@ export class RunStreamer {
     return this.v4 || this.opts.verboseLevel?.() === 'full';
   }
 
-  /** A segment ended (a tool call or the reply's end): the media of a last line that had no line break go out now. */
+  /** A segment ended (a tool call or the reply's end): v4 sends the media of a last line that had no line break. */
   private flushMedia(segment: number): void {
+    if (!this.v4) return this.v3MessageEnd(segment);
     const raw = this.rawSegments[segment];
     const media = raw === undefined ? [] : (splitMedia(raw, this.opts.protocol)?.mediaUrls ?? []);
     const previous = this.sent.get(segment) ?? { text: '', media: 0 };
