@@ -32,8 +32,12 @@ export function assertTaken(attachments: readonly ChatAttachment[] | undefined, 
   }
 }
 
-/** The gateway as a person would name it: `OpenClaw 2026.2.17 (protocol 3)`, `the card gateway`. */
+/**
+ * The gateway as a person would name it: `OpenClaw 2026.9`, `the card gateway`; `OpenClaw (protocol 3)` when the
+ * gateway gives no release (2026.2 built from source says `dev`).
+ */
 export function gatewayName(info: GatewayInfo): string {
   if (info.dialect === 'card') return 'the card gateway';
-  return `OpenClaw ${info.serverVersion ?? ''}${info.serverVersion ? ' ' : ''}(protocol ${info.protocol})`;
+  const release = /^\d{4}\.\d+/.exec(info.serverVersion ?? '')?.[0];
+  return release ? `OpenClaw ${release}` : `OpenClaw (protocol ${info.protocol})`;
 }

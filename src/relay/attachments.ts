@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { extname } from 'node:path';
+import { gatewayName } from '../gateway/attachments.js';
 import { formatBytes } from '../gateway/sizes.js';
 import type { AttachmentLimits, ChatAttachment, GatewayInfo } from '../gateway/types.js';
 import { UserFacingError } from './errors.js';
@@ -213,13 +214,10 @@ export function inlineTextFile(name: string, text: string, maxChars: number): st
 
 /** How people know the gateway, and what it does with files, from the handshake. */
 export function gatewayFiles(info: GatewayInfo, model: { ref: string | undefined; takesImages: boolean | undefined } = { ref: undefined, takesImages: undefined }): GatewayFiles {
-  const protocol = Number(info.protocol);
-  const release = /^(\d{4}\.\d+)/.exec(info.serverVersion ?? '')?.[1];
-  const name = info.dialect === 'card' ? 'the card gateway' : release ? `OpenClaw ${release}` : `OpenClaw (protocol ${info.protocol})`;
   return {
     limits: info.features.attachments,
-    name,
-    dropsImagesForTextModels: info.dialect === 'openclaw' && protocol < 4,
+    name: gatewayName(info),
+    dropsImagesForTextModels: info.dialect === 'openclaw' && Number(info.protocol) < 4,
     modelTakesImages: model.takesImages,
     model: model.ref,
   };

@@ -1,6 +1,7 @@
+import { gatewayName } from '../gateway/attachments.js';
 import type { GatewayClient } from '../gateway/client.js';
 import { FileTooLargeError } from '../gateway/errors.js';
-import type { GatewayInfo, ProducedFile, RunActivity } from '../gateway/types.js';
+import type { ProducedFile, RunActivity } from '../gateway/types.js';
 import type { Logger } from '../log.js';
 import type { ReplyAttachments } from './live-reply.js';
 import type { ReplyFile } from './phase.js';
@@ -62,12 +63,7 @@ const LISTING_SHARE = 0.5;
 /** At most this many files are fetched (a Discord message takes 10); the others are named. */
 const MAX_FETCHED = 10;
 
-/** Who cannot hand files over, as a line says it: "OpenClaw 2026.2", or the card's "this gateway". */
-function gatewayName(info: GatewayInfo | undefined): string {
-  if (!info || info.dialect !== 'openclaw') return 'this gateway';
-  const version = /^\d{4}\.\d+/.exec(info.serverVersion ?? '')?.[0];
-  return version ? `OpenClaw ${version}` : `OpenClaw (protocol ${info.protocol})`;
-}
+
 
 /**
  * The files an agent produced in a run, fetched for the final reply: each within the upload limit, all within a
@@ -122,7 +118,7 @@ async function fetchOne(
   const name = shownName(file.name);
   const limit = fileSize(options.maxBytes);
   if (file.late) return { note: `📎 The agent made \`${name}\`; it did not arrive from the gateway in time.` };
-  if (!file.fetch) return { note: `📎 The agent made \`${name}\`; ${gatewayName(gateway.info)} cannot hand files over.` };
+  if (!file.fetch) return { note: `📎 The agent made \`${name}\`; ${gateway.info ? gatewayName(gateway.info) : 'this gateway'} cannot hand files over.` };
   if (file.sizeBytes !== undefined && file.sizeBytes > options.maxBytes) {
     return { note: `📎 \`${name}\` (${fileSize(file.sizeBytes)}) is over Discord's ${limit} limit.` };
   }

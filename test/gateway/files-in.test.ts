@@ -71,7 +71,7 @@ describe('attachments on OpenClaw', () => {
     const { gateway, client, seen } = await openClaw(3);
     const error = await client.chatSend({ sessionKey: KEY, message: 'read this', attachments: [image('dot.png'), textFile('notes.txt', 'hi')] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AttachmentUnsupportedError);
-    expect((error as Error).message).toBe('notes.txt: OpenClaw 2026.2.17 (protocol 3) takes no files other than images with a prompt; it was not sent');
+    expect((error as Error).message).toBe('notes.txt: OpenClaw 2026.2 takes no files other than images with a prompt; it was not sent');
     expect(chatSendFrames(gateway)).toEqual([]);
     expect(seen).toEqual([]);
     expect(client.activeRuns).toEqual([]);
