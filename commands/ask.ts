@@ -120,33 +120,42 @@ export default {
         return undefined;
       }
     };
-    if (!(await refusingFiles(context.relay.precheck(scope, { steer, files }).then(() => true)))) return;
-    const originalId = await deferPublicly(interaction);
-    if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
-    const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
+    // The prompt holds a place in the session's queue from here, so that a burst of asks is refused here, privately,
+    // and never after the public deferral. A new thread has a session of its own: nothing to hold in this channel's.
+    const checked = await refusingFiles(context.relay.precheck(scope, { steer, files, hold: !wantThread }).then((place) => ({ place })));
+    if (!checked) return;
+    const { place } = checked;
+    try {
+      const originalId = await deferPublicly(interaction);
+      if (wantThread && !originalId) throw new UserFacingError('Discord did not tell me which message my reply is, so I could not start a thread on it. Ask again without `thread:true`.');
+      const target = wantThread && originalId ? await startThread(interaction, context, scope, originalId, prompt) : scope;
 
-    const writer = context.createWriter({
-      location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id),
-      deferred: true,
-      // Files the answer attaches: clawcord's cap (attachments.uploadMaxBytes), within the guild's own limit.
-      ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: Math.min(context.config.attachments.uploadMaxBytes, interaction.attachmentSizeLimit) } : {}),
-    });
-    // The files are fetched now (Discord's links expire) and held until the prompt's turn comes.
-    const outcome = await refusingFiles(
-      context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}), ...(files.length > 0 ? { files } : {}) }),
-    );
-    if (!outcome) return;
-    if (steer && files.length > 0 && outcome.status === 'queued') void writer.tellAsker(FILES_NEVER_STEER);
-    if (outcome.status === 'steered') {
-      // The prompt went into the running answer: this reply only says so (its writer never writes, so no Stop button).
-      await interaction.editReply({ ...replyEdit(steeredNote(outcome.into.requester)), components: [] });
-      return;
-    }
-    // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.
-    const channelLacks = target === scope && scope.guildId !== null ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
-    if (channelLacks.length > 0) {
-      const note = `⚠️ I lack ${list(channelLacks)} here: an answer that runs past 15 minutes may stop updating. An admin can grant ${channelLacks.length === 1 ? 'it' : 'them'}.`;
-      void writer.tellAsker(note).then((told) => told || context.logger.info({ channel: scope.id, missing: channelLacks }, 'the bot lacks permissions where it was asked'));
+      const writer = context.createWriter({
+        location: interactionLocation(interaction, scope.id, originalId, target === scope ? null : target.id),
+        deferred: true,
+        // Files the answer attaches: clawcord's cap (attachments.uploadMaxBytes), within the guild's own limit.
+        ...(interaction.attachmentSizeLimit ? { uploadLimitBytes: Math.min(context.config.attachments.uploadMaxBytes, interaction.attachmentSizeLimit) } : {}),
+      });
+      // The files are fetched now (Discord's links expire) and held until the prompt's turn comes.
+      const outcome = await refusingFiles(
+        context.relay.ask({ scope: target, requester: personOf(interaction), prompt, writer, ...(thinking ? { thinking } : {}), ...(steer ? { steer } : {}), ...(files.length > 0 ? { files } : {}), ...(place ? { place } : {}) }),
+      );
+      if (!outcome) return;
+      if (steer && files.length > 0 && outcome.status === 'queued') void writer.tellAsker(FILES_NEVER_STEER);
+      if (outcome.status === 'steered') {
+        // The prompt went into the running answer: this reply only says so (its writer never writes, so no Stop button).
+        await interaction.editReply({ ...replyEdit(steeredNote(outcome.into.requester)), components: [] });
+        return;
+      }
+      // The interaction webhook writes here without View Channel or Send Messages, but only for 15 minutes.
+      const channelLacks = target === scope && scope.guildId !== null ? missing(permissions, scope.kind === 'thread' ? IN_THREAD_NEEDS : CHANNEL_NEEDS) : [];
+      if (channelLacks.length > 0) {
+        const note = `⚠️ I lack ${list(channelLacks)} here: an answer that runs past 15 minutes may stop updating. An admin can grant ${channelLacks.length === 1 ? 'it' : 'them'}.`;
+        void writer.tellAsker(note).then((told) => told || context.logger.info({ channel: scope.id, missing: channelLacks }, 'the bot lacks permissions where it was asked'));
+      }
+    } finally {
+      // Queued, steered or refused, the ask released it already; this is for an ask that never came (a failed deferral).
+      place?.release();
     }
   },
 } satisfies Command;

@@ -10,6 +10,7 @@ import { Catalog } from './catalog.js';
 import { Mappings, requireGateway } from './mappings.js';
 import type { Pacer } from './pacer.js';
 import type { ReplyRenderer } from './phase.js';
+import type { QueuePlace } from './queue-places.js';
 import { Runs, type StopResult } from './runs.js';
 import type { AskInput, AskOutcome, PersistentWriter, Person, Scope } from './scope.js';
 import { Steering } from './steering.js';
@@ -17,6 +18,7 @@ import { Steering } from './steering.js';
 export type { AskInput, AskOutcome, AskResult, IncomingFile, PersistentWriter, Person, Scope } from './scope.js';
 export { FilesRefusedError, type FileFacts } from './attachments.js';
 export type { StopResult } from './runs.js';
+export type { QueuePlace } from './queue-places.js';
 export type { ApprovalCardInfo, DecideResult } from './approvals.js';
 
 export interface RelayDeps {
@@ -99,8 +101,12 @@ export class Relay {
 
   // ---- asking ----
 
-  /** Refuses at once what `ask` would refuse, files included as Discord describes them (FilesRefusedError). */
-  precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[] } = {}): Promise<void> {
+  /**
+   * Refuses at once what `ask` would refuse, files included as Discord describes them (FilesRefusedError). With
+   * `hold`, a prompt that passes holds a place in the queue for its ask (`AskInput.place`), so that a burst is refused
+   * here and never in `ask`; whoever got the place releases it if the ask never comes (a deferral that failed).
+   */
+  precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[]; hold?: boolean } = {}): Promise<QueuePlace | undefined> {
     return this.runs.precheck(scope, options);
   }
 

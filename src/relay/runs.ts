@@ -15,6 +15,7 @@ import type { RelayDeps } from './relay.js';
 import { ReplyStatus } from './reply-status.js';
 import type { ChannelMapping } from '../store/store.js';
 import type { AskInput, AskOutcome, IncomingFile, PersistentWriter, Person, Scope } from './scope.js';
+import { HeldPlaces, type QueuePlace } from './queue-places.js';
 import { PRECHECK_LIMIT_MS, waitAtMost } from './wait.js';
 
 export interface RunsDeps extends RelayDeps {
@@ -47,6 +48,12 @@ export type StopResult =
 const SETTLE_LIMIT_MS = 5 * 60_000;
 /** How long an accepted prompt with images may wait to learn whether the session's model takes them. */
 const MODEL_LOOKUP_LIMIT_MS = 5_000;
+/**
+ * How long a place a precheck held waits for its ask. The ask follows the public deferral, which Discord must have
+ * within 3 s of the command; a caller releases the place itself when the deferral fails, so this only bounds a
+ * place whose ask never comes for a reason nobody saw.
+ */
+const PLACE_HOLD_MS = 10_000;
 
 /**
  * One run per session at a time, the rest queued behind it; each answer streamed into its reply, and kept in the
@@ -58,6 +65,7 @@ export class Runs {
   private readonly answers: Answers;
   /** The files of prompts not sent yet, fetched when they were accepted (Discord's links expire). */
   private readonly heldFiles = new WeakMap<Job, ChatAttachment[]>();
+  private readonly places = new HeldPlaces(PLACE_HOLD_MS);
   private closing = false;
 
   constructor(private readonly deps: RunsDeps) {
@@ -66,10 +74,13 @@ export class Runs {
 
   /**
    * Throws what `ask` would refuse with (gateway down, queue full, files this gateway cannot take as Discord describes
-   * them), before a reply is shown; never waits long. A prompt to be steered into a running answer does not queue, so
-   * a full queue does not refuse it; a prompt with files never steers.
+   * them), before a reply is shown; never waits long. With `hold`, a prompt that passes gets a place in the queue,
+   * counted against relay.maxQueue until its ask (`AskInput.place`) has queued it or the place is released, so that a
+   * burst is refused here, privately, and never in `ask`. A prompt to be steered into a running answer does not
+   * queue, so a full queue does not refuse it (it holds a place while there is one, in case the steer falls back to
+   * queueing); a prompt with files never steers.
    */
-  async precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[] } = {}): Promise<void> {
+  async precheck(scope: Scope, options: { steer?: boolean; files?: FileFacts[]; hold?: boolean } = {}): Promise<QueuePlace | undefined> {
     requireGateway(this.deps.gateway);
     const files = options.files ?? [];
     const mapping = await waitAtMost(this.deps.mappings.forScope(scope), PRECHECK_LIMIT_MS);
@@ -78,10 +89,19 @@ export class Runs {
       const { refusals } = planFiles(files, gateway, this.fileRules);
       if (refusals.length > 0) throw new FilesRefusedError(refusals);
     }
-    if (!mapping) return;
-    const lane = this.lanes.get(mapping.sessionKey);
-    if (options.steer && files.length === 0 && lane?.active?.run && this.deps.gateway.info?.features.steer) return;
-    if (lane?.active && lane.waiting.length >= this.deps.config.maxQueue) throw new BusyError(this.deps.config.maxQueue);
+    // Nothing awaits from here on: the check and the hold are one step, whatever else a burst runs meanwhile.
+    const lane = mapping ? this.lanes.get(mapping.sessionKey) : undefined;
+    const full = this.placesTaken(scope.id, lane) >= 1 + this.deps.config.maxQueue;
+    if (full) {
+      if (options.steer && files.length === 0 && lane?.active?.run && this.deps.gateway.info?.features.steer) return undefined;
+      throw new BusyError(this.deps.config.maxQueue);
+    }
+    return options.hold ? this.places.hold(scope.id) : undefined;
+  }
+
+  /** The answer running in a scope's session, those waiting, and the places prechecks hold there (but `own`). */
+  private placesTaken(scopeId: string, lane: Lane | undefined, own?: QueuePlace): number {
+    return (lane?.active ? 1 : 0) + (lane?.waiting.length ?? 0) + this.places.count(scopeId, own);
   }
 
   /**
@@ -91,21 +111,36 @@ export class Runs {
    * with files never steers: no gateway is known to take files into a running turn, so it waits for its own.
    */
   async ask(input: AskInput): Promise<AskOutcome> {
+    input.place?.take();
+    try {
+      return await this.queue(input);
+    } finally {
+      // Steered or refused: the place is not needed any more (a queued prompt gave it back as it queued).
+      input.place?.release();
+    }
+  }
+
+  private async queue(input: AskInput): Promise<AskOutcome> {
     requireGateway(this.deps.gateway);
     const mapping = await this.deps.mappings.forScope(input.scope);
     const attributed = attributePrompt(this.deps.config.promptTemplate, input.requester, input.prompt);
     const files = input.files ?? [];
     const prepared = files.length > 0 ? await this.fetchFiles(files, mapping, attributed) : undefined;
-    const lane = this.lane(mapping.sessionKey);
     let queuedByGateway: RunStream | undefined;
-    if (input.steer && !prepared && lane.active?.run && !lane.active.run.done && this.deps.gateway.info?.features.steer) {
-      const steered = await this.steer(lane.active, lane.active.run, input);
+    const running = this.lanes.get(mapping.sessionKey)?.active;
+    if (input.steer && !prepared && running?.run && !running.run.done && this.deps.gateway.info?.features.steer) {
+      const steered = await this.steer(running, running.run, input);
       if (steered?.status === 'steered') return steered;
       queuedByGateway = steered?.run;
     }
+    // From here on nothing awaits: the check, the position and the queueing are one step.
+    // Places other prechecks hold count as taken: their asks are on their way, past their public deferrals.
+    if (!queuedByGateway && this.placesTaken(input.scope.id, this.lanes.get(mapping.sessionKey), input.place) >= 1 + this.deps.config.maxQueue) {
+      throw new BusyError(this.deps.config.maxQueue);
+    }
+    const lane = this.lane(mapping.sessionKey);
     // A prompt the gateway queued itself runs right after the answer in progress, before any clawcord queued.
     const position = lane.active ? (queuedByGateway ? 1 : lane.waiting.length + 1) : 0;
-    if (position > this.deps.config.maxQueue && !queuedByGateway) throw new BusyError(this.deps.config.maxQueue);
     const phase: ReplyPhase = position > 0 ? { kind: 'queued', position } : { kind: 'waiting' };
     const job: Job = {
       id: newJobId(),
@@ -126,6 +161,8 @@ export class Runs {
     input.writer.bindJob(job.id);
     if (prepared && prepared.notes.length > 0) void input.writer.tellAsker?.(prepared.notes.join('\n')).catch(() => false);
     this.jobs.set(job.id, job);
+    // The lane counts the prompt from now on, in the same step: its place must not count twice meanwhile.
+    input.place?.release();
     if (queuedByGateway) lane.waiting.unshift(job);
     else lane.waiting.push(job);
     this.pump(lane);

@@ -2,6 +2,7 @@ import type { ThinkingLevel } from '../gateway/types.js';
 import type { ReplyLocation } from '../store/store.js';
 import type { LiveReply, ReplyWriter } from './live-reply.js';
 import type { Speaker } from './prompt.js';
+import type { QueuePlace } from './queue-places.js';
 
 /** A Discord channel, thread or DM, as far as the relay cares. */
 export interface Scope {
@@ -37,6 +38,8 @@ export interface AskInput {
   writer: PersistentWriter;
   /** Files the person attached (the /ask options, a thread message's files), not fetched yet. */
   files?: IncomingFile[];
+  /** The place its precheck held in the queue (`hold`); the ask takes it and releases it, queued or refused. */
+  place?: QueuePlace;
 }
 
 /** A file a person attached to a prompt, as the Discord side describes it; the relay fetches it only to send it. */
