@@ -119,4 +119,20 @@ describe('a burst of prompts in one channel', () => {
     expect(ran).toHaveLength(1 + MAX_QUEUE);
     expectPlacesInOrder(replies, ran);
   });
+
+  it('a place whose /ask could not defer goes back at once: the next /ask gets it', async () => {
+    const { discord, gateway } = await startStack({ gateway: 'openclaw-v4', config: { relay: { minEditIntervalMs: 250, maxQueue: 0 } } });
+    gateway.setReplyScript(({ message }) => ({ tokens: wordTokens(`answer to ${message}`), tokenDelayMs: 20 }));
+    const lost = discord.override({ match: (r) => r.method === 'POST' && r.path.includes('/callback') && (r.body as { type?: number }).type === 5, status: 404, body: { code: 10062, message: 'Unknown interaction' } });
+    const first = discord.sendChatInput({ name: 'ask', options: { prompt: 'lost' }, user: members[0] });
+    await waitFor(() => lost.hits > 0, 5_000, 'the deferral to fail');
+    await waitFor(() => discord.interaction(first.token)?.callbacks.some((c) => c.status > 0 && c.status < 300), 5_000, 'the private error');
+    // Well within the place's own time limit: only its release can let this one in.
+    const second = discord.sendChatInput({ name: 'ask', options: { prompt: 'next' }, user: members[1] });
+    expect(await waitFor(() => discord.interaction(second.token)?.ackType, 5_000, 'the second /ask to be answered')).toBe(5);
+    const reply = await answered(discord, second.token);
+    expect(withoutExtras(reply.content)).toBe(`answer to [${members[1]!.globalName} (${members[1]!.id})] next`);
+    expect(discord.interaction(second.token)!.followUps).toEqual([]);
+    expectNoPublicRefusal(discord, discord.channelId('general'));
+  });
 });

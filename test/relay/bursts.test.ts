@@ -14,7 +14,7 @@ import { Relay, type AskOutcome, type PersistentWriter, type QueuePlace, type Sc
 import { Store, type ReplyLocation } from '../../src/store/store.js';
 import { startOpenClawGateway } from '../fakes/gateway/openclaw-gateway.js';
 import { wordTokens } from '../fakes/gateway/state.js';
-import { makeClient, onCleanup } from '../gateway/helpers.js';
+import { makeClient, onCleanup, waitFor } from '../gateway/helpers.js';
 
 const GUILD = '100000000000000001';
 const CHANNEL: Scope = { id: '300000000000000001', guildId: GUILD, kind: 'channel', parentId: null };
@@ -58,7 +58,7 @@ async function setup(maxQueue: number) {
   const pacer = new Pacer(new RateBudget(() => ({ limit: 50, windowMs: 1_000 })), { minIntervalMs: 250, logger: silentLogger });
   const relay = new Relay({ gateway: client, store, pacer, render: renderReply, config: relaySchema.parse({ maxQueue }), logger: silentLogger });
   onCleanup(() => relay.shutdown(1_000));
-  return { relay };
+  return { relay, gateway };
 }
 
 function positionOf(outcome: AskOutcome): number {
@@ -97,5 +97,24 @@ describe('a burst of prompts in one session', () => {
     const started = await relay.ask({ scope: CHANNEL, requester: people[0]!, prompt: 'first', writer: new MemoryWriter(), place: first });
     const queued = await relay.ask({ scope: CHANNEL, requester: people[2]!, prompt: 'third', writer: new MemoryWriter(), place: third });
     expect([positionOf(started), positionOf(queued)]).toEqual([0, 1]);
+  });
+
+  it('a prompt to steer passes a full queue while the running answer can take it; with room it holds a place in case it queues', async () => {
+    const { relay, gateway } = await setup(1);
+    // The fake takes a steered prompt as its turn ends: a short one.
+    gateway.setReplyScript(() => ({ tokens: wordTokens('a long answer '.repeat(10)), tokenDelayMs: 50 }));
+    const running = new MemoryWriter();
+    await relay.ask({ scope: CHANNEL, requester: people[0]!, prompt: 'first', writer: running });
+    await waitFor(() => running.shown.join('').includes('a long answer'), 5_000, 'the first answer to stream');
+    const withRoom = await relay.precheck(CHANNEL, { steer: true, hold: true });
+    expect(withRoom).toBeDefined();
+    await expect(relay.precheck(CHANNEL, { hold: true })).rejects.toBeInstanceOf(BusyError);
+    expect(await relay.precheck(CHANNEL, { steer: true, hold: true })).toBeUndefined();
+    const steered = await relay.ask({ scope: CHANNEL, requester: people[1]!, prompt: 'and this', writer: new MemoryWriter(), steer: true, place: withRoom! });
+    expect(steered.status).toBe('steered');
+    // Steered, it never queued: its place went back.
+    const again = await relay.precheck(CHANNEL, { hold: true });
+    expect(again).toBeDefined();
+    again!.release();
   });
 });
