@@ -2,7 +2,7 @@ import type { ButtonInteraction } from 'discord.js';
 import type { ApprovalDecision } from '../gateway/types.js';
 import type { Logger } from '../log.js';
 import { CONTINUE_PROMPT, type ApprovalState } from '../relay/approval-card.js';
-import type { DecideResult, Relay } from '../relay/relay.js';
+import type { DecideResult, QueuePlace, Relay } from '../relay/relay.js';
 import type { AccessPolicy } from './access.js';
 import type { CardButton, DiscordApprovalBoard } from './approvals.js';
 import { deferPublicly, interactionLocation } from './asking.js';
@@ -101,19 +101,24 @@ async function continueTurn(interaction: ButtonInteraction, approvalId: string, 
     return;
   }
   let deferred = false;
+  let place: QueuePlace | undefined;
   try {
     const scope = scopeOf(interaction);
-    // Refusals (gateway down, queue full) stay private: they come before the public "thinking…".
-    await context.relay.precheck(scope);
+    // Refusals (gateway down, queue full) stay private: they come before the public "thinking…", and the place the
+    // precheck holds in the queue keeps a burst of asks from taking it meanwhile.
+    place = await context.relay.precheck(scope, { hold: true });
     const originalId = await deferPublicly(interaction);
     deferred = true;
     const writer = context.createWriter({ location: interactionLocation(interaction, scope.id, originalId), deferred: true });
-    await context.relay.ask({ scope, requester, prompt: CONTINUE_PROMPT, writer });
+    await context.relay.ask({ scope, requester, prompt: CONTINUE_PROMPT, writer, ...(place ? { place } : {}) });
   } catch (error) {
     board.releaseContinue(approvalId);
     if (!deferred) throw error;
     await replyWithErrorAfterPublicDeferral(interaction, error, logger);
     return;
+  } finally {
+    // The ask takes its place itself; this covers a deferral that failed.
+    place?.release();
   }
   const ref = { channelId: interaction.channelId, messageId: interaction.message.id };
   void board.markContinued(ref, requester.name, interaction.message.content).catch((error: unknown) => logger.warn({ err: error, approval: approvalId }, 'could not mark an approval card continued'));
