@@ -5,7 +5,10 @@ import type { RecordedMessage } from '../test/fakes/discord/types.js';
 import type { RunTimeline } from './gateway.js';
 import { streamTag } from './text.js';
 
-/** Staleness is sampled on this grid, from the first gateway text to the final gateway event. */
+/**
+ * Staleness is sampled on this grid, from the first gateway text until the final content is visible (or, for a reply
+ * that never showed it, until the final gateway event): a final that waits is stale too.
+ */
 export const SAMPLE_EVERY_MS = 100;
 
 const CURSOR = '▌';
@@ -64,7 +67,8 @@ export function assignMessages(messages: readonly RecordedMessage[], texts: read
   return byStream;
 }
 
-interface Step {
+/** What a person saw at one moment: the visible text's length, whether it was the final content, and whether it was a prefix of the answer. */
+export interface Step {
   at: number;
   length: number;
   final: boolean;
@@ -97,11 +101,14 @@ export function showsFinal(messages: readonly RecordedMessage[], text: string): 
 }
 
 export function streamMetrics(timeline: RunTimeline, messages: readonly RecordedMessage[]): StreamMetrics {
-  const text = timeline.text;
-  const steps = visibleSteps(messages, text);
+  const edits = messages.reduce((sum, m) => sum + m.versions.filter((v) => !v.route.includes(CALLBACK_ROUTE)).length, 0);
+  return stepMetrics(timeline, visibleSteps(messages, timeline.text), edits, messages.length);
+}
+
+/** The figures of one reply from what it showed over time (recorded from Discord, or simulated for the ideal). */
+export function stepMetrics(timeline: RunTimeline, steps: readonly Step[], edits: number, messages: number): StreamMetrics {
   const firstTextAt = timeline.at[0];
   const doneAt = timeline.doneAt;
-  const edits = messages.reduce((sum, m) => sum + m.versions.filter((v) => !v.route.includes(CALLBACK_ROUTE)).length, 0);
   const metrics: StreamMetrics = {
     stream: timeline.stream,
     firstVisibleMs: undefined,
@@ -109,7 +116,7 @@ export function streamMetrics(timeline: RunTimeline, messages: readonly Recorded
     stalenessChars: [],
     stalenessMs: [],
     edits,
-    messages: messages.length,
+    messages,
     mismatches: 0,
   };
   if (firstTextAt === undefined || doneAt === undefined) return metrics;
@@ -117,28 +124,33 @@ export function streamMetrics(timeline: RunTimeline, messages: readonly Recorded
   const firstVisible = steps.find((s) => s.length > 0);
   if (firstVisible) metrics.firstVisibleMs = firstVisible.at - firstTextAt;
   // The final content counts from the moment it appeared for good.
+  let finalAt: number | undefined;
   if (steps.length > 0 && steps[steps.length - 1]!.final) {
     let i = steps.length - 1;
     while (i > 0 && steps[i - 1]!.final) i--;
-    metrics.finalMs = steps[i]!.at - doneAt;
+    finalAt = steps[i]!.at;
+    metrics.finalMs = finalAt - doneAt;
   }
 
   // chars behind: the gateway's length minus the visible length. ms behind: 0 while the visible text is the
-  // gateway's, else the time since the gateway moved past it (the first event with more text than is visible).
+  // gateway's, else the time since the gateway moved past it (the first event with more text than is visible, or
+  // the final event when all the text shows but not yet as the final content).
+  const end = Math.max(doneAt, finalAt ?? doneAt);
   let step = -1;
   let point = -1;
-  for (let t = firstTextAt; t < doneAt; t += SAMPLE_EVERY_MS) {
+  for (let t = firstTextAt; t < end; t += SAMPLE_EVERY_MS) {
     while (step + 1 < steps.length && steps[step + 1]!.at <= t) step++;
     while (point + 1 < timeline.at.length && timeline.at[point + 1]! <= t) point++;
     const visible = step >= 0 ? steps[step]!.length : 0;
     const sent = point >= 0 ? timeline.length[point]! : 0;
     if (step >= 0 && !steps[step]!.prefix) metrics.mismatches++;
     metrics.stalenessChars.push(Math.max(0, sent - visible));
-    if (visible >= sent) {
-      metrics.stalenessMs.push(0);
+    if (visible < sent) {
+      metrics.stalenessMs.push(t - timeline.at[firstIndexAbove(timeline.length, visible)]!);
+    } else if (t >= doneAt && !(step >= 0 && steps[step]!.final)) {
+      metrics.stalenessMs.push(t - doneAt);
     } else {
-      const movedPast = firstIndexAbove(timeline.length, visible);
-      metrics.stalenessMs.push(t - timeline.at[movedPast]!);
+      metrics.stalenessMs.push(0);
     }
   }
   return metrics;

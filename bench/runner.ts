@@ -5,6 +5,7 @@ import { startFakeDiscord } from '../test/fakes/discord/index.js';
 import type { FakeDiscord, RecordedMessage } from '../test/fakes/discord/types.js';
 import { spawnBot, type BotProcess } from './bot.js';
 import { startBenchGateway, type BenchGateway } from './gateway.js';
+import { idealMetrics } from './ideal.js';
 import { assignMessages, showsFinal, streamMetrics, type StreamMetrics } from './metrics.js';
 import type { Scenario } from './scenarios.js';
 import { answerText } from './text.js';
@@ -13,6 +14,11 @@ export interface RunResult {
   scenario: Scenario;
   policy: EditPolicy;
   streams: StreamMetrics[];
+  /**
+   * The ideal reference simulated on this run's gateway timelines, each reply in a bucket of its own as the
+   * interaction token gives it (bench/ideal.ts); undefined without rate limits (scenario 5).
+   */
+  ideal: StreamMetrics[] | undefined;
   /** 429 answers the fake Discord sent, by bucket kind. */
   rateLimited: number;
   rateLimitedBy: Record<string, number>;
@@ -68,6 +74,7 @@ export async function runScenario(scenario: Scenario, policy: EditPolicy, option
     scenario,
     policy,
     streams: [],
+    ideal: undefined,
     rateLimited: 0,
     rateLimitedBy: {},
     requests: 0,
@@ -147,6 +154,14 @@ export async function runScenario(scenario: Scenario, policy: EditPolicy, option
         continue;
       }
       result.streams.push(streamMetrics(timeline, replies[i]!));
+    }
+    const bucket = scenario.rateLimits ? scenario.rateLimits.perWebhook : undefined;
+    if (bucket) {
+      result.ideal = [];
+      for (let i = 0; i < scenario.streams; i++) {
+        const timeline = timelines.find((run) => run.stream === i);
+        if (timeline) result.ideal.push(idealMetrics(timeline, bucket));
+      }
     }
     const mismatches = result.streams.reduce((sum, s) => sum + s.mismatches, 0);
     if (mismatches > 0) errors.push(`${mismatches} staleness samples saw text that is not a prefix of the answer`);

@@ -57,6 +57,21 @@ describe('bench metrics', () => {
     expect(metrics.mismatches).toBe(0);
   });
 
+  it('counts staleness until the final content shows, also after the final gateway event', () => {
+    const reply = message('10', [
+      version(1003, `${text.slice(0, 4)} ▌`),
+      version(1210, `${text.slice(0, 20)} ▌`),
+      version(1460, `${text} ▌`),
+      version(1760, text),
+    ]);
+    const metrics = streamMetrics(timeline, [reply]);
+    expect(metrics.finalMs).toBe(310);
+    // t = 1500, 1600, 1700: all the text shows, with the cursor: 0 characters behind, but 50, 150, 250 ms after the
+    // final event.
+    expect(metrics.stalenessChars).toEqual([4, 8, 16, 8, 16, 0, 0, 0]);
+    expect(metrics.stalenessMs).toEqual([0, 50, 150, 50, 150, 50, 150, 250]);
+  });
+
   it('a cursor still showing is not the final content', () => {
     const reply = message('10', [version(1003, `${text} ▌`)]);
     expect(showsFinal([reply], text)).toBe(false);
