@@ -177,14 +177,13 @@ export class LiveReply {
 
   nextWrite(): PendingWrite | undefined {
     const below = this.placement();
+    // Recorded before a restart while the run streams again: the messages keep what they show until it ends.
+    if (below && isLive(this.phase)) return this.done();
     if (below) {
-      // Recorded before a restart while the run streams again: the messages keep what they show until it ends.
-      const next = isLive(this.phase) ? undefined : this.nextBelow(below);
-      if (next) return next;
-      if (!isLive(this.phase) && !this.gone.has(below.from)) return this.done();
+      const next = this.nextBelow(below);
+      if (next !== 'in place') return next ?? this.done();
       // Its first message cannot be created: the final shows in place after all.
-      if (!isLive(this.phase)) this.below = false;
-      else return this.done();
+      this.below = false;
     }
     const messages = this.messages();
     const removal = this.nextRemoval(messages);
@@ -222,12 +221,12 @@ export class LiveReply {
    * stub is written the answer shows twice at worst, never less than once; a restart in between finds the final's
    * messages recorded and finishes from there.
    */
-  private nextBelow(below: FinalBelow): PendingWrite | undefined {
+  private nextBelow(below: FinalBelow): PendingWrite | 'in place' | undefined {
     const finals = this.messagesBelow(below.askerId);
     for (let j = 0; j < finals.length; j++) {
       const index = below.from + j;
       if (this.gone.has(index)) {
-        if (j === 0) return undefined;
+        if (j === 0 && this.written[index] === undefined) return 'in place';
         continue;
       }
       if (!same(this.written[index], finals[j]!)) return { index, message: finals[j]!, urgent: true };

@@ -6,7 +6,7 @@ import { MAX_MESSAGE_LENGTH, renderReply, shownText } from '../../src/discord/re
 import { DiscordReplyWriter } from '../../src/discord/writer.js';
 import { silentLogger } from '../../src/log.js';
 import { RateBudget } from '../../src/relay/budget.js';
-import { LiveReply, type ReplyWriter, type WriteRoute } from '../../src/relay/live-reply.js';
+import { LiveReply, WriteError, type ReplyWriter, type WriteRoute } from '../../src/relay/live-reply.js';
 import { Pacer } from '../../src/relay/pacer.js';
 import type { RenderedMessage } from '../../src/relay/phase.js';
 import type { FinalBelow, ReplyLocation } from '../../src/store/store.js';
@@ -92,7 +92,7 @@ describe('LiveReply: a final below', () => {
   });
 
   /** A writer that records each write as `create|edit|remove index: content`, placing the final after its messages. */
-  function fakeWriter(start: { ids?: number; below?: FinalBelow } = {}) {
+  function fakeWriter(start: { ids?: number; below?: FinalBelow; refuse?: number } = {}) {
     const log: string[] = [];
     let count = start.ids ?? 0;
     let below = start.below;
@@ -100,6 +100,7 @@ describe('LiveReply: a final below', () => {
     const writer: ReplyWriter = {
       routes: () => [route],
       async write(index, message) {
+        if (index === start.refuse) throw new WriteError('Missing Permissions', 'gone');
         log.push(`${index < count ? 'edit' : 'create'} ${index}: ${message.content}`);
         count = Math.max(count, index + 1);
       },
@@ -125,7 +126,7 @@ describe('LiveReply: a final below', () => {
     reply.setPhase({ kind: 'final' });
     await vi.advanceTimersByTimeAsync(5_000);
     await reply.whenSettled();
-    const kinds = log.map((l) => l.split(':')[0]);
+    const kinds = log.map((l) => l.split(':')[0]!);
     const creates = kinds.filter((k) => k.startsWith('create'));
     expect(creates.length).toBeGreaterThanOrEqual(2);
     expect(log[0]).toMatch(new RegExp(`^create 3: <@${ASKER}>\\nword`));
@@ -153,6 +154,19 @@ describe('LiveReply: a final below', () => {
     const reply = new LiveReply(writer, renderReply, { kind: 'streaming' }, pacer.poke);
     reply.setText('short');
     await vi.advanceTimersByTimeAsync(2_000);
+    reply.setPhase({ kind: 'final' });
+    await vi.advanceTimersByTimeAsync(2_000);
+    await reply.whenSettled();
+    expect(log).toEqual(['create 0: short ▌', 'edit 0: short']);
+  });
+
+  it('shows the final in place after all when its new message cannot be created', async () => {
+    const pacer = new Pacer(new RateBudget(() => ({ limit: 50, windowMs: 1_000 })), { minIntervalMs: 1_000, logger: silentLogger });
+    const { writer, log } = fakeWriter({ refuse: 1 });
+    const reply = new LiveReply(writer, renderReply, { kind: 'streaming' }, pacer.poke);
+    reply.setText('short');
+    await vi.advanceTimersByTimeAsync(2_000);
+    reply.notifyOnFinal({ askerId: ASKER, guildId: '1' });
     reply.setPhase({ kind: 'final' });
     await vi.advanceTimersByTimeAsync(2_000);
     await reply.whenSettled();
