@@ -388,7 +388,7 @@ export class DiscordReplyWriter implements PersistentWriter {
         return message?.content ?? '';
       }),
     );
-    return shownText(contents);
+    return shownText(contents, { below: offset > 0 });
   }
 
   /** Records the original interaction message once Discord has told us its id. */

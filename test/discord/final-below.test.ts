@@ -23,7 +23,7 @@ describe('renderReply: a final below', () => {
     expect(messages[0]!.mention).toBe(ASKER);
     expect(messages.slice(1).every((m) => m.mention === undefined && !m.content.includes('<@'))).toBe(true);
     expect(messages.every((m) => m.content.length <= MAX_MESSAGE_LENGTH)).toBe(true);
-    expect(shownText(messages.map((m) => m.content))).toBe(text);
+    expect(shownText(messages.map((m) => m.content), { below: true })).toBe(text);
     // Live, or with an id that is no member's, nothing is mentioned.
     expect(renderReply('hi', { kind: 'streaming' }, { mention: ASKER })[0]!.content).toBe('hi ▌');
     expect(renderReply('hi', { kind: 'final' }, { mention: '@everyone' })).toEqual([{ content: 'hi', live: false }]);

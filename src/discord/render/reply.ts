@@ -170,12 +170,12 @@ const NOTE_ONLY = /^(?:⚠️ \*\*Error:\*\* |⏹️ Stopped|⚠️ Interrupted:
 
 /**
  * The text that messages rendered by `renderReply` show, for a restarted bot that must continue a reply it can no
- * longer remember: without the placeholder, cursor, note and extras lines. (A code block closed only for display
- * stays closed.)
+ * longer remember: without the placeholder, cursor, note and extras lines, and `below`, the mention line a final sent
+ * below starts with. (A code block closed only for display stays closed.)
  */
-export function shownText(contents: readonly string[]): string {
+export function shownText(contents: readonly string[], options: { below?: boolean } = {}): string {
   const chunks = contents
-    .map((content, index) => withoutExtras(index === 0 ? content.replace(MENTION_LINE, '') : content))
+    .map((content, index) => withoutExtras(options.below && index === 0 ? content.replace(MENTION_LINE, '') : content))
     .filter((content) => content !== '' && !content.startsWith('⏳') && !content.startsWith(STUB_PREFIX) && !NOTE_ONLY.test(content));
   const last = chunks.at(-1);
   if (last === undefined) return '';
