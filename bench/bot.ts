@@ -67,8 +67,9 @@ export function spawnBot(env: BotEnv): BotProcess {
   const configFile = join(dir, 'config.json');
   // No health file and a private data directory; every other option keeps its default (as users run it), but for one:
   // the bench measures what messages show while answers stream, so a long final stays in its messages instead of
-  // ending as its first one plus answer.md (relay.fileAfterMessages).
-  writeFileSync(configFile, JSON.stringify({ health: { file: '' }, gateway: { deviceKeyPath: join(dir, 'device.json') }, relay: { fileAfterMessages: 50 } }));
+  // ending as its first one plus answer.md (relay.fileAfterMessages), and edited in place however long it took
+  // (relay.notifyAfterMs): the bench measures edits.
+  writeFileSync(configFile, JSON.stringify({ health: { file: '' }, gateway: { deviceKeyPath: join(dir, 'device.json') }, relay: { fileAfterMessages: 50, notifyAfterMs: 'off' } }));
   // CLAWCORD_BENCH_BOT points at another build of the bot (to try a change against the same bench).
   const main = resolve(process.cwd(), process.env.CLAWCORD_BENCH_BOT ?? 'dist/src/main.js');
   // BENCH_BOT_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, looks inside the bot during a run.

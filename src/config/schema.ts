@@ -73,6 +73,14 @@ export const relaySchema = z.strictObject({
   fileAfterMessages: z.number().int().min(1).max(50).default(4),
   /** A code block of more lines than this is also attached as a file with its language's extension. */
   codeFileLines: z.number().int().min(1).default(80),
+  /**
+   * An answer that took longer than this (ms, from the question) ends as a new message that replies to the live one
+   * and notifies the asker, because an edit notifies no one; the live message shrinks to a stub pointing to it.
+   * 0: always; "off": never (finals always edit in place).
+   */
+  notifyAfterMs: z
+    .union([z.number().int().min(0), z.literal('off')], { error: 'must be a number of milliseconds (0: always) or "off"' })
+    .default(30_000),
 });
 
 const MiB = 1024 * 1024;

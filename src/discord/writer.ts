@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ButtonStyle,
   ComponentType,
@@ -10,7 +10,7 @@ import {
 import { WriteError, type WriteRoute } from '../relay/live-reply.js';
 import type { RenderedMessage, ReplyFile } from '../relay/phase.js';
 import type { PersistentWriter } from '../relay/relay.js';
-import type { ReplyLocation } from '../store/store.js';
+import type { FinalBelow, ReplyLocation } from '../store/store.js';
 import { BucketMap, GLOBAL_KEY, ROUTES, webhookMajor } from './buckets.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './render/files.js';
 import { shownText } from './render/reply.js';
@@ -139,9 +139,43 @@ export class DiscordReplyWriter implements PersistentWriter {
     return this.uploadLimit;
   }
 
+  /**
+   * A final below is created through the channel route only: its create carries a nonce derived from the reply (the
+   * same after a restart, so Discord answers a create it already made with that message) and can reply to the first
+   * message, which interaction follow-ups can do neither of.
+   */
+  placeFinalBelow(asker: { askerId: string; guildId: string | null }): FinalBelow | undefined {
+    if (this.where.finalBelow) return this.where.finalBelow;
+    const from = this.where.messageIds.length;
+    if (from === 0 || this.deadChannels.has(this.channelFor(from))) return undefined;
+    this.where.finalBelow = { from, askerId: asker.askerId, guildId: asker.guildId };
+    this.onLocationChange?.();
+    return this.where.finalBelow;
+  }
+
+  finalBelow(): FinalBelow | undefined {
+    return this.where.finalBelow;
+  }
+
+  messageLink(index: number): string | undefined {
+    const id = this.where.messageIds[index];
+    return id ? `https://discord.com/channels/${this.where.finalBelow?.guildId ?? '@me'}/${this.channelFor(index)}/${id}` : undefined;
+  }
+
+  /** Message `index` is part of a final sent below. */
+  private isBelow(index: number): boolean {
+    const below = this.where.finalBelow;
+    return below !== undefined && index >= below.from;
+  }
+
   routes(index: number, op: 'write' | 'remove' = 'write'): WriteRoute[] {
     if (op === 'remove') return this.removeRoutes(index);
     const routes: WriteRoute[] = [];
+    if (this.isBelow(index)) {
+      const channel = this.channelFor(index);
+      const route = index < this.where.messageIds.length ? ROUTES.editMessage : ROUTES.createMessage;
+      return this.deadChannels.has(channel) ? [] : [{ name: 'channel', keys: [this.buckets.keyFor({ route, major: channel }), GLOBAL_KEY] }];
+    }
     const interaction = this.where.interaction;
     const exists = index < this.where.messageIds.length;
     // The webhook edits only its own messages; its follow-ups land in the interaction's channel, so a reply
@@ -238,6 +272,7 @@ export class DiscordReplyWriter implements PersistentWriter {
   private async send(index: number, message: RenderedMessage, route: WriteRoute): Promise<void> {
     const uploads = this.uploads(index, message.files);
     const body = { ...this.body(message), ...(uploads ? { attachments: uploads.attachments } : {}) };
+    const channel = this.channelFor(index);
     const files = uploads && uploads.files.length > 0 ? { files: uploads.files } : {};
     const existing = this.where.messageIds[index];
     let created: WrittenMessage | undefined;
@@ -251,9 +286,10 @@ export class DiscordReplyWriter implements PersistentWriter {
     } else if (existing) {
       created = (await this.rest.patch(Routes.channelMessage(this.channelFor(index), existing), { body, ...files })) as WrittenMessage;
     } else {
-      const reference = index === 0 && this.replyTo ? { message_reference: { message_id: this.replyTo, fail_if_not_exists: false } } : {};
-      const nonce = { nonce: `${this.nonceBase}-${index}`, enforce_nonce: true };
-      created = (await this.rest.post(Routes.channelMessages(this.channelFor(index)), { body: { ...body, ...reference, ...nonce }, ...files })) as WrittenMessage;
+      const replyTo = this.replyTargetFor(index);
+      const reference = replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {};
+      const nonce = { nonce: this.nonceFor(index), enforce_nonce: true };
+      created = (await this.rest.post(Routes.channelMessages(channel), { body: { ...body, ...reference, ...nonce }, ...files })) as WrittenMessage;
     }
     if (uploads) this.attached.set(index, uploads.attached(created));
     if (index === 0) this.showOriginal(true);
@@ -295,6 +331,23 @@ export class DiscordReplyWriter implements PersistentWriter {
     return { attachments, files: parts, attached };
   }
 
+  /** The first message replies to the mention it answers; a final below replies to the first message, where it can. */
+  private replyTargetFor(index: number): string | undefined {
+    if (index === 0) return this.replyTo;
+    const first = this.where.messageIds[0];
+    return first && index === this.where.finalBelow?.from && this.channelFor(index) === this.where.channelId ? first : undefined;
+  }
+
+  /**
+   * At most 25 characters. A final below's is derived from the reply's first message, so that the create a restart
+   * repeats (its message made, the answer lost) finds the message Discord made then; the others are this writer's.
+   */
+  private nonceFor(index: number): string {
+    if (!this.isBelow(index)) return `${this.nonceBase}-${index}`;
+    const anchor = `${this.where.channelId}:${this.where.messageIds[0] ?? ''}:below:${index}`;
+    return `b${createHash('sha256').update(anchor).digest('hex').slice(0, 20)}`;
+  }
+
   bindJob(jobId: string): void {
     this.stopId = jobId;
   }
@@ -322,14 +375,20 @@ export class DiscordReplyWriter implements PersistentWriter {
     }
   }
 
+  /** A final below shows the answer once its first message exists; until then the live messages do. */
   async shownText(): Promise<string> {
+    const ids = this.where.messageIds;
+    const below = this.where.finalBelow;
+    const shown = below ? (ids.length > below.from ? ids.slice(below.from) : ids.slice(0, below.from)) : ids;
+    const offset = below && ids.length > below.from ? below.from : 0;
     const contents = await Promise.all(
-      this.where.messageIds.map(async (id, index) => {
+      shown.map(async (id, i) => {
+        const index = i + offset;
         const message = (await this.rest.get(Routes.channelMessage(this.channelFor(index), id)).catch(() => undefined)) as { content?: string } | undefined;
         return message?.content ?? '';
       }),
     );
-    return shownText(contents);
+    return shownText(contents, { below: offset > 0 });
   }
 
   /** Records the original interaction message once Discord has told us its id. */
@@ -349,7 +408,9 @@ export class DiscordReplyWriter implements PersistentWriter {
         : [];
     // Link previews flicker while a reply grows; they come back with the final text. Whatever the model or a tool
     // wrote, clawcord's own secrets never show.
-    return { content: scrubSecrets(message.content), allowed_mentions: NO_MENTIONS_API, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
+    // Only the asker, on the first message of a final sent below, may be notified; nothing the text says pings.
+    const allowed = message.mention ? { parse: [], users: [message.mention], replied_user: false } : NO_MENTIONS_API;
+    return { content: scrubSecrets(message.content), allowed_mentions: allowed, components, flags: message.live ? MessageFlags.SuppressEmbeds : 0 };
   }
 
   /** A 429 never reaches here: discord.js waits it out inside the request (`rejectOnRateLimit` is off). */

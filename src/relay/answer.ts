@@ -65,7 +65,11 @@ export interface AnswersDeps {
   gateway: GatewayClient;
   mappings: Mappings;
   catalog: Catalog;
+  config?: { notifyAfterMs?: number | 'off' };
 }
+
+/** relay.notifyAfterMs when the relay was given none. */
+const NOTIFY_AFTER_MS = 30_000;
 
 /**
  * Writes one answer: drives its reply from the run's events (text, activity, the end), adds who answered once it is
@@ -96,6 +100,7 @@ export class Answers {
           reply.setPhase({ kind: 'streaming' }, event.text);
           break;
         case 'final': {
+          this.notifyIfLong(job);
           const facts = await waitAtMost(this.answerFacts(job, run), FACTS_LIMIT_MS);
           status?.finish(facts ?? { agent: undefined, model: undefined, tokens: undefined });
           // The text goes out at once, the files follow in the next write. A final of files only (2026.9 takes a
@@ -145,6 +150,16 @@ export class Answers {
     const any = result.files.length > 0 || result.fileNotes.length > 0;
     if (any) log.info({ files: result.files.length, notes: result.fileNotes.length }, 'attaching the files the agent produced');
     job.reply.setAttachments(any ? result : undefined);
+  }
+
+  /**
+   * An answer that took longer than relay.notifyAfterMs goes below as a new message notifying the asker: an edit
+   * notifies no one, and after a long wait they have gone elsewhere. Counted from the question (a queued one waited too).
+   */
+  private notifyIfLong(job: Job): void {
+    const after = this.deps.config?.notifyAfterMs ?? NOTIFY_AFTER_MS;
+    if (after === 'off' || Date.now() - job.startedAt < after) return;
+    job.reply.notifyOnFinal({ askerId: job.requester.id, guildId: job.guildId });
   }
 
   /** Who answered and what it cost: the agent's name, the model, and the tokens the session's row gives its last run. */

@@ -1,3 +1,4 @@
+import type { FinalBelow } from '../store/store.js';
 import { isLive, type RenderedMessage, type ReplyExtras, type ReplyFile, type ReplyPhase, type ReplyRenderer } from './phase.js';
 
 /** A way to write a message, and the rate-limit buckets it counts against. */
@@ -16,6 +17,16 @@ export interface ReplyWriter {
   remove?(index: number, route: WriteRoute): Promise<void>;
   /** The most bytes one file may have on this reply's messages. */
   uploadLimitBytes?(): number;
+  /**
+   * The final goes below, as new messages after those there are, the first notifying `asker`: records where (before
+   * any of them is created, so that a restart finishes it there) and returns it; the one recorded already if any.
+   * Undefined when this reply cannot: no first message to point from, no channel route to create them by.
+   */
+  placeFinalBelow?(asker: { askerId: string; guildId: string | null }): FinalBelow | undefined;
+  /** Where the final goes below, as recorded (by this process or before a restart); undefined: in place. */
+  finalBelow?(): FinalBelow | undefined;
+  /** A link to message `index`, once it exists. */
+  messageLink?(index: number): string | undefined;
 }
 
 /** Why a write failed, and what the pacer should do about it. */
@@ -73,6 +84,11 @@ export class LiveReply {
   /** What `render` got last as extras: the status's extras with the attachments and the upload limit. */
   private drawnExtras: { from: ReplyExtras | undefined; attachments: ReplyAttachments | undefined; extras: ReplyExtras | undefined } | undefined;
   private rendered: { text: string; phase: ReplyPhase; extras: ReplyExtras | undefined; messages: RenderedMessage[] } | undefined;
+  /** Who the final notifies when it goes below (set by `notifyOnFinal`). */
+  private asker: { askerId: string; guildId: string | null } | undefined;
+  /** Where the final goes below, once decided; `false`: in place. */
+  private below: FinalBelow | false | undefined;
+  private renderedBelow: { text: string; phase: ReplyPhase; extras: ReplyExtras | undefined; messages: RenderedMessage[] } | undefined;
   private resolveSettled!: () => void;
   private readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
   inFlight = false;
@@ -145,12 +161,30 @@ export class LiveReply {
     this.touch();
   }
 
+  /**
+   * The final goes below as a new message that replies to the live one and notifies `askerId` (an edit notifies no
+   * one), and the live messages shrink to a stub pointing to it. Call before the phase turns final.
+   */
+  notifyOnFinal(asker: { askerId: string; guildId: string | null }): void {
+    this.asker = asker;
+    this.touch();
+  }
+
   /** Resolves once the reply has reached a terminal phase and every message shows it. */
   whenSettled(): Promise<void> {
     return this.settled;
   }
 
   nextWrite(): PendingWrite | undefined {
+    const below = this.placement();
+    // Recorded before a restart while the run streams again: the messages keep what they show until it ends.
+    if (below && isLive(this.phase)) return this.done();
+    if (below) {
+      const next = this.nextBelow(below);
+      if (next !== 'in place') return next ?? this.done();
+      // Its first message cannot be created: the final shows in place after all.
+      this.below = false;
+    }
     const messages = this.messages();
     const removal = this.nextRemoval(messages);
     if (removal) return removal;
@@ -161,9 +195,59 @@ export class LiveReply {
         !isLive(this.phase) || index >= this.written.length || index < messages.length - 1 || (!this.shownText && this.text !== '');
       return { index, message, urgent };
     }
+    return this.done();
+  }
+
+  private done(): undefined {
     this.pendingSince = undefined;
     if (!isLive(this.phase)) this.resolveSettled();
     return undefined;
+  }
+
+  /** Where the final goes below, or undefined: in place. Decided once, when the phase is no longer live. */
+  private placement(): FinalBelow | undefined {
+    if (this.below === false) return undefined;
+    if (this.below) return this.below;
+    const recorded = this.writer.finalBelow?.();
+    if (recorded) return (this.below = recorded);
+    if (isLive(this.phase) || !this.asker) return undefined;
+    this.below = this.writer.placeFinalBelow?.(this.asker) ?? false;
+    return this.below || undefined;
+  }
+
+  /**
+   * The final below, in this order: its messages created (the first one notifying the asker), then the first live
+   * message edited into a stub that links to it, then the other live messages removed, the last first. Until the
+   * stub is written the answer shows twice at worst, never less than once; a restart in between finds the final's
+   * messages recorded and finishes from there.
+   */
+  private nextBelow(below: FinalBelow): PendingWrite | 'in place' | undefined {
+    const finals = this.messagesBelow(below.askerId);
+    for (let j = 0; j < finals.length; j++) {
+      const index = below.from + j;
+      if (this.gone.has(index)) {
+        if (j === 0 && this.written[index] === undefined) return 'in place';
+        continue;
+      }
+      if (!same(this.written[index], finals[j]!)) return { index, message: finals[j]!, urgent: true };
+    }
+    if (!this.gone.has(0)) {
+      const stub = this.render(this.text, this.phase, { below: { link: this.writer.messageLink?.(below.from) } })[0]!;
+      if (!same(this.written[0], stub)) return { index: 0, message: stub, urgent: true };
+    }
+    for (let index = below.from - 1; index >= 1; index--) {
+      if (!this.gone.has(index) && !this.removed.has(index)) return { kind: 'remove', index, urgent: true };
+    }
+    return undefined;
+  }
+
+  private messagesBelow(askerId: string): RenderedMessage[] {
+    const cached = this.renderedBelow;
+    const extras = this.extrasToDraw();
+    if (cached && cached.text === this.text && cached.phase === this.phase && cached.extras === extras) return cached.messages;
+    const messages = this.render(this.text, this.phase, { ...extras, mention: askerId });
+    this.renderedBelow = { text: this.text, phase: this.phase, extras, messages };
+    return messages;
   }
 
   markWritten(index: number, message: RenderedMessage, textShown: boolean): void {

@@ -24,6 +24,8 @@ export interface RenderedMessage {
    * are removed.
    */
   wholeReply?: boolean;
+  /** The one member this message may notify (the asker, on the first message of a final sent below); else no one. */
+  mention?: string;
 }
 
 /** A file attached to a reply: the whole answer, a long code block, a file the agent produced. */
@@ -78,4 +80,8 @@ export interface ReplyExtras {
   filesPending?: string[];
   /** The most bytes one uploaded file may have on this reply (the interaction's limit, else the configured one). */
   uploadLimitBytes?: number;
+  /** A final sent below as a new message: its first message mentions this member (the asker), the only one notified. */
+  mention?: string;
+  /** This message only points to the final sent below (`link`: to its first message, when known). */
+  below?: { link: string | undefined };
 }

@@ -39,6 +39,19 @@ export interface ReplyLocation {
   interaction: { applicationId: string; id: string; token: string; createdAt: number } | null;
   /** Messages after the first go here (a thread started on the reply), else `channelId`. */
   overflowChannelId: string | null;
+  /**
+   * The final goes (or went) below as new messages, from `messageIds[from]` on: the first replies to the first message
+   * and notifies `askerId`; the messages before shrink to a stub. Recorded before the first of them is created, so a
+   * restart finishes it there and never writes it twice.
+   */
+  finalBelow?: FinalBelow;
+}
+
+export interface FinalBelow {
+  from: number;
+  askerId: string;
+  /** For links to the messages (null in DMs). */
+  guildId: string | null;
 }
 
 /** A run in flight, kept so that a restart loses nothing. */

@@ -11,6 +11,11 @@ const LIVE_CURSOR = ' ▌';
  * relay may add or drop extras at any time (a first tool call, a footer switched off) without a message changing.
  */
 export const RESERVE = 24 + EXTRAS_ROOM;
+/** Room for the mention line on a final sent below (`<@` + a snowflake of at most 20 digits + `>` and a line break). */
+const MENTION_ROOM = 24;
+const SNOWFLAKE = /^\d{17,20}$/;
+/** What the live message shrinks to once its final went below as a new message. */
+export const STUB_PREFIX = '⏬ Answered below';
 
 function footer(phase: ReplyPhase): string | undefined {
   switch (phase.kind) {
@@ -67,8 +72,17 @@ export function createReplyRenderer(options: ReplyRenderOptions = DEFAULT_RENDER
 export const renderReply: ReplyRenderer = createReplyRenderer();
 
 function render(text: string, phase: ReplyPhase, extras: ReplyExtras | undefined, options: ReplyRenderOptions): RenderedMessage[] {
+  if (extras?.below) return [{ content: extras.below.link ? `${STUB_PREFIX}: ${extras.below.link}` : `${STUB_PREFIX}.`, live: false }];
   const live = isLive(phase);
-  let chunks = text.trim() === '' ? [] : splitMessage(text, { maxLength: MAX_MESSAGE_LENGTH, reserve: RESERVE });
+  const mention = !live && extras?.mention && SNOWFLAKE.test(extras.mention) ? extras.mention : undefined;
+  if (!mention) return renderText(text, phase, live, extras, options, MAX_MESSAGE_LENGTH);
+  // A final below is new messages: its split need not match the live one's, so the mention line gets room of its own.
+  const [first, ...rest] = renderText(text, phase, live, extras, options, MAX_MESSAGE_LENGTH - MENTION_ROOM);
+  return [{ ...first!, content: `<@${mention}>\n${first!.content}`, mention }, ...rest];
+}
+
+function renderText(text: string, phase: ReplyPhase, live: boolean, extras: ReplyExtras | undefined, options: ReplyRenderOptions, max: number): RenderedMessage[] {
+  let chunks = text.trim() === '' ? [] : splitMessage(text, { maxLength: max, reserve: RESERVE });
   const note = footer(phase);
   const lines = extrasLines(extras, live);
   const attached = phase.kind === 'final' ? finalFiles(text, chunks.length, extras, options) : undefined;
@@ -77,13 +91,13 @@ function render(text: string, phase: ReplyPhase, extras: ReplyExtras | undefined
   if (attached?.whole) {
     // Only the first message stays: its chunk is cut shorter to leave room for the file lines.
     const room = fileRows.reduce((sum, line) => sum + line.length + 1, 0);
-    chunks = splitMessage(text, { maxLength: MAX_MESSAGE_LENGTH, reserve: RESERVE + room }).slice(0, 1);
+    chunks = splitMessage(text, { maxLength: max, reserve: RESERVE + room }).slice(0, 1);
   }
   const files = attached && attached.files.length > 0 ? { files: attached.files } : {};
   const whole = attached?.whole ? { wholeReply: true } : {};
   if (chunks.length === 0) {
     // A final of files only (a reply that is only a media line) shows its files, not "(no text)".
-    const head = note ? clip(note, MAX_MESSAGE_LENGTH - under.length) : attached && (fileRows.length > 0 || attached.files.length > 0) ? '' : placeholder(phase);
+    const head = note ? clip(note, max - under.length) : attached && (fileRows.length > 0 || attached.files.length > 0) ? '' : placeholder(phase);
     return [{ content: head ? `${head}${under}` : under.slice(1), live, ...files }];
   }
   const messages: RenderedMessage[] = chunks.map((content) => ({ content, live: false }));
@@ -95,9 +109,9 @@ function render(text: string, phase: ReplyPhase, extras: ReplyExtras | undefined
     messages[lastIndex] = { content: `${closed}${LIVE_CURSOR}${under}`, live: true };
   } else if (note) {
     const withNote = `${closed}\n\n${note}${under}`;
-    if (withNote.length <= MAX_MESSAGE_LENGTH) messages[lastIndex] = { content: withNote, live: false };
-    else messages.push({ content: `${clip(note, MAX_MESSAGE_LENGTH - under.length)}${under}`, live: false });
-  } else if (`${closed}${under}`.length <= MAX_MESSAGE_LENGTH) {
+    if (withNote.length <= max) messages[lastIndex] = { content: withNote, live: false };
+    else messages.push({ content: `${clip(note, max - under.length)}${under}`, live: false });
+  } else if (`${closed}${under}`.length <= max) {
     messages[lastIndex] = { content: `${closed}${under}`, live: false, ...files, ...whole };
   } else {
     // The reserve holds the notes and footer, not the file lines too: they go on a message of their own, with the files.
@@ -148,16 +162,21 @@ export function withoutExtras(content: string): string {
   return lines.join('\n');
 }
 
+/** The mention line a final sent below starts with. */
+const MENTION_LINE = /^<@\d{17,20}>\n/;
+
 /** A message that is only a phase note: a reply that failed, was stopped or interrupted before any text. */
 const NOTE_ONLY = /^(?:⚠️ \*\*Error:\*\* |⏹️ Stopped|⚠️ Interrupted: )[^\n]*$/u;
 
 /**
  * The text that messages rendered by `renderReply` show, for a restarted bot that must continue a reply it can no
- * longer remember: without the placeholder, cursor, note and extras lines. (A code block closed only for display
- * stays closed.)
+ * longer remember: without the placeholder, cursor, note and extras lines, and `below`, the mention line a final sent
+ * below starts with. (A code block closed only for display stays closed.)
  */
-export function shownText(contents: readonly string[]): string {
-  const chunks = contents.map(withoutExtras).filter((content) => content !== '' && !content.startsWith('⏳') && !NOTE_ONLY.test(content));
+export function shownText(contents: readonly string[], options: { below?: boolean } = {}): string {
+  const chunks = contents
+    .map((content, index) => withoutExtras(options.below && index === 0 ? content.replace(MENTION_LINE, '') : content))
+    .filter((content) => content !== '' && !content.startsWith('⏳') && !content.startsWith(STUB_PREFIX) && !NOTE_ONLY.test(content));
   const last = chunks.at(-1);
   if (last === undefined) return '';
   let body = last.replace(/\n\n(?:⚠️|⏹️) [^\n]*$/u, '');
