@@ -219,8 +219,12 @@ const SUBTEXT_TAIL = /(?:\n+-# [^\n]*)+$/;
 
 /** The text a person reads across the bot's messages for one reply: without the splitter's fence lines and the footer. */
 export function replyText(messages: RecordedMessage[]): string {
-  return joinChunks(messages.map((m, i) => (i === messages.length - 1 ? m.content.replace(SUBTEXT_TAIL, '') : m.content)));
+  const body = (m: RecordedMessage, i: number) => (i === 0 && m.replyTo ? m.content.replace(ASKER_MENTION, '') : m.content);
+  return joinChunks(messages.map((m, i) => (i === messages.length - 1 ? body(m, i).replace(SUBTEXT_TAIL, '') : body(m, i))));
 }
+
+/** The line that opens a final sent below a slow answer's reply, pinging the asker (relay.notifyAfterMs). */
+const ASKER_MENTION = /^<@\d+>\n/;
 
 /** The subtext lines under a reply's last message (its status line or footer), without their `-# ` marks. */
 export function replySubtext(messages: RecordedMessage[]): string[] {
@@ -233,12 +237,19 @@ export function replyMessages(discord: FakeDiscord, token: string, channelId?: s
   const view = discord.interaction(token);
   if (!view?.original) return [];
   const original = view.original;
+  // A slow answer's final goes below, in a new message, and the reply becomes a stub linking to it
+  // (relay.notifyAfterMs): what a member reads is that message and the ones after it.
+  const below = FINAL_BELOW.exec(original.content);
+  const first = below ? discord.message(below[2]!) : undefined;
+  if (first) return [first, ...discord.messages(first.channelId).filter((m) => m.byBot && !m.deleted && !m.ephemeral && m.createdAt >= first.createdAt && m.id !== first.id && m.replyTo !== original.id && m.replyTo !== first.id)];
   const later = discord
     .messages(channelId ?? view.channelId)
     // Approval cards reply to the reply's first message; they are messages of their own.
     .filter((m) => m.byBot && !m.deleted && !m.ephemeral && m.createdAt >= original.createdAt && m.id !== original.id && m.replyTo !== original.id);
   return [original, ...later];
 }
+
+const FINAL_BELOW = /^⏬ Answered below: https:\/\/discord\.com\/channels\/[^/]+\/(\d+)\/(\d+)$/;
 
 export function isLive(message: RecordedMessage): boolean {
   return message.components.length > 0;
