@@ -14,7 +14,7 @@ import type { RecordedMessage } from '../fakes/discord/types.js';
 import { answer } from '../e2e/answers.js';
 import { isLive, replyMessages, replySubtext, replyText } from '../e2e/harness.js';
 import { waitFor } from '../gateway/helpers.js';
-import { leakedSecrets, settledReply, startBotStack, type BotStack } from './harness/bot-stack.js';
+import { BotStacks, checked, describeEndChecks, settledReply, startBotStack, type BotStack } from './harness/bot-stack.js';
 import { SUCCESSOR_REPLY, type FakeLlmRequest } from './harness/fake-llm.js';
 import type { OpenClawVersion } from './harness/openclaw.js';
 
@@ -94,16 +94,8 @@ const explain = (what: () => string) => (error: Error): never => {
   throw new Error(`${error.message}; ${what()}`, { cause: error });
 };
 
-function checked(version: string, what: string): void {
-  console.log(`✓ openclaw@${version}: ${what}`);
-}
-
-const stacks = new Map<OpenClawVersion, BotStack>();
-const stackOf = (version: OpenClawVersion) => {
-  const stack = stacks.get(version);
-  if (!stack) throw new Error(`openclaw@${version} did not start`);
-  return stack;
-};
+const stacks = new BotStacks();
+const stackOf = (version: OpenClawVersion) => stacks.of(version);
 /** What the Stop tests left to check at the end: marker files that must not appear before their deadline. */
 const stoppedMarkers: Array<{ version: OpenClawVersion; file: string; deadline: number }> = [];
 
@@ -121,7 +113,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...stacks.values()].map((stack) => stack.close()));
+  await Promise.all(stacks.all().map((stack) => stack.close()));
 });
 
 /** Helpers bound to one version's stack. */
@@ -353,16 +345,4 @@ describe('15. (continued) after the Stop and the deny', () => {
   });
 });
 
-describe.each(VERSIONS)('openclaw@%s, at the end', (version) => {
-  it('sent nothing off the machine', () => {
-    const records = stackOf(version).gateway.netguardRecords();
-    expect(records.filter((record) => !record.blocked)).toEqual([]);
-  });
-
-  it('no line the bot processes logged holds a bot token, an interaction token, the gateway token or a device key', () => {
-    const { leaks, lines, secrets } = leakedSecrets(stackOf(version));
-    expect(leaks).toEqual([]);
-    expect(lines).toBeGreaterThan(0);
-    checked(version, `${lines} log lines hold none of ${secrets} secrets`);
-  });
-});
+describeEndChecks(VERSIONS, stacks);

@@ -14,7 +14,7 @@ import type { AttachmentInfo, RecordedMessage } from '../fakes/discord/types.js'
 import { answer } from '../e2e/answers.js';
 import { replyMessages, replyText } from '../e2e/harness.js';
 import { waitFor } from '../gateway/helpers.js';
-import { leakedSecrets, settledReply, startBotStack, type BotStack } from './harness/bot-stack.js';
+import { BotStacks, checked, describeEndChecks, settledReply, startBotStack, type BotStack } from './harness/bot-stack.js';
 import type { FakeLlmRequest } from './harness/fake-llm.js';
 import type { OpenClawVersion } from './harness/openclaw.js';
 import type { Operator, OperatorFrame } from './harness/operator.js';
@@ -38,16 +38,8 @@ function makeFilePrompt(bytes: Buffer, name: string, said: string): string {
   return `TOOLCALL:exec:echo ${bytes.toString('base64')} | base64 -d > ${name} && echo saved REPLY:${said}\\nMEDIA:./${name}`;
 }
 
-function checked(version: string, what: string): void {
-  console.log(`✓ openclaw@${version}: ${what}`);
-}
-
-const stacks = new Map<OpenClawVersion, BotStack>();
-const stackOf = (version: OpenClawVersion) => {
-  const stack = stacks.get(version);
-  if (!stack) throw new Error(`openclaw@${version} did not start`);
-  return stack;
-};
+const stacks = new BotStacks();
+const stackOf = (version: OpenClawVersion) => stacks.of(version);
 
 beforeAll(async () => {
   const started = await Promise.allSettled(
@@ -60,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...stacks.values()].map((stack) => stack.close()));
+  await Promise.all(stacks.all().map((stack) => stack.close()));
 });
 
 interface ChatPayload {
@@ -364,16 +356,4 @@ describe('a text file to the agent, through the bot', () => {
   });
 });
 
-describe.each(VERSIONS)('openclaw@%s, at the end', (version) => {
-  it('sent nothing off the machine', () => {
-    const records = stackOf(version).gateway.netguardRecords();
-    expect(records.filter((record) => !record.blocked)).toEqual([]);
-  });
-
-  it('no line the bot processes logged holds a bot token, an interaction token, the gateway token, a device key or a media ticket', () => {
-    const { leaks, lines, secrets } = leakedSecrets(stackOf(version));
-    expect(leaks).toEqual([]);
-    expect(lines).toBeGreaterThan(0);
-    checked(version, `${lines} log lines hold none of ${secrets} secrets`);
-  });
-});
+describeEndChecks(VERSIONS, stacks);

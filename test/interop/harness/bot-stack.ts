@@ -1,6 +1,7 @@
 // The whole bot against one real OpenClaw gateway: its fake LLM, the gateway, a fake Discord, the real bot process
 // (dist, GATEWAY_PROTOCOL=auto) and an operator socket beside it. What the interop bot tests share.
 import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,4 +120,45 @@ export async function settledReply(discord: FakeDiscord, token: string, timeoutM
     const shown = replyMessages(discord, token, channelId).map((m) => `${isLive(m) ? 'live' : 'final'}: ${JSON.stringify(m.content.slice(-300))}`);
     throw new Error(`the reply did not settle within ${timeoutMs / 1000} s; it shows ${shown.join(' | ') || 'nothing'}`, { cause: error });
   }
+}
+
+/** A line of what a test saw on one real version, for the run's log. */
+export function checked(version: string, what: string): void {
+  console.log(`✓ openclaw@${version}: ${what}`);
+}
+
+/** The bot stacks of one test file, one per version, started in its beforeAll. */
+export class BotStacks {
+  private readonly stacks = new Map<OpenClawVersion, BotStack>();
+
+  set(version: OpenClawVersion, stack: BotStack): void {
+    this.stacks.set(version, stack);
+  }
+
+  of(version: OpenClawVersion): BotStack {
+    const stack = this.stacks.get(version);
+    if (!stack) throw new Error(`openclaw@${version} did not start`);
+    return stack;
+  }
+
+  all(): BotStack[] {
+    return [...this.stacks.values()];
+  }
+}
+
+/** What every interop file checks last, per version: nothing left the machine, and no log line holds a secret. */
+export function describeEndChecks(versions: readonly OpenClawVersion[], stacks: BotStacks): void {
+  describe.each(versions)('openclaw@%s, at the end', (version) => {
+    it('sent nothing off the machine', () => {
+      const records = stacks.of(version).gateway.netguardRecords();
+      expect(records.filter((record) => !record.blocked)).toEqual([]);
+    });
+
+    it('no line the bot processes logged holds a bot token, an interaction token, the gateway token, a device key or a media ticket', () => {
+      const { leaks, lines, secrets } = leakedSecrets(stacks.of(version));
+      expect(leaks).toEqual([]);
+      expect(lines).toBeGreaterThan(0);
+      checked(version, `${lines} log lines hold none of ${secrets} secrets`);
+    });
+  });
 }
