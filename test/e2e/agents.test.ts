@@ -121,7 +121,7 @@ describe.each([3, 4] as const)('agents at work (OpenClaw v%i)', (protocol) => {
   });
 
   it('a denial and an expiry end cleanly, saying what happened on the card', async () => {
-    const { discord, gateway: fake } = await startStack({ gateway, openclaw: { execApprovals: 'ask', approvalTimeoutMs: 1_500 } });
+    const { discord, gateway: fake } = await startStack({ gateway, openclaw: { execApprovals: 'ask', approvalTimeoutMs: 4_000 } });
     const gw = fake as OpenClawGateway;
     gw.setReplyScript(() => ({ toolCalls: [{ name: 'exec', args: { command: 'echo risky' }, output: 'risky' }], tokens: wordTokens('Understood.') }));
     const denied = discord.sendChatInput({ name: 'ask', options: { prompt: 'try it' }, member: ADMIN });
