@@ -127,8 +127,13 @@ export class Pacer {
         nextAt = Math.min(nextAt, this.hold(reply, next.urgent, notBefore));
         continue;
       }
-      // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
-      const candidates = next.urgent ? routes : [own];
+      // Live edits stay on the reply's own route; finals and new messages take whichever route is free first. A
+      // message created while the reply streams waits up to one edit interval for the reply's own route, though: a
+      // webhook's message can also be edited through the channel (the way its final gets out at once), not the
+      // other way round, and a message with one route left keeps a request of it for its final.
+      const creating = clawcord && !removal && reply.live && next.index >= reply.messageCount && routes.length > 1;
+      const patient = creating && this.budget.waitMs(own.keys) <= spacing;
+      const candidates = next.urgent && !patient ? routes : [own];
       const route = clawcord ? candidates.find((r) => this.budget.waitMs(r.keys, reserve) === 0) : candidates[0];
       if (!route) {
         const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys, reserve)));

@@ -173,6 +173,32 @@ describe('Pacer', () => {
     withinFivePerFive(writes, 'webhook');
   });
 
+  it('creates a message of a streaming reply through its own route when that frees within an edit interval', async () => {
+    const writes: Write[] = [];
+    const budget = new RateBudget(fiveEveryFive);
+    const pacer = new Pacer(budget, { minIntervalMs: 1_000, logger: silentLogger });
+    const routes: WriteRoute[] = [
+      { name: 'webhook', keys: ['webhook:a'] },
+      { name: 'channel', keys: ['channel:1'] },
+    ];
+    /** Messages of 300 characters, the last one live. */
+    const split = (text: string, phase: ReplyPhase): RenderedMessage[] => {
+      const chunks = text.match(/[\s\S]{1,300}/g) ?? [''];
+      return chunks.map((content, i) => ({ content: i === chunks.length - 1 && phase.kind !== 'final' ? `${content} [live]` : content, live: phase.kind !== 'final' }));
+    };
+    for (let i = 0; i < 4; i++) budget.take(['webhook:a']);
+    await vi.advanceTimersByTimeAsync(4_000);
+    const reply = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), split, { kind: 'streaming' }, pacer.poke);
+    reply.setText('x'.repeat(350));
+    await vi.advanceTimersByTimeAsync(2_000);
+    // The first message took the bucket's last request; the second waited a moment for it rather than go through
+    // the channel, where it could only ever be edited through the channel.
+    expect(writes.map((w) => [w.index, w.route])).toEqual([
+      [0, 'webhook'],
+      [1, 'webhook'],
+    ]);
+  });
+
   it('flushes the final at once through another route when Discord has closed the reply route', async () => {
     const writes: Write[] = [];
     const budget = new RateBudget(fiveEveryFive);
