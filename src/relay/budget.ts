@@ -42,6 +42,19 @@ export class RateBudget {
     return wait;
   }
 
+  /**
+   * The spacing that spends `limit - reserve` requests of every bucket of `keys` evenly across its window: writes
+   * that keep it never meet a full bucket, so they come steadily instead of in a burst followed by a wait.
+   */
+  spacingMs(keys: readonly string[], reserve = 0): number {
+    let spacing = 0;
+    for (const key of keys) {
+      const bucket = this.bucket(key);
+      spacing = Math.max(spacing, Math.ceil((bucket.windowMs + SAFETY_MS) / Math.max(1, bucket.limit - reserve)));
+    }
+    return spacing;
+  }
+
   /** How many more requests fit now on `key`. */
   remaining(key: string): number {
     const bucket = this.bucket(key);
@@ -77,10 +90,16 @@ export class RateBudget {
     if (observed.limit && observed.limit > 0 && observed.limit !== bucket.limit) bucket.limit = observed.limit;
     if (observed.remaining !== undefined) {
       // Discord may have counted requests this mirror did not (a bucket first known under another key): count them
-      // as sent now, which is later than they were, so the mirror never runs ahead of Discord.
+      // as sent when Discord's window began, so they free up when Discord resets it (as soon as it allows, no later;
+      // without the reset, now, which is later than they were), and the mirror never runs ahead of Discord.
       this.expire(bucket, now);
       const counted = bucket.limit - observed.remaining;
-      while (bucket.sent.length < counted) bucket.sent.push(now);
+      const sentAt = observed.resetAfterMs === undefined ? now : Math.min(now, now + observed.resetAfterMs - bucket.windowMs);
+      const missing = counted - bucket.sent.length;
+      if (missing > 0) {
+        const at = bucket.sent.findIndex((t) => t > sentAt);
+        bucket.sent.splice(at === -1 ? bucket.sent.length : at, 0, ...new Array<number>(missing).fill(sentAt));
+      }
     }
     if (observed.remaining === 0 && observed.resetAfterMs !== undefined) {
       bucket.blockedUntil = Math.max(bucket.blockedUntil, now + observed.resetAfterMs + SAFETY_MS);

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { RateBudget } from './budget.js';
-import { WriteError, type LiveReply } from './live-reply.js';
+import { WriteError, type LiveReply, type WriteRoute } from './live-reply.js';
 
 /**
  * How edits are paced. `clawcord` is the product. The other two reproduce the edit policies of other Discord relays
@@ -23,8 +23,8 @@ export interface PacerOptions {
 
 /**
  * Paces the writes of every live reply against one shared rate budget: one request in flight per reply, the
- * newest content wins, nothing identical is re-sent, live edits keep a minimum interval, and when replies compete
- * for a bucket the one that has waited longest goes first.
+ * newest content wins, nothing identical is re-sent, live edits keep a minimum interval and spread their bucket
+ * evenly over its window, and when replies compete for a bucket the one that has waited longest goes first.
  */
 export class Pacer {
   private readonly replies = new Set<LiveReply>();
@@ -34,6 +34,10 @@ export class Pacer {
   private readonly policy: EditPolicy;
   /** Live replies that must wait for their bucket (or a retry), until when: not worth rendering before. */
   private readonly held = new Map<LiveReply, number>();
+  /** The interval each reply's next live edit keeps after its last write (see `reserveFor`). */
+  private readonly spacing = new WeakMap<LiveReply, number>();
+  /** When each reply's last write went out: live edits are spaced from one start to the next. */
+  private readonly sentAt = new WeakMap<LiveReply, number>();
   /** The llmcord policy's one timer: the last live edit of any reply. */
   private lastLiveEditAt: number | undefined;
 
@@ -75,7 +79,8 @@ export class Pacer {
    */
   private quietUntil(reply: LiveReply): number | undefined {
     if (this.policy !== 'clawcord' || !reply.live || !reply.hasShownText) return undefined;
-    const interval = reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+    const last = this.lastStartOf(reply);
+    const interval = last === undefined ? 0 : last + (this.spacing.get(reply) ?? this.options.minIntervalMs);
     const until = Math.max(interval, this.held.get(reply) ?? 0);
     return until > this.now() ? until : undefined;
   }
@@ -106,12 +111,6 @@ export class Pacer {
         this.replies.delete(reply);
         continue;
       }
-      const notBefore = Math.max(reply.retryAt, this.intervalAt(reply, next.urgent));
-      if (notBefore > now) {
-        nextAt = Math.min(nextAt, this.hold(reply, next.urgent, notBefore));
-        continue;
-      }
-      // Live edits stay on the reply's own route; finals and new messages take whichever route is free first.
       const removal = next.kind === 'remove';
       const routes = reply.writer.routes(next.index, removal ? 'remove' : 'write');
       if (routes.length === 0 || (removal && !reply.writer.remove)) {
@@ -120,9 +119,21 @@ export class Pacer {
         nextAt = now;
         continue;
       }
-      const candidates = next.urgent ? routes : routes.slice(0, 1);
-      // Live edits leave one request of each bucket unused, so that a final never waits for a window to pass.
-      const reserve = next.urgent ? 0 : 1;
+      const own = routes[0]!;
+      const reserve = next.urgent || !clawcord ? 0 : this.reserveFor(routes);
+      const spacing = reserve === 0 ? this.options.minIntervalMs : Math.max(this.options.minIntervalMs, this.budget.spacingMs(own.keys, reserve));
+      const notBefore = Math.max(reply.retryAt, this.intervalAt(reply, next.urgent, spacing));
+      if (notBefore > now) {
+        nextAt = Math.min(nextAt, this.hold(reply, next.urgent, notBefore));
+        continue;
+      }
+      // Live edits stay on the reply's own route; finals and new messages take whichever route is free first. A
+      // message created while the reply streams waits up to one edit interval for the reply's own route, though: a
+      // webhook's message can also be edited through the channel (the way its final gets out at once), not the
+      // other way round, and a message with one route left keeps a request of it for its final.
+      const creating = clawcord && !removal && reply.live && next.index >= reply.messageCount && routes.length > 1;
+      const patient = creating && this.budget.waitMs(own.keys) <= spacing;
+      const candidates = next.urgent && !patient ? routes : [own];
       const route = clawcord ? candidates.find((r) => this.budget.waitMs(r.keys, reserve) === 0) : candidates[0];
       if (!route) {
         const wait = Math.min(...candidates.map((r) => this.budget.waitMs(r.keys, reserve)));
@@ -130,6 +141,8 @@ export class Pacer {
         continue;
       }
       this.budget.take(route.keys);
+      this.spacing.set(reply, spacing);
+      this.sentAt.set(reply, now);
       if (!next.urgent) this.lastLiveEditAt = now;
       reply.inFlight = true;
       const textShown = reply.currentText !== '';
@@ -151,16 +164,34 @@ export class Pacer {
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
   }
 
-  /** The earliest time the policy allows this write. */
-  private intervalAt(reply: LiveReply, urgent: boolean): number {
+  /**
+   * How many requests of its own route's bucket a live edit leaves unused, so that the final never waits for a
+   * window to pass: none while another route could take the final at once (the interaction's message can also be
+   * edited through the channel), else one. Keeping one, the live edits spread the others evenly over the window
+   * (`spacingMs`) rather than spending them in a burst and then waiting 2 s for the window to reset.
+   */
+  private reserveFor(routes: readonly WriteRoute[]): number {
+    return routes.slice(1).some((route) => this.budget.waitMs(route.keys) === 0) ? 0 : 1;
+  }
+
+  /** The earliest time the policy allows this write; `spacing` is clawcord's interval between two live edits. */
+  private intervalAt(reply: LiveReply, urgent: boolean, spacing: number): number {
     switch (this.policy) {
       case 'llmcord':
         return urgent || this.lastLiveEditAt === undefined ? 0 : this.lastLiveEditAt + 1_000;
       case 'openclaw-plugin':
         return urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + 1_200;
-      default:
-        return urgent || reply.lastWriteAt === undefined ? 0 : reply.lastWriteAt + this.options.minIntervalMs;
+      default: {
+        const last = this.lastStartOf(reply);
+        return urgent || last === undefined ? 0 : last + spacing;
+      }
     }
+  }
+
+  /** When the reply's last write started (once it has ended; a reply restored from the store: when it ended). */
+  private lastStartOf(reply: LiveReply): number | undefined {
+    if (reply.lastWriteAt === undefined) return undefined;
+    return Math.min(reply.lastWriteAt, this.sentAt.get(reply) ?? reply.lastWriteAt);
   }
 
   private failed(reply: LiveReply, index: number, error: unknown): void {

@@ -21,4 +21,26 @@ describe('rate budget', () => {
     budget.observe('k', { limit: 5, remaining: 4 });
     expect(budget.remaining('k')).toBe(1);
   });
+
+  it('spreads what a window allows evenly over it, leaving the reserve unused', () => {
+    const budget = new RateBudget((key) => (key === 'global' ? { limit: 40, windowMs: 1_000 } : { limit: 5, windowMs: 5_000 }), () => 1_000_000);
+    expect(budget.spacingMs(['webhook'])).toBeGreaterThanOrEqual(1_000);
+    expect(budget.spacingMs(['webhook'])).toBeLessThan(1_020);
+    expect(budget.spacingMs(['webhook'], 1)).toBeGreaterThanOrEqual(1_250);
+    expect(budget.spacingMs(['webhook'], 1)).toBeLessThan(1_270);
+    // The slowest bucket of a route sets its pace.
+    expect(budget.spacingMs(['global', 'webhook'])).toBe(budget.spacingMs(['webhook']));
+  });
+
+  it('requests Discord counted that the mirror did not free up when Discord resets its window, not a window later', () => {
+    let now = 1_000_000;
+    const budget = new RateBudget(() => ({ limit: 5, windowMs: 5_000 }), () => now);
+    // A first request on a route not yet known to share the bucket: Discord's window has 1 s left.
+    budget.take(['bucket:h']);
+    budget.observe('bucket:h', { limit: 5, remaining: 0, resetAfterMs: 1_000 });
+    expect(budget.waitMs(['bucket:h'])).toBeGreaterThan(0);
+    now += 1_100;
+    // Discord has reset: the four it counted before are gone; only the one this mirror took stays in its window.
+    expect(budget.remaining('bucket:h')).toBe(4);
+  });
 });

@@ -12,6 +12,7 @@ const render = (text: string, phase: ReplyPhase): RenderedMessage[] => [
 
 interface Write {
   at: number;
+  index: number;
   reply: string;
   content: string;
   route: string;
@@ -23,7 +24,7 @@ function recordingWriter(name: string, writes: Write[], options: { latencyMs?: n
   let maxInFlight = 0;
   const writer: ReplyWriter & { maxInFlight: () => number } = {
     routes: () => options.routes ?? [{ name: 'webhook', keys: [`webhook:${name}`] }],
-    async write(_index, message, route) {
+    async write(index, message, route) {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((resolve) => setTimeout(resolve, options.latencyMs ?? 50));
@@ -32,7 +33,7 @@ function recordingWriter(name: string, writes: Write[], options: { latencyMs?: n
         failures -= 1;
         throw new WriteError('500 Internal Server Error', 'retry');
       }
-      writes.push({ at: Date.now(), reply: name, content: message.content, route: route.name });
+      writes.push({ at: Date.now(), index, reply: name, content: message.content, route: route.name });
     },
     maxInFlight: () => maxInFlight,
   };
@@ -110,7 +111,95 @@ describe('Pacer', () => {
     expect(Math.max(...perReply.values()) - Math.min(...perReply.values())).toBeLessThanOrEqual(1);
   });
 
-  it('flushes the final at once through another route when the reply route is spent', async () => {
+  /** Streams 4 characters every 50 ms for `ms`, then the final; returns when the final was set. */
+  async function stream(reply: LiveReply, ms: number): Promise<number> {
+    for (let t = 0; t < ms; t += 50) {
+      reply.setText('x'.repeat(t / 10 + 4));
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    return Date.now();
+  }
+
+  /** No 5 requests of `writes` on `route` fall within one 5 s window. */
+  function withinFivePerFive(writes: Write[], route: string): void {
+    const times = writes.filter((w) => w.route === route).map((w) => w.at);
+    for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThan(5_000);
+  }
+
+  it('spends the whole bucket, one edit a second, when another route can take the final, which then goes out at once', async () => {
+    const writes: Write[] = [];
+    const budget = new RateBudget(fiveEveryFive);
+    const pacer = new Pacer(budget, { minIntervalMs: 1_000, logger: silentLogger });
+    const routes: WriteRoute[] = [
+      { name: 'webhook', keys: ['webhook:a'] },
+      { name: 'channel', keys: ['channel:1'] },
+    ];
+    const reply = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), render, { kind: 'streaming' }, pacer.poke);
+    const finalAt = await stream(reply, 12_000);
+    const live = writes.filter((w) => w.content.endsWith('[live]'));
+    expect(live.every((w) => w.route === 'webhook')).toBe(true);
+    // Five a window, one about every second: no burst, and no gap while the window resets.
+    expect(live.length).toBeGreaterThanOrEqual(11);
+    for (let i = 1; i < live.length; i++) {
+      expect(live[i]!.at - live[i - 1]!.at).toBeGreaterThanOrEqual(1_000);
+      expect(live[i]!.at - live[i - 1]!.at).toBeLessThanOrEqual(1_100);
+    }
+    withinFivePerFive(writes, 'webhook');
+    expect(budget.remaining('webhook:a')).toBe(0);
+    reply.setPhase({ kind: 'final' }, 'the end');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(writes.at(-1)).toMatchObject({ content: 'the end', route: 'channel' });
+    expect(writes.at(-1)!.at - finalAt).toBeLessThanOrEqual(20);
+  });
+
+  it('with no other route, spreads all but one request of the bucket evenly, so that the final goes out at once', async () => {
+    const writes: Write[] = [];
+    const budget = new RateBudget(fiveEveryFive);
+    const pacer = new Pacer(budget, { minIntervalMs: 250, logger: silentLogger });
+    const reply = new LiveReply(recordingWriter('a', writes, { latencyMs: 10 }), render, { kind: 'streaming' }, pacer.poke);
+    const finalAt = await stream(reply, 12_000);
+    const live = writes.filter((w) => w.content.endsWith('[live]'));
+    // Four a window: one every 1.25 s or so, never four in a row followed by a wait.
+    expect(live.length).toBeGreaterThanOrEqual(9);
+    for (let i = 1; i < live.length; i++) {
+      expect(live[i]!.at - live[i - 1]!.at).toBeGreaterThanOrEqual(1_250);
+      expect(live[i]!.at - live[i - 1]!.at).toBeLessThanOrEqual(1_350);
+    }
+    expect(budget.remaining('webhook:a')).toBe(1);
+    reply.setPhase({ kind: 'final' }, 'the end');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(writes.at(-1)).toMatchObject({ content: 'the end', route: 'webhook' });
+    expect(writes.at(-1)!.at - finalAt).toBeLessThanOrEqual(20);
+    withinFivePerFive(writes, 'webhook');
+  });
+
+  it('creates a message of a streaming reply through its own route when that frees within an edit interval', async () => {
+    const writes: Write[] = [];
+    const budget = new RateBudget(fiveEveryFive);
+    const pacer = new Pacer(budget, { minIntervalMs: 1_000, logger: silentLogger });
+    const routes: WriteRoute[] = [
+      { name: 'webhook', keys: ['webhook:a'] },
+      { name: 'channel', keys: ['channel:1'] },
+    ];
+    /** Messages of 300 characters, the last one live. */
+    const split = (text: string, phase: ReplyPhase): RenderedMessage[] => {
+      const chunks = text.match(/[\s\S]{1,300}/g) ?? [''];
+      return chunks.map((content, i) => ({ content: i === chunks.length - 1 && phase.kind !== 'final' ? `${content} [live]` : content, live: phase.kind !== 'final' }));
+    };
+    for (let i = 0; i < 4; i++) budget.take(['webhook:a']);
+    await vi.advanceTimersByTimeAsync(4_000);
+    const reply = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), split, { kind: 'streaming' }, pacer.poke);
+    reply.setText('x'.repeat(350));
+    await vi.advanceTimersByTimeAsync(2_000);
+    // The first message took the bucket's last request; the second waited a moment for it rather than go through
+    // the channel, where it could only ever be edited through the channel.
+    expect(writes.map((w) => [w.index, w.route])).toEqual([
+      [0, 'webhook'],
+      [1, 'webhook'],
+    ]);
+  });
+
+  it('flushes the final at once through another route when Discord has closed the reply route', async () => {
     const writes: Write[] = [];
     const budget = new RateBudget(fiveEveryFive);
     const pacer = new Pacer(budget, { minIntervalMs: 250, logger: silentLogger });
@@ -119,28 +208,13 @@ describe('Pacer', () => {
       { name: 'channel', keys: ['channel:1'] },
     ];
     const reply = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), render, { kind: 'streaming' }, pacer.poke);
-    for (let i = 0; i < 10; i++) {
-      reply.setText(`t${i}`);
-      await vi.advanceTimersByTimeAsync(260);
-    }
-    // Live edits leave one request of the bucket for the final.
-    expect(budget.remaining('webhook:a')).toBe(1);
-    expect(writes.every((w) => w.route === 'webhook')).toBe(true);
-    let finalAt = Date.now();
-    reply.setPhase({ kind: 'final' }, 'the end');
-    await vi.advanceTimersByTimeAsync(20);
-    expect(writes.at(-1)).toMatchObject({ content: 'the end', route: 'webhook' });
-    expect(writes.at(-1)!.at - finalAt).toBeLessThanOrEqual(20);
-
-    // When Discord has closed the reply's bucket, a final goes through the channel at once.
-    const second = new LiveReply(recordingWriter('a', writes, { routes, latencyMs: 10 }), render, { kind: 'streaming' }, pacer.poke);
-    second.setText('partial');
+    reply.setText('partial');
     await vi.advanceTimersByTimeAsync(20);
     budget.blockFor('webhook:a', 5_000);
-    finalAt = Date.now();
-    second.setPhase({ kind: 'final' }, 'second end');
+    const finalAt = Date.now();
+    reply.setPhase({ kind: 'final' }, 'the end');
     await vi.advanceTimersByTimeAsync(20);
-    expect(writes.at(-1)).toMatchObject({ content: 'second end', route: 'channel' });
+    expect(writes.at(-1)).toMatchObject({ content: 'the end', route: 'channel' });
     expect(writes.at(-1)!.at - finalAt).toBeLessThanOrEqual(20);
   });
 
