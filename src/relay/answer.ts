@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RelayConfig } from '../config/schema.js';
 import type { GatewayClient } from '../gateway/client.js';
 import { GatewayError } from '../gateway/errors.js';
 import type { RunStream } from '../gateway/run.js';
@@ -65,11 +66,8 @@ export interface AnswersDeps {
   gateway: GatewayClient;
   mappings: Mappings;
   catalog: Catalog;
-  config?: { notifyAfterMs?: number | 'off' };
+  config: Pick<RelayConfig, 'notifyAfterMs'>;
 }
-
-/** relay.notifyAfterMs when the relay was given none. */
-const NOTIFY_AFTER_MS = 30_000;
 
 /**
  * Writes one answer: drives its reply from the run's events (text, activity, the end), adds who answered once it is
@@ -157,7 +155,7 @@ export class Answers {
    * notifies no one, and after a long wait they have gone elsewhere. Counted from the question (a queued one waited too).
    */
   private notifyIfLong(job: Job): void {
-    const after = this.deps.config?.notifyAfterMs ?? NOTIFY_AFTER_MS;
+    const after = this.deps.config.notifyAfterMs;
     if (after === 'off' || Date.now() - job.startedAt < after) return;
     job.reply.notifyOnFinal({ askerId: job.requester.id, guildId: job.guildId });
   }

@@ -174,11 +174,6 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
-/** A limit as /status and the doctor say it: `6 MiB`, `5 MB`, `18.6 MiB`. */
-export function formatLimit(bytes: number): string {
-  return formatBytes(bytes);
-}
-
 /** A file's size beside a limit it is over: exact bytes when rounding would hide the difference. */
 function sizeOver(bytes: number, limit: number): string {
   return bytes < limit * 1.01 ? `${bytes.toLocaleString('en-US')} bytes` : formatSize(bytes);
@@ -245,7 +240,7 @@ function overLimit(facts: FileFacts, bytes: number, limit: SizeLimit): FileRefus
 
 /** Where a file of this kind can go on this gateway, and up to what size; a reason when it cannot go at all. */
 function route(kind: 'image' | 'text' | 'other', gateway: GatewayFiles, rules: FileRules): { limit: SizeLimit } | { refused: string } {
-  const download: SizeLimit = { bytes: rules.downloadMaxBytes, label: `clawcord's ${formatLimit(rules.downloadMaxBytes)} limit for one file (attachments.maxBytes)` };
+  const download: SizeLimit = { bytes: rules.downloadMaxBytes, label: `clawcord's ${formatBytes(rules.downloadMaxBytes)} limit for one file (attachments.maxBytes)` };
   const within = (bytes: number, label: string): SizeLimit => (bytes < download.bytes ? { bytes, label } : download);
   const { images, files } = gateway.limits;
   if (kind === 'image') {
@@ -253,9 +248,9 @@ function route(kind: 'image' | 'text' | 'other', gateway: GatewayFiles, rules: F
     if (gateway.dropsImagesForTextModels && gateway.modelTakesImages === false) {
       return { refused: `the session's model${gateway.model ? ` \`${gateway.model}\`` : ''} takes no images, and ${gateway.name} would drop the picture without a word` };
     }
-    return { limit: within(images.maxBytes, `this gateway's ${formatLimit(images.maxBytes)} limit for images`) };
+    return { limit: within(images.maxBytes, `this gateway's ${formatBytes(images.maxBytes)} limit for images`) };
   }
-  if (files) return { limit: within(files.maxBytes, `this gateway's ${formatLimit(files.maxBytes)} limit for files`) };
+  if (files) return { limit: within(files.maxBytes, `this gateway's ${formatBytes(files.maxBytes)} limit for files`) };
   if (kind === 'text') return { limit: download };
   return { refused: typeRefusal('other', gateway) };
 }
@@ -367,6 +362,6 @@ function frameRefusal(files: Array<{ name: string; bytes: number }>, gateway: Ga
   const names = sent.map((f) => codeName(f.name)).join(', ');
   return {
     name: sent.map((f) => f.name).join(', '),
-    line: `${names} (${formatSize(total)} together): more than one message to ${gateway.name} can carry (about ${formatLimit(room)} of files); send fewer or smaller files`,
+    line: `${names} (${formatSize(total)} together): more than one message to ${gateway.name} can carry (about ${formatBytes(room)} of files); send fewer or smaller files`,
   };
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CARD_ATTACHMENTS, openClawAttachmentLimits } from '../../src/gateway/attachment-limits.js';
+import { formatBytes } from '../../src/gateway/sizes.js';
 import type { GatewayInfo } from '../../src/gateway/types.js';
 import {
   expectedKind,
   fenceFor,
   fetchRefusal,
   FilesRefusedError,
-  formatLimit,
   formatSize,
   gatewayFiles,
   inlineTextFile,
@@ -82,9 +82,9 @@ describe('what a file is', () => {
   it('sizes as people read them, limits in the unit they were set in', () => {
     expect(formatSize(7_100_000)).toBe('7.1 MB');
     expect(formatSize(512)).toBe('512 bytes');
-    expect(formatLimit(6_291_456)).toBe('6 MiB');
-    expect(formatLimit(5_000_000)).toBe('5 MB');
-    expect(formatLimit(19_464_192)).toBe('18.6 MiB');
+    expect(formatBytes(6_291_456)).toBe('6 MiB');
+    expect(formatBytes(5_000_000)).toBe('5 MB');
+    expect(formatBytes(19_464_192)).toBe('18.6 MiB');
   });
 });
 
